@@ -1,0 +1,132 @@
+/**
+ * The database server without its transport: secrets, databases, the clock and
+ * the counters, and `query()`, which runs one request as one transaction.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { authenticate } from "./auth/authenticate.ts";
+import { Clock } from "./clock.ts";
+import { leadingError, QueryError, QueryErrors } from "./errors.ts";
+import { Ctx } from "./eval/context.ts";
+import { Env, evaluate } from "./eval/evaluate.ts";
+import { parseQuery } from "./eval/parse.ts";
+import "./forms/index.ts";
+import { Stats } from "./stats.ts";
+import { Database } from "./storage/database.ts";
+import { Txn } from "./storage/txn.ts";
+import { JsonSyntaxError, parseJson } from "./wire/json.ts";
+import { renderValue } from "./wire/render.ts";
+
+export interface SecretRecord {
+  db: Database;
+  collKey: "#keys" | "#tokens";
+  id: string;
+}
+
+export interface QueryResult {
+  status: number;
+  body: string;
+  txnTime: bigint;
+  /** Absent on 401s, which FaunaDB answers without metrics. */
+  metrics?: { read: number; written: number; scanned: number; ms: number; bytesIn: number; bytesOut: number };
+  unauthorized?: boolean;
+}
+
+export class Engine {
+  readonly root = new Database("");
+  readonly clock = new Clock();
+  readonly stats = new Stats();
+  private readonly secrets = new Map<string, SecretRecord>();
+  private lastTxn = 0n;
+  private lastId = 0n;
+
+  constructor(readonly rootSecret: string) {}
+
+  /** Snapshot/commit time for the next transaction: the clock, strictly increasing. */
+  nextTxnTime(): { ns: bigint; micros: bigint } {
+    let micros = this.clock.nowNs() / 1000n;
+    if (micros <= this.lastTxn) micros = this.lastTxn + 1n;
+    this.lastTxn = micros;
+    return { ns: micros * 1000n, micros };
+  }
+
+  /** Document ids: ~18-digit numbers increasing over time, like FaunaDB's. */
+  newId(): string {
+    let id = BigInt(Date.now()) * 100_000n;
+    if (id <= this.lastId) id = this.lastId + 1n;
+    this.lastId = id;
+    return id.toString();
+  }
+
+  newSecret(kind: "key" | "token", rec: SecretRecord): { secret: string; hashed: string } {
+    const secret = `${kind === "key" ? "fnA" : "fnE"}${randomBytes(kind === "key" ? 28 : 36).toString("base64url")}`;
+    this.secrets.set(secret, rec);
+    return { secret, hashed: hashSecret(secret) };
+  }
+
+  lookupSecret(secret: string): SecretRecord | undefined {
+    return this.secrets.get(secret);
+  }
+
+  forgetSecret(secret: string): void {
+    this.secrets.delete(secret);
+  }
+
+  query(authorization: string | undefined, bodyText: string): QueryResult {
+    const started = performance.now();
+    const { ns, micros } = this.nextTxnTime();
+    this.stats.queries++;
+    const txn = new Txn(ns, micros);
+    const auth = authenticate(this, authorization, txn);
+    if (!auth) {
+      return { status: 401, body: `{"errors":[{"code":"unauthorized","description":"Unauthorized"}]}`, txnTime: micros, unauthorized: true };
+    }
+    let status = 200;
+    let body: string;
+    const ctx = new Ctx(this, auth.db, auth.principal, txn);
+    try {
+      let json;
+      try {
+        json = parseJson(bodyText);
+      } catch (e) {
+        if (e instanceof JsonSyntaxError) throw new QueryError("invalid expression", "Request body is not valid JSON.", []);
+        throw e;
+      }
+      const expr = parseQuery(json);
+      const value = evaluate(expr, Env.empty, ctx);
+      body = `{"resource":${renderValue(value)}}`;
+      if (txn.created) status = 201;
+      this.stats.documentsWritten += txn.written;
+    } catch (e) {
+      txn.rollback();
+      const errors = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : undefined;
+      if (!errors) {
+        const internal = new QueryError("internal error", "An internal server error occurred.", []);
+        console.error("[emulator] internal error:", e);
+        return this.finish(500, `{"errors":[${internal.render()}]}`, micros, txn, started, bodyText);
+      }
+      status = leadingError(errors).status;
+      body = `{"errors":[${errors.map((x) => x.render()).join(",")}]}`;
+    }
+    return this.finish(status, body, micros, txn, started, bodyText);
+  }
+
+  private finish(status: number, body: string, micros: bigint, txn: Txn, started: number, bodyIn: string): QueryResult {
+    this.stats.documentsRead += txn.read;
+    this.stats.indexEntriesScanned += txn.scanned;
+    return {
+      status,
+      body,
+      txnTime: micros,
+      metrics: {
+        read: txn.read,
+        written: txn.written,
+        scanned: txn.scanned,
+        ms: Math.max(1, Math.round(performance.now() - started)),
+        bytesIn: Buffer.byteLength(bodyIn),
+        bytesOut: Buffer.byteLength(body),
+      },
+    };
+  }
+}
+
+export const hashSecret = (s: string): string => createHash("sha256").update(s).digest("base64url");

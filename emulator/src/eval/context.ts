@@ -1,0 +1,50 @@
+/** What a query runs with: its database, who is asking, and its transaction. */
+import type { Engine } from "../engine.ts";
+import type { Database } from "../storage/database.ts";
+import type { Txn } from "../storage/txn.ts";
+import type { Ref } from "../values.ts";
+
+export type BuiltinRole = "admin" | "server" | "server-readonly" | "client";
+
+export interface Principal {
+  kind: "root" | "key" | "token";
+  /** Built-in role, or null when privileges come only from custom roles (tokens, role keys). */
+  builtin: BuiltinRole | null;
+  /** Custom role names that apply (a token's matching roles, a key's own role). */
+  roles: string[];
+  /** The token's (or @doc-scoped secret's) identity document. */
+  identity?: Ref;
+  /** The token document behind a token secret. */
+  token?: Ref;
+  /** The key document, when the key lives in the database the query runs in. */
+  key?: Ref;
+  /** Tokens get the non-revocable baseline rights of spec §4.5. */
+  baseline: boolean;
+}
+
+export class Ctx {
+  depth = 0;
+  constructor(
+    readonly engine: Engine,
+    readonly db: Database,
+    public principal: Principal,
+    readonly txn: Txn,
+  ) {}
+
+  get snapshotNs(): bigint {
+    return this.txn.snapshotNs;
+  }
+
+  /** Run `fn` with other privileges (a UDF's role, a role predicate) but the same identity. */
+  as<T>(principal: Principal, fn: () => T): T {
+    const saved = this.principal;
+    this.principal = principal;
+    try {
+      return fn();
+    } finally {
+      this.principal = saved;
+    }
+  }
+}
+
+export const SERVER_PRINCIPAL: Principal = { kind: "key", builtin: "server", roles: [], baseline: false };

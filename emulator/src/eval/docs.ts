@@ -1,0 +1,211 @@
+/**
+ * Reading and writing documents of every kind (user documents, tokens, keys,
+ * credentials, schema documents) with permission checks, ttl visibility,
+ * patch semantics and unique-index enforcement (spec §5.4, §5.5).
+ */
+import { allowed, baselineAllows, resourceKey, type Action } from "../auth/permissions.ts";
+import { err, type Pos, type ValidationFailure } from "../errors.ts";
+import { compareValues } from "../order.ts";
+import { docAsObject, entriesFor, isLive, termKey, type Database, type DocRecord } from "../storage/database.ts";
+import { DocV, Ref, TimeV, typeName, type ObjectV, type Value, native } from "../values.ts";
+import type { Ctx } from "./context.ts";
+
+/** Where a ref's document is stored. */
+export interface Located {
+  db: Database;
+  collKey: string;
+  id: string;
+  /** Human kind for messages: "Document", "Collection", "Token", … */
+  kind: string;
+}
+
+const SCHEMA_KIND: Record<string, string> = {
+  collections: "Collection",
+  indexes: "Index",
+  databases: "Database",
+  keys: "Key",
+  tokens: "Token",
+  credentials: "Credentials",
+  functions: "Function",
+  roles: "Role",
+  access_providers: "Access Provider",
+};
+const UNDEFINED_KIND: Record<string, string> = {
+  collections: "collection",
+  indexes: "index",
+  databases: "database",
+  functions: "function",
+  roles: "role",
+};
+
+/** The database a ref's `database` part names, relative to the query's database. */
+export function databaseOf(ctx: Ctx, r: Ref | undefined, pos: Pos): Database {
+  if (!r) return ctx.db;
+  const parent = databaseOf(ctx, r.db, pos);
+  const child = parent.children.get(r.id);
+  if (!child || !parent.live("#databases", r.id, ctx.snapshotNs)) throw err.invalidRef(pos, "database", r.id);
+  return child;
+}
+
+/** Resolves a document ref; a ref into an undefined collection is `invalid ref` at `pos`. */
+export function locate(ctx: Ctx, r: Ref, pos: Pos): Located {
+  if (r.isNative) throw err.expected(pos, "Ref", "Set");
+  const coll = r.coll!;
+  if (coll.isNative) {
+    const db = databaseOf(ctx, coll.db, pos);
+    return { db, collKey: `#${coll.id}`, id: r.id, kind: SCHEMA_KIND[coll.id] ?? "Document" };
+  }
+  const db = databaseOf(ctx, coll.db, pos);
+  if (!db.live("#collections", coll.id, ctx.snapshotNs)) throw err.invalidRef(pos, "collection", coll.id);
+  return { db, collKey: coll.id, id: r.id, kind: "Document" };
+}
+
+/** Throws `invalid ref` when a schema ref (Collection('x'), Index('i'), …) names nothing. */
+export function requireSchema(ctx: Ctx, r: Ref, pos: Pos): DocRecord {
+  const kind = r.schemaKind;
+  const db = databaseOf(ctx, r.coll?.db, pos);
+  const rec = kind ? db.live(`#${kind}`, r.id, ctx.snapshotNs) : undefined;
+  if (!rec) throw err.invalidRef(pos, kind ? UNDEFINED_KIND[kind] ?? kind : "collection", r.id);
+  return rec;
+}
+
+function canRead(ctx: Ctx, loc: Located, rec: DocRecord | undefined): boolean {
+  if (baselineAllows(ctx, "read", loc.collKey, rec?.fields)) return true;
+  return allowed(ctx, "read", loc.collKey, () => rec?.ref ?? new Ref(loc.id));
+}
+
+/**
+ * Get: the live record, or 404/403. The permission check comes first, so a
+ * token without rights gets 403 even for a missing document (spec §3.2).
+ */
+export function readDoc(ctx: Ctx, r: Ref, pos: Pos, notFoundPos: Pos = pos): { loc: Located; rec: DocRecord } {
+  const loc = locate(ctx, r, pos);
+  const rec = loc.db.live(loc.collKey, loc.id, ctx.snapshotNs);
+  ctx.txn.read++;
+  if (!canRead(ctx, loc, rec)) throw err.permissionDenied(pos);
+  if (!rec) throw err.notFound(notFoundPos, loc.kind);
+  return { loc, rec };
+}
+
+/** Exists: false for missing, expired or unreadable documents; never an error but for undefined refs. */
+export function docExists(ctx: Ctx, r: Ref, pos: Pos): boolean {
+  if (r.isNative) return true;
+  const coll = r.coll!;
+  if (!coll.isNative) {
+    const db = databaseOf(ctx, coll.db, pos);
+    if (!db.live("#collections", coll.id, ctx.snapshotNs)) return false;
+  }
+  const loc = locate(ctx, r, pos);
+  const rec = loc.db.live(loc.collKey, loc.id, ctx.snapshotNs);
+  ctx.txn.read++;
+  return !!rec && canRead(ctx, loc, rec);
+}
+
+/** Fields hidden on read: the secret is shown once, at creation. */
+export function renderDoc(rec: DocRecord, extra?: [string, Value][]): DocV {
+  const d = docAsObject(rec);
+  if (extra) for (const [k, v] of extra) d.set(k, v);
+  return d;
+}
+
+// ---- writes -------------------------------------------------------------------------------
+
+export function check(ctx: Ctx, action: Action, loc: Located, arg: () => Value, pos: Pos, fields?: Map<string, Value>): void {
+  if (baselineAllows(ctx, action, loc.collKey, fields)) return;
+  if (!allowed(ctx, action, loc.collKey, arg)) throw err.permissionDenied(pos);
+}
+
+/** Patch semantics: objects merge recursively, null deletes a key, arrays are replaced (nulls dropped). */
+export function mergePatch(base: Value | undefined, patch: Value): Value | undefined {
+  if (patch === null) return undefined;
+  if (patch instanceof Map) {
+    const out: ObjectV = base instanceof Map ? new Map(base) : new Map();
+    for (const [k, v] of patch) {
+      const merged = mergePatch(out.get(k), v);
+      if (merged === undefined) out.delete(k);
+      else out.set(k, merged);
+    }
+    return out;
+  }
+  return clean(patch);
+}
+
+/** Removes null elements of arrays and null-valued keys of objects, recursively (what FaunaDB stores). */
+export function clean(v: Value): Value {
+  if (Array.isArray(v)) return v.filter((x) => x !== null).map(clean);
+  if (v instanceof Map) {
+    const out: ObjectV = new Map();
+    for (const [k, x] of v) if (x !== null) out.set(k, clean(x));
+    return out;
+  }
+  return v;
+}
+
+const IR_TYPE: Record<string, string> = { Integer: "Long", Object: "Map" };
+export const irType = (v: Value): string => IR_TYPE[typeName(v)] ?? typeName(v);
+
+/** Validates the user-writable fields of a document and returns them as stored. */
+export function userFields(params: ObjectV | undefined, base: Map<string, Value> | undefined, pos: Pos, replace: boolean): Map<string, Value> {
+  const failures: ValidationFailure[] = [];
+  const out = new Map<string, Value>(replace || !base ? [] : base);
+  if (params) {
+    if (params.has("data")) {
+      const d = params.get("data")!;
+      if (d !== null && !(d instanceof Map)) failures.push({ field: ["data"], code: "invalid type", description: `Invalid type ${irType(d)}, expected type Map.` });
+      else {
+        const merged = mergePatch(replace ? undefined : out.get("data"), d);
+        if (merged === undefined || (merged instanceof Map && merged.size === 0 && d === null)) out.delete("data");
+        else out.set("data", merged);
+      }
+    }
+    if (params.has("ttl")) {
+      const t = params.get("ttl")!;
+      if (t === null) out.delete("ttl");
+      else if (!(t instanceof TimeV)) failures.push({ field: ["ttl"], code: "invalid type", description: `Invalid type ${irType(t)}, expected type Time.` });
+      else out.set("ttl", t);
+    }
+  }
+  if (failures.length) throw err.validation(pos, failures);
+  return out;
+}
+
+/** Rejects a write that would give a unique index a second identical live (terms, values) tuple. */
+export function enforceUnique(ctx: Ctx, db: Database, collKey: string, rec: DocRecord, pos: Pos): void {
+  for (const idx of db.indexesOf(collKey)) {
+    if (!idx.def.unique) continue;
+    for (const e of entriesFor(idx.def, rec)) {
+      const part = idx.partition(termKey(e.terms), false);
+      if (!part) continue;
+      const rev = idx.def.values.map((v) => v.reverse);
+      for (const other of part.ascendFrom((x) => cmpVals(x.values, e.values, rev))) {
+        if (cmpVals(other.values, e.values, rev) !== 0) break;
+        if (other.ref.equals(rec.ref)) continue;
+        if (other.ttl !== undefined && other.ttl <= ctx.snapshotNs) continue;
+        throw err.notUnique(pos);
+      }
+    }
+  }
+}
+
+function cmpVals(a: Value[], b: Value[], rev: boolean[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareValues(a[i]!, b[i]!);
+    if (c !== 0) return rev[i] ? -c : c;
+  }
+  return Math.sign(a.length - b.length);
+}
+
+/** Writes a document record (create/update/replace) and enforces unique indexes. */
+export function writeRecord(ctx: Ctx, loc: Located, rec: DocRecord, uniquePos: Pos): void {
+  loc.db.put(ctx.txn, loc.collKey, loc.id, rec);
+  enforceUnique(ctx, loc.db, loc.collKey, rec, uniquePos);
+}
+
+export function liveRecord(ctx: Ctx, loc: Located): DocRecord | undefined {
+  const r = loc.db.raw(loc.collKey, loc.id);
+  return r && isLive(r, ctx.snapshotNs) ? r : undefined;
+}
+
+export const tokensRef = native("tokens");
+export { resourceKey };

@@ -1,0 +1,126 @@
+/** The tree walker: environments, lambdas and their application. */
+import { err, QueryError, type Pos } from "../errors.ts";
+import { LambdaV, typeName, type LambdaParams, type ObjectV, type Value } from "../values.ts";
+import type { Expr, LambdaExpr } from "./ast.ts";
+import { Call } from "./call.ts";
+import type { Ctx } from "./context.ts";
+import { freeVars, litToWire, unparse } from "./unparse.ts";
+
+export class Env {
+  constructor(
+    private readonly vars: Map<string, Value>,
+    private readonly parent?: Env,
+  ) {}
+  static readonly empty = new Env(new Map());
+  get(name: string): Value | undefined {
+    let e: Env | undefined = this;
+    while (e) {
+      if (e.vars.has(name)) return e.vars.get(name);
+      e = e.parent;
+    }
+    return undefined;
+  }
+  has(name: string): boolean {
+    let e: Env | undefined = this;
+    while (e) {
+      if (e.vars.has(name)) return true;
+      e = e.parent;
+    }
+    return false;
+  }
+  extend(vars: Map<string, Value>): Env {
+    return new Env(vars, this);
+  }
+}
+
+const MAX_DEPTH = 200;
+
+export class Closure extends LambdaV {
+  constructor(
+    readonly expr: LambdaExpr,
+    readonly env: Env,
+  ) {
+    super();
+  }
+  get params(): LambdaParams {
+    return this.expr.params;
+  }
+  renderBody(): ObjectV {
+    let body: Value = unparse(this.expr.body);
+    // Variables captured from an enclosing Let are inlined as a wrapping let (spec S.7.2).
+    const bound = new Set(typeof this.params === "string" ? [this.params] : this.params);
+    const captured = [...freeVars(this.expr.body, bound)].filter((n) => this.env.has(n));
+    if (captured.length) {
+      body = new Map<string, Value>([
+        ["let", new Map(captured.map((n) => [n, litToWire(this.env.get(n)!)]))],
+        ["in", body],
+      ]);
+    }
+    return new Map<string, Value>([
+      ["api_version", "4"],
+      ["lambda", typeof this.params === "string" ? this.params : [...this.params]],
+      ["expr", body],
+    ]);
+  }
+}
+
+export function evaluate(e: Expr, env: Env, ctx: Ctx): Value {
+  switch (e.k) {
+    case "lit":
+      return e.v;
+    case "arr":
+      return e.items.map((x) => evaluate(x, env, ctx));
+    case "obj": {
+      const m: ObjectV = new Map();
+      for (const [k, x] of e.fields) m.set(k, evaluate(x, env, ctx));
+      return m;
+    }
+    case "var": {
+      const v = env.get(e.name);
+      if (v === undefined) throw err.invalidExpression(e.pos, `Variable '${e.name}' is not defined.`);
+      return v;
+    }
+    case "let": {
+      let cur = env;
+      for (const [name, x] of e.bindings) cur = cur.extend(new Map([[name, evaluate(x, cur, ctx)]]));
+      return evaluate(e.body, cur, ctx);
+    }
+    case "lambda":
+      return new Closure(e, env);
+    case "form":
+      return e.def.eval(new Call(ctx, env, e));
+  }
+}
+
+/**
+ * Binds a lambda's parameters to `arg` and evaluates its body. `pos` locates
+ * arity errors (the lambda's slot + "lambda").
+ */
+export function applyLambda(ctx: Ctx, lam: LambdaV, arg: Value, pos: Pos): Value {
+  if (!(lam instanceof Closure)) throw err.expected(pos, "Lambda", typeName(lam));
+  const vars = new Map<string, Value>();
+  const params = lam.params;
+  if (typeof params === "string") {
+    if (params !== "_") vars.set(params, arg);
+  } else if (params.length === 1 && !Array.isArray(arg)) {
+    if (params[0] !== "_") vars.set(params[0]!, arg);
+  } else {
+    const n = params.length;
+    if (!Array.isArray(arg) || arg.length !== n) {
+      const m = Array.isArray(arg) ? arg.length : 1;
+      throw err.invalidArgument([...pos, "lambda"], `Lambda expects an array with ${n} elements. Array contains ${m}.`);
+    }
+    params.forEach((p, i) => {
+      if (p !== "_") vars.set(p, arg[i]!);
+    });
+  }
+  if (++ctx.depth > MAX_DEPTH) {
+    ctx.depth = 0;
+    throw new QueryError("stack overflow", `Call stack reached the maximum limit of ${MAX_DEPTH}.`, []);
+  }
+  try {
+    return evaluate(lam.expr.body, lam.env.extend(vars), ctx);
+  } finally {
+    ctx.depth--;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The form table. Every FQL function is declared once, with the exact key sets
+ * FaunaDB's parser accepts for it, in the module of its family (forms/*.ts).
+ */
+import type { Value } from "../values.ts";
+import type { Call } from "./call.ts";
+
+export interface FormDef {
+  /** The function's key, e.g. "time_add". */
+  name: string;
+  /** Accepted key sets, each including `name`; optional keys make several shapes. */
+  shapes: string[][];
+  /** Keys whose array literal is a list of arguments rather than one array argument. */
+  variadic?: string[];
+  /** Keys that must hold a literal `{"lambda", "expr"}` (checked at parse time). */
+  lambdas?: string[];
+  /**
+   * Keys that must hold a literal lambda, where anything else is the parse error
+   * "Lambda expected, X provided." (reduce, query, merge's lambda).
+   */
+  strictLambdas?: string[];
+  eval(c: Call): Value;
+}
+
+const bySignature = new Map<string, FormDef>();
+const byName = new Map<string, FormDef>();
+
+const signature = (keys: Iterable<string>): string => [...keys].sort().join("\u0000");
+
+export function defineForm(def: FormDef): FormDef {
+  for (const shape of def.shapes) {
+    const sig = signature(shape);
+    if (bySignature.has(sig)) throw new Error(`form shape defined twice: ${shape.join(",")}`);
+    bySignature.set(sig, def);
+  }
+  byName.set(def.name, def);
+  return def;
+}
+
+/** Declares a form whose optional keys may each be present or absent. */
+export function defineFormOptional(
+  def: Omit<FormDef, "shapes"> & { required?: string[]; optional?: string[] },
+): FormDef {
+  const required = [def.name, ...(def.required ?? [])];
+  const optional = def.optional ?? [];
+  const shapes: string[][] = [];
+  for (let mask = 0; mask < 1 << optional.length; mask++) {
+    shapes.push([...required, ...optional.filter((_, i) => mask & (1 << i))]);
+  }
+  return defineForm({ ...def, shapes });
+}
+
+export function lookupForm(keys: string[]): FormDef | undefined {
+  return bySignature.get(signature(keys));
+}
+
+export function formByName(name: string): FormDef | undefined {
+  return byName.get(name);
+}

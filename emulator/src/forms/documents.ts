@@ -1,0 +1,166 @@
+/** Get, Exists, Create, Update, Replace, Delete for every kind of document. */
+import { err } from "../errors.ts";
+import type { Call } from "../eval/call.ts";
+import { asObject } from "../eval/casts.ts";
+import type { Ctx } from "../eval/context.ts";
+import {
+  check,
+  docExists,
+  liveRecord,
+  locate,
+  readDoc,
+  renderDoc,
+  userFields,
+  writeRecord,
+  type Located,
+} from "../eval/docs.ts";
+import { defineForm } from "../eval/registry.ts";
+import type { DocRecord } from "../storage/database.ts";
+import { firstOfSet, setExists } from "../sets/read.ts";
+import { asFSet } from "../sets/sets.ts";
+import { Ref, SetV, TimeV, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
+import { writeCredentials } from "./credentials.ts";
+import { nativeHandlers } from "./native-handlers.ts";
+import { NS_PER_DAY } from "../time.ts";
+
+
+
+const ID = /^\d+$/;
+
+defineForm({
+  name: "get",
+  shapes: [["get"], ["get", "ts"]],
+  eval(c) {
+    const target = c.arg("get");
+    if (target instanceof SetV) {
+      const ref = firstOfSet(c.ctx, asFSet(target, c.at("get")), c.at("get"), c.pos);
+      if (!ref) throw err.notFound(c.pos, "Set");
+      return renderDoc(readDoc(c.ctx, ref, c.pos).rec);
+    }
+    if (!(target instanceof Ref)) throw err.expected(c.at("get"), "Ref or Set", typeName(target));
+    if (target.isNative) throw err.expected(c.at("get"), "Ref or Set", "Set");
+    return renderDoc(readDoc(c.ctx, target, c.pos).rec);
+  },
+});
+
+defineForm({
+  name: "exists",
+  shapes: [["exists"], ["exists", "ts"]],
+  eval(c) {
+    const target = c.arg("exists");
+    if (target instanceof SetV) return setExists(c.ctx, asFSet(target, c.at("exists")), c.at("exists"));
+    if (!(target instanceof Ref)) throw err.expected(c.at("exists"), "Ref or Set", typeName(target));
+    return docExists(c.ctx, target, c.at("exists"));
+  },
+});
+
+function userCreate(c: Call, loc: Located, params: ObjectV | undefined, explicitId: boolean): Value {
+  const ctx = c.ctx;
+  const pos = c.at("create");
+  if (explicitId && !ID.test(loc.id)) {
+    throw err.invalidArgument(["id"], `Number or numeric String expected, non-numeric '${loc.id}' provided.`);
+  }
+  const fields = userFields(params, undefined, pos, true);
+  if (!fields.has("ttl")) {
+    const coll = loc.db.live("#collections", loc.collKey, ctx.snapshotNs);
+    const ttlDays = coll?.fields.get("ttl_days");
+    if (typeof ttlDays === "bigint") fields.set("ttl", timeAfterDays(ctx, ttlDays));
+  }
+  const ref = new Ref(loc.id, new Ref(loc.collKey, new Ref("collections")));
+  const data = fields.get("data") ?? new Map();
+  check(ctx, explicitId ? "create_with_id" : "create", loc, () => new Map<string, Value>([["data", data]]), pos);
+  if (loc.db.raw(loc.collKey, loc.id) && liveRecord(ctx, loc)) throw err.alreadyExists(pos, "Document");
+  const rec: DocRecord = { ref, ts: ctx.txn.tsMicros, fields };
+  writeRecord(ctx, loc, rec, pos);
+  ctx.txn.created = true;
+  const creds = params?.get("credentials");
+  if (creds !== undefined && creds !== null) writeCredentials(ctx, loc.db, ref, creds, pos);
+  return renderDoc(rec);
+}
+
+function timeAfterDays(ctx: Ctx, days: bigint): TimeV {
+  return new TimeV(ctx.txn.tsMicros * 1000n + days * NS_PER_DAY);
+}
+
+defineForm({
+  name: "create",
+  shapes: [["create"], ["create", "params"]],
+  eval(c) {
+    const target = c.arg("create");
+    const paramsV = c.opt("params");
+    const params = paramsV === undefined || paramsV === null ? undefined : asObject(paramsV, c.at("params"));
+    if (!(target instanceof Ref)) throw err.expected(c.at("create"), "Ref", typeName(target));
+    if (target.isNative) {
+      const h = nativeHandlers.get(target.id as NativeName);
+      if (!h) throw err.invalidArgument(c.at("create"), `Cannot create documents in ${target.id}.`);
+      return h.create(c.ctx, params ?? new Map(), c.at("create"), c);
+    }
+    if (target.schemaKind === "collections") {
+      const loc = locate(c.ctx, new Ref("0", target), c.at("create"));
+      loc.id = c.ctx.engine.newId();
+      return userCreate(c, loc, params, false);
+    }
+    if (target.coll && !target.coll.isNative) {
+      const loc = locate(c.ctx, target, c.at("create"));
+      return userCreate(c, loc, params, true);
+    }
+    throw err.expected(c.at("create"), "Collection Ref", typeName(target));
+  },
+});
+
+function change(c: Call, key: "update" | "replace"): Value {
+  const ctx = c.ctx;
+  const target = c.arg(key);
+  if (!(target instanceof Ref) || target.isNative) throw err.expected(c.at(key), "Ref", typeName(target));
+  const paramsV = c.opt("params");
+  const params = paramsV === undefined || paramsV === null ? new Map<string, Value>() : asObject(paramsV, c.at("params"));
+  const loc = locate(ctx, target, c.at(key));
+  const prev = liveRecord(ctx, loc);
+  ctx.txn.read++;
+  const replace = key === "replace";
+  let fields: Map<string, Value>;
+  const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;
+  const handler = nativeKind ? nativeHandlers.get(nativeKind) : undefined;
+  if (prev && handler?.update) fields = handler.update(ctx, loc, prev, params, replace, c.at(key));
+  else if (prev) {
+    fields = userFields(params, prev.fields, c.at(key), replace);
+    // Native documents keep their system fields through a replace.
+    if (replace && nativeKind) for (const [k, v] of prev.fields) if (k !== "data" && k !== "ttl") fields.set(k, v);
+  } else fields = new Map();
+  check(
+    ctx,
+    "write",
+    loc,
+    () => [prev?.fields.get("data") ?? new Map(), fields.get("data") ?? new Map(), target],
+    c.pos,
+    prev?.fields,
+  );
+  if (!prev) throw err.notFound(c.at(key), loc.kind);
+  const rec: DocRecord = { ref: prev.ref, ts: ctx.txn.tsMicros, fields };
+  writeRecord(ctx, loc, rec, c.pos);
+  const creds = params.get("credentials");
+  if (!nativeKind && creds !== undefined && creds !== null) writeCredentials(ctx, loc.db, prev.ref, creds, c.at(key));
+  return renderDoc(rec);
+}
+
+defineForm({ name: "update", shapes: [["update"], ["update", "params"]], eval: (c) => change(c, "update") });
+defineForm({ name: "replace", shapes: [["replace"], ["replace", "params"]], eval: (c) => change(c, "replace") });
+
+defineForm({
+  name: "delete",
+  shapes: [["delete"]],
+  eval(c) {
+    const ctx = c.ctx;
+    const target = c.arg("delete");
+    if (!(target instanceof Ref) || target.isNative) throw err.expected(c.at("delete"), "Ref", typeName(target));
+    const loc = locate(ctx, target, c.at("delete"));
+    const prev = liveRecord(ctx, loc);
+    ctx.txn.read++;
+    check(ctx, "delete", loc, () => target, c.pos, prev?.fields);
+    if (!prev) throw err.notFound(c.pos, loc.kind);
+    const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;
+    nativeHandlers.get(nativeKind as NativeName)?.remove?.(ctx, loc, prev);
+    loc.db.put(ctx.txn, loc.collKey, loc.id, undefined);
+    return renderDoc(prev);
+  },
+});

@@ -1,0 +1,2 @@
+// Filled in by the stdlib work; see forms/index.ts.
+export {};

@@ -1,0 +1,277 @@
+/**
+ * Schema documents: collections, indexes, roles, user-defined functions and
+ * child databases — their creation, the side effects of changing or deleting
+ * them, and Call (spec §5.3, §6, S.7).
+ */
+import { err, QueryError, QueryErrors, type Pos, type ValidationFailure } from "../errors.ts";
+import type { Call } from "../eval/call.ts";
+import { asObject } from "../eval/casts.ts";
+import type { BuiltinRole, Ctx, Principal } from "../eval/context.ts";
+import { check, mergePatch, renderDoc, requireSchema, type Located } from "../eval/docs.ts";
+import { applyLambda, Closure, Env } from "../eval/evaluate.ts";
+import { parseLambda } from "../eval/parse.ts";
+import { defineForm } from "../eval/registry.ts";
+import { allowed } from "../auth/permissions.ts";
+import { Database, type DocRecord, type IndexField } from "../storage/database.ts";
+import { parseJson } from "../wire/json.ts";
+import { renderValue } from "../wire/render.ts";
+import { LambdaV, Ref, native, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
+import { nativeHandlers } from "./native-handlers.ts";
+
+const WHAT: Partial<Record<NativeName, string>> = {
+  collections: "Collection",
+  indexes: "Index",
+  roles: "Role",
+  functions: "Function",
+  databases: "Database",
+};
+
+function nameOf(params: ObjectV, pos: Pos): string {
+  const name = params.get("name");
+  if (name === undefined || name === null) throw err.validation(pos, [{ field: ["name"], code: "value required", description: "Required value not found." }]);
+  if (typeof name !== "string") throw err.validation(pos, [{ field: ["name"], code: "invalid type", description: `Invalid type ${typeName(name)}, expected type String.` }]);
+  return name;
+}
+
+/** Shared start of every CreateX: permission, name, uniqueness. */
+function begin(ctx: Ctx, kind: NativeName, params: ObjectV, pos: Pos): { name: string; loc: Located } {
+  const loc: Located = { db: ctx.db, collKey: `#${kind}`, id: "", kind: WHAT[kind]! };
+  check(ctx, "create", loc, () => params, pos);
+  const name = nameOf(params, pos);
+  if (ctx.db.live(`#${kind}`, name, ctx.snapshotNs)) throw err.alreadyExists(pos, WHAT[kind]!);
+  loc.id = name;
+  return { name, loc };
+}
+
+function store(ctx: Ctx, kind: NativeName, name: string, fields: Map<string, Value>): DocRecord {
+  const rec: DocRecord = { ref: new Ref(name, native(kind)), ts: ctx.txn.tsMicros, fields };
+  ctx.db.put(ctx.txn, `#${kind}`, name, rec);
+  ctx.txn.created = true;
+  return rec;
+}
+
+function copyOptional(params: ObjectV, fields: Map<string, Value>, keys: string[]): void {
+  for (const k of keys) {
+    const v = params.get(k);
+    if (v !== undefined && v !== null) fields.set(k, v);
+  }
+}
+
+// ---- collections -----------------------------------------------------------------------------
+
+function createCollection(ctx: Ctx, params: ObjectV, pos: Pos): Value {
+  const { name } = begin(ctx, "collections", params, pos);
+  const fields = new Map<string, Value>([
+    ["history_days", params.get("history_days") ?? 30n],
+    ["name", name],
+  ]);
+  copyOptional(params, fields, ["data", "ttl_days"]);
+  const rec = store(ctx, "collections", name, fields);
+  ctx.db.addCollectionStore(ctx.txn, name);
+  return renderDoc(rec);
+}
+
+// ---- indexes ---------------------------------------------------------------------------------
+
+function fieldPath(entry: Value): (string | number)[] | undefined {
+  if (!(entry instanceof Map)) return undefined;
+  const f = entry.get("field");
+  if (typeof f === "string") return [f];
+  if (Array.isArray(f) && f.every((x) => typeof x === "string" || typeof x === "bigint")) {
+    return f.map((x) => (typeof x === "bigint" ? Number(x) : (x as string)));
+  }
+  return undefined;
+}
+
+function indexFields(v: Value | undefined, key: "terms" | "values", failures: ValidationFailure[]): IndexField[] {
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? v : [v];
+  return list.flatMap((e, i) => {
+    const path = fieldPath(e);
+    if (!path) {
+      failures.push({ field: [key, i], code: "invalid type", description: "Invalid type, expected type Map with field." });
+      return [];
+    }
+    return [{ path, reverse: e instanceof Map && e.get("reverse") === true }];
+  });
+}
+
+function createIndex(ctx: Ctx, params: ObjectV, pos: Pos): Value {
+  const { name } = begin(ctx, "indexes", params, pos);
+  const source = params.get("source");
+  const sources = Array.isArray(source) ? source : [source ?? null];
+  const failures: ValidationFailure[] = [];
+  if (source === undefined || source === null) failures.push({ field: ["source"], code: "value required", description: "Required value not found." });
+  const sourceKeys: string[] = [];
+  for (const s of sources) {
+    if (s === null) continue;
+    const ref = s instanceof Map ? s.get("collection") : s;
+    if (!(ref instanceof Ref) || ref.schemaKind !== "collections" || !ctx.db.live("#collections", ref.id, ctx.snapshotNs)) {
+      throw err.validation(pos.slice(0, -1), [{ field: ["source"], code: "invalid reference", description: "Cannot read reference." }]);
+    }
+    sourceKeys.push(ref.id);
+  }
+  const terms = indexFields(params.get("terms"), "terms", failures);
+  const values = indexFields(params.get("values"), "values", failures);
+  const unique = params.get("unique");
+  if (unique !== undefined && unique !== null && typeof unique !== "boolean") failures.push({ field: ["unique"], code: "invalid type", description: `Invalid type ${typeName(unique)}, expected type Boolean.` });
+  if (failures.length) throw err.validation(pos, failures);
+  const fields = new Map<string, Value>([
+    ["active", true],
+    ["serialized", params.get("serialized") ?? true],
+    ["name", name],
+    ["source", source!],
+  ]);
+  copyOptional(params, fields, ["terms", "values", "unique"]);
+  fields.set("partitions", params.get("partitions") ?? (terms.length ? 1n : 8n));
+  copyOptional(params, fields, ["data"]);
+  const rec = store(ctx, "indexes", name, fields);
+  ctx.db.addIndex(ctx.txn, { name, sources: sourceKeys, terms, values, unique: unique === true }, ctx.snapshotNs);
+  return renderDoc(rec);
+}
+
+// ---- roles, functions, databases --------------------------------------------------------------
+
+function createRole(ctx: Ctx, params: ObjectV, pos: Pos): Value {
+  const { name } = begin(ctx, "roles", params, pos);
+  const fields = new Map<string, Value>([["name", name]]);
+  copyOptional(params, fields, ["membership", "privileges", "data"]);
+  return renderDoc(store(ctx, "roles", name, fields));
+}
+
+function createFunction(ctx: Ctx, params: ObjectV, pos: Pos): Value {
+  const { name } = begin(ctx, "functions", params, pos);
+  const body = params.get("body");
+  if (body === undefined || body === null) throw err.validation(pos, [{ field: ["body"], code: "value required", description: "Required value not found." }]);
+  if (!(body instanceof LambdaV)) throw new QueryError("schema validation failed", "Invalid type provided for field `body`.", pos);
+  const fields = new Map<string, Value>([
+    ["name", name],
+    ["body", body],
+  ]);
+  copyOptional(params, fields, ["role", "data"]);
+  return renderDoc(store(ctx, "functions", name, fields));
+}
+
+function createDatabase(ctx: Ctx, params: ObjectV, pos: Pos): Value {
+  const { name } = begin(ctx, "databases", params, pos);
+  const fields = new Map<string, Value>([["name", name]]);
+  copyOptional(params, fields, ["data", "priority"]);
+  const rec = store(ctx, "databases", name, fields);
+  const child = new Database(name, ctx.db);
+  ctx.db.children.set(name, child);
+  ctx.txn.onUndo(() => ctx.db.children.delete(name));
+  return renderDoc(rec);
+}
+
+const CREATORS: [string, NativeName, (ctx: Ctx, p: ObjectV, pos: Pos) => Value][] = [
+  ["create_collection", "collections", createCollection],
+  ["create_class", "collections", createCollection],
+  ["create_index", "indexes", createIndex],
+  ["create_role", "roles", createRole],
+  ["create_function", "functions", createFunction],
+  ["create_database", "databases", createDatabase],
+];
+
+for (const [form, kind, create] of CREATORS) {
+  defineForm({
+    name: form,
+    shapes: [[form]],
+    eval: (c: Call) => create(c.ctx, asObject(c.arg(form), c.at(form)), c.at(form)),
+  });
+  if (!nativeHandlers.has(kind)) nativeHandlers.set(kind, { create, update: schemaUpdate });
+}
+
+/** Update/Replace of a schema document: `data` merges, other fields are set (null removes). */
+function schemaUpdate(ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, replace: boolean, pos: Pos): Map<string, Value> {
+  const fields = new Map(prev.fields);
+  for (const [k, v] of params) {
+    if (k === "name" && v !== prev.fields.get("name")) throw err.invalidArgument(pos, "Renaming schema documents is not supported by the emulator.");
+    if (k === "data") {
+      const merged = mergePatch(replace ? undefined : fields.get("data"), v);
+      if (merged === undefined) fields.delete("data");
+      else fields.set("data", merged);
+    } else if (v === null) fields.delete(k);
+    else fields.set(k, v);
+  }
+  if (loc.collKey === "#indexes") {
+    const idx = loc.db.indexes.get(loc.id);
+    if (idx && params.has("unique")) idx.def.unique = params.get("unique") === true;
+  }
+  void ctx;
+  return fields;
+}
+
+nativeHandlers.get("collections")!.remove = (ctx, loc, prev) => {
+  // Indexes whose only source was this collection go with it.
+  for (const [name, idx] of [...loc.db.indexes]) {
+    if (idx.def.sources.length === 1 && idx.def.sources[0] === prev.ref.id) {
+      loc.db.removeIndex(ctx.txn, name);
+      if (loc.db.raw("#indexes", name)) loc.db.put(ctx.txn, "#indexes", name, undefined);
+    }
+  }
+  loc.db.removeCollectionStore(ctx.txn, prev.ref.id);
+};
+nativeHandlers.get("indexes")!.remove = (ctx, loc, prev) => loc.db.removeIndex(ctx.txn, prev.ref.id);
+nativeHandlers.get("databases")!.remove = (ctx, loc, prev) => {
+  const child = loc.db.children.get(prev.ref.id);
+  if (!child) return;
+  loc.db.children.delete(prev.ref.id);
+  child.detached = true;
+  ctx.txn.onUndo(() => {
+    child.detached = false;
+    loc.db.children.set(prev.ref.id, child);
+  });
+};
+
+// ---- Call ------------------------------------------------------------------------------------
+
+const compiled = new WeakMap<DocRecord, Closure>();
+
+/** The function body re-parsed at position [], so errors inside are relative to its lambda. */
+function bodyOf(rec: DocRecord): Closure {
+  let fn = compiled.get(rec);
+  if (!fn) {
+    const lam = rec.fields.get("body") as LambdaV;
+    const json = parseJson(renderValue(lam.renderBody()));
+    fn = new Closure(parseLambda(json as Map<string, never>, [], new Set()), Env.empty);
+    compiled.set(rec, fn);
+  }
+  return fn;
+}
+
+function roleOf(role: Value | undefined, caller: Principal): Principal | undefined {
+  if (role === undefined || role === null) return undefined;
+  const base = { identity: caller.identity, token: caller.token, key: caller.key, baseline: false };
+  if (typeof role === "string" && ["admin", "server", "server-readonly", "client"].includes(role)) {
+    return { kind: "key", builtin: role as BuiltinRole, roles: [], ...base };
+  }
+  const names = (Array.isArray(role) ? role : [role]).flatMap((r) => (r instanceof Ref ? [r.id] : typeof r === "string" ? [r] : []));
+  return { kind: "key", builtin: null, roles: names, ...base };
+}
+
+defineForm({
+  name: "call",
+  shapes: [["call", "arguments"]],
+  eval(c) {
+    const ctx = c.ctx;
+    let target = c.arg("call");
+    if (typeof target === "string") target = new Ref(target, native("functions"));
+    if (!(target instanceof Ref) || target.schemaKind !== "functions") throw err.expected(c.at("call"), "Identifier", typeName(target));
+    const rec = requireSchema(ctx, target, c.at("call"));
+    const args = c.arg("arguments");
+    if (!allowed(ctx, "call", `fn:${target.id}`, () => args)) throw err.permissionDenied(c.pos);
+    const fn = bodyOf(rec);
+    const as = roleOf(rec.fields.get("role"), ctx.principal);
+    try {
+      const run = () => applyLambda(ctx, fn, args, c.pos);
+      return as ? ctx.as(as, run) : run();
+    } catch (e) {
+      if (e instanceof QueryError && e.code === "stack overflow") throw e;
+      const cause = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : undefined;
+      if (!cause) throw e;
+      throw new QueryError("call error", "Calling the function resulted in an error.", c.pos, { cause });
+    }
+  },
+});
+
+export { renderDoc };

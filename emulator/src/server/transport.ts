@@ -1,0 +1,143 @@
+/**
+ * One port, two protocols, as FaunaDB's Netty server does: the Node driver
+ * speaks HTTP/2 with prior knowledge (h2c), browsers and curl speak HTTP/1.1.
+ * The first bytes of each connection decide which server gets it.
+ */
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import { Duplex } from "node:stream";
+import type { PlainRequest, PlainResponse } from "./http.ts";
+
+const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers":
+    "authorization, content-type, x-faunadb-api-version, x-last-seen-txn, x-query-timeout, x-fauna-tags, traceparent, x-driver-env, x-fauna-driver",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-expose-headers":
+    "x-txn-time, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-query-time, x-txn-retries, x-query-bytes-in, x-query-bytes-out, x-storage-bytes-read, x-storage-bytes-write",
+  "access-control-max-age": "86400",
+};
+
+export type Handler = (req: PlainRequest) => PlainResponse;
+
+export interface Transport {
+  server: net.Server;
+  close(): Promise<void>;
+}
+
+function readBody(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    stream.on("error", reject);
+  });
+}
+
+/**
+ * The socket as a stream that first replays the bytes the sniffing consumed.
+ * HTTP/2 reads a net.Socket through its native handle, where unshifted bytes
+ * would be lost; a plain Duplex is read through JavaScript instead.
+ */
+function withHead(socket: net.Socket, head: Buffer): Duplex {
+  const d = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      socket.write(chunk, cb);
+    },
+    final(cb) {
+      socket.end();
+      cb();
+    },
+    destroy(e, cb) {
+      socket.destroy();
+      cb(e);
+    },
+  });
+  d.push(head);
+  socket.on("data", (c: Buffer) => {
+    if (!d.push(c)) socket.pause();
+  });
+  socket.on("end", () => d.push(null));
+  socket.on("close", () => d.destroy());
+  return d;
+}
+
+export function createTransport(handler: Handler): Transport {
+  const sockets = new Set<net.Socket>();
+  const h2 = http2.createServer();
+  h2.on("stream", (stream, headers) => {
+    readBody(stream).then(
+      (body) => {
+        const res = handler({
+          method: String(headers[":method"] ?? "GET"),
+          path: String(headers[":path"] ?? "/"),
+          headers: headers as PlainRequest["headers"],
+          body,
+        });
+        if (stream.destroyed) return;
+        stream.respond({ ":status": res.status, ...res.headers });
+        stream.end(res.body);
+      },
+      () => stream.destroy(),
+    );
+  });
+  h2.on("sessionError", () => undefined);
+
+  const h1 = http.createServer((req, res) => {
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, CORS);
+      res.end();
+      return;
+    }
+    readBody(req).then(
+      (body) => {
+        const out = handler({ method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body });
+        res.writeHead(out.status, { ...out.headers, ...CORS });
+        res.end(out.body);
+      },
+      () => res.destroy(),
+    );
+  });
+  h1.keepAliveTimeout = 5000;
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, PREFACE.length);
+      const isH2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
+      if (isH2 && seen.length < PREFACE.length) return; // need more bytes to be sure
+      socket.off("data", onData);
+      if (isH2) {
+        h2.emit("connection", withHead(socket, seen));
+        return;
+      }
+      socket.pause();
+      socket.unshift(seen);
+      h1.emit("connection", socket);
+      socket.resume();
+    };
+    socket.on("data", onData);
+  });
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        h1.close();
+        h2.close();
+        server.close(() => resolve());
+      }),
+  };
+}

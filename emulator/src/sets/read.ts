@@ -1,0 +1,67 @@
+/** Reading sets: Paginate's pages and cursors (spec §2.5), and the whole-set reads of Count, Get, Exists. */
+import { err, type Pos } from "../errors.ts";
+import type { Ctx } from "../eval/context.ts";
+import { PageV, Ref, type Value } from "../values.ts";
+import { compareTuples, elementOf, FSet, tupleOf, type Entry, type Probe } from "./sets.ts";
+
+export const DEFAULT_PAGE_SIZE = 64;
+export const MAX_PAGE_SIZE = 100_000;
+
+function ensureReadable(ctx: Ctx, set: FSet, readPos: Pos, errPos: Pos): void {
+  if (!set.readable(ctx, readPos)) throw err.permissionDenied(errPos);
+}
+
+const asCursor = (c: Value): Value[] => (Array.isArray(c) ? c : [c]);
+
+export interface PageOptions {
+  size: number;
+  after?: Value;
+  before?: Value;
+}
+
+export function paginate(ctx: Ctx, set: FSet, opts: PageOptions, pos: Pos, errPos: Pos): PageV {
+  ensureReadable(ctx, set, pos, errPos);
+  const { reverse } = set.shape(ctx, pos);
+  const size = Math.min(Math.max(opts.size, 0), MAX_PAGE_SIZE);
+  const probeFor = (cursor: Value[]): Probe => (t) => compareTuples(t, cursor, reverse);
+  if (opts.before !== undefined && opts.after === undefined) {
+    const cursor = opts.before;
+    if (size === 0) return new PageV([], undefined, cursor);
+    const got: Entry[] = [];
+    for (const e of set.scan(ctx, "desc", probeFor(asCursor(cursor)), pos)) {
+      got.push(e);
+      if (got.length > size) break;
+    }
+    const more = got.length > size;
+    const page = got.slice(0, size).reverse();
+    return new PageV(page.map(elementOf), more ? tupleOf(page[0]!) : undefined, cursor);
+  }
+  const cursor = opts.after;
+  if (size === 0) return new PageV([], cursor, cursor);
+  const got: Entry[] = [];
+  for (const e of set.scan(ctx, "asc", cursor === undefined ? undefined : probeFor(asCursor(cursor)), pos)) {
+    got.push(e);
+    if (got.length > size) break;
+  }
+  const more = got.length > size;
+  return new PageV(got.slice(0, size).map(elementOf), cursor, more ? tupleOf(got[size]!) : undefined);
+}
+
+export function firstOfSet(ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Ref | undefined {
+  ensureReadable(ctx, set, pos, errPos);
+  for (const e of set.scan(ctx, "asc", undefined, pos)) return e.ref;
+  return undefined;
+}
+
+export function setExists(ctx: Ctx, set: FSet, pos: Pos): boolean {
+  ensureReadable(ctx, set, pos, pos);
+  for (const _ of set.scan(ctx, "asc", undefined, pos)) return true;
+  return false;
+}
+
+export function setElements(ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Value[] {
+  ensureReadable(ctx, set, pos, errPos);
+  const out: Value[] = [];
+  for (const e of set.scan(ctx, "asc", undefined, pos)) out.push(elementOf(e));
+  return out;
+}

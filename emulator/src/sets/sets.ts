@@ -1,0 +1,407 @@
+/**
+ * Sets as ordered streams of index entries. Every set can be scanned from a
+ * position in either direction, so a page costs what it returns (a binary
+ * search, then the entries themselves), never a pass over the collection.
+ */
+import { allowed } from "../auth/permissions.ts";
+import { err, type Pos } from "../errors.ts";
+import type { Ctx } from "../eval/context.ts";
+import { applyLambda } from "../eval/evaluate.ts";
+import { compareRefs, compareValues } from "../order.ts";
+import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore } from "../storage/database.ts";
+import { LambdaV, Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
+import { databaseOf } from "../eval/docs.ts";
+
+export interface Entry {
+  /** Covered values; empty for refs-only sets (the ref is then the covered value). */
+  values: Value[];
+  ref: Ref;
+}
+
+export type Dir = "asc" | "desc";
+/**
+ * Where a scan starts: `probe(tuple)` compares an entry's cursor tuple to the
+ * sought key in the set's own order. Ascending scans yield entries with probe ≥ 0;
+ * descending scans yield entries strictly below the first one with probe ≥ 0.
+ */
+export type Probe = (tuple: Value[]) => number;
+
+export interface Shape {
+  /** Number of covered values (0: refs-only). */
+  arity: number;
+  reverse: boolean[];
+}
+
+export const tupleOf = (e: Entry): Value[] => [...e.values, e.ref];
+export const coveredOf = (e: Entry): Value[] => (e.values.length ? e.values : [e.ref]);
+/** What Paginate returns for an entry. */
+export const elementOf = (e: Entry): Value => (e.values.length === 0 ? e.ref : e.values.length === 1 ? e.values[0]! : e.values);
+
+/** Compares cursor tuples in a set's order: values by their reverse flags, then the ref ascending. */
+export function compareTuples(a: readonly Value[], b: readonly Value[], reverse: readonly boolean[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareValues(a[i]!, b[i]!);
+    if (c !== 0) return reverse[i] ? -c : c;
+  }
+  return 0; // a prefix equals everything it prefixes
+}
+
+export abstract class FSet extends SetV {
+  abstract shape(ctx: Ctx, pos: Pos): Shape;
+  /** False when reading this set needs a privilege the caller lacks (an index without read). */
+  abstract readable(ctx: Ctx, pos: Pos): boolean;
+  abstract scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry>;
+
+  compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
+    const { reverse } = this.shape(ctx, pos);
+    return (a, b) => compareTuples(a.values, b.values, reverse) || compareRefs(a.ref, b.ref);
+  }
+}
+
+// ---- base sets -------------------------------------------------------------------------------
+
+export function indexStore(ctx: Ctx, index: Ref, pos: Pos): IndexStore {
+  const db = databaseOf(ctx, index.coll?.db, pos);
+  const idx = db.live("#indexes", index.id, ctx.snapshotNs) ? db.indexes.get(index.id) : undefined;
+  if (!idx) throw err.invalidRef(pos, "index", index.id);
+  return idx;
+}
+
+/** Non-key principals read through documents they may see; keys see everything their role allows. */
+function docFilter(ctx: Ctx): ((ref: Ref, rec: DocRecord | undefined) => boolean) | undefined {
+  const p = ctx.principal;
+  if (p.builtin === "admin" || p.builtin === "server" || p.builtin === "server-readonly") return undefined;
+  return (ref, rec) => {
+    if (!ref.collKey) return false;
+    ctx.txn.read++;
+    if (!rec) return false;
+    if (p.baseline && p.identity) {
+      const inst = rec.fields.get("instance");
+      if ((ref.collKey === "#tokens" || ref.collKey === "#credentials") && inst instanceof Ref && inst.equals(p.identity)) return true;
+    }
+    return allowed(ctx, "read", ref.collKey, () => ref);
+  };
+}
+
+export class MatchSet extends FSet {
+  constructor(
+    readonly index: Ref,
+    readonly terms: Value[],
+    /** Whether terms arrived as an array (for rendering them back). */
+    readonly termsArray: boolean,
+  ) {
+    super();
+  }
+  describe(): ObjectV {
+    const m = new Map<string, Value>([["match", this.index]]);
+    if (this.terms.length) m.set("terms", this.terms.length === 1 && !this.termsArray ? this.terms[0]! : this.terms);
+    return m;
+  }
+  shape(ctx: Ctx, pos: Pos): Shape {
+    const def = indexStore(ctx, this.index, pos).def;
+    return { arity: def.values.length, reverse: def.values.map((v) => v.reverse) };
+  }
+  readable(ctx: Ctx, pos: Pos): boolean {
+    indexStore(ctx, this.index, pos);
+    return allowed(ctx, "read", `index:${this.index.id}`, () => this.terms);
+  }
+  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
+    const idx = indexStore(ctx, this.index, pos);
+    if (this.terms.length !== idx.def.terms.length && !(idx.def.terms.length === 0 && this.terms.length === 0)) return;
+    const part = idx.partition(termKey(this.terms), false);
+    if (!part) return;
+    const rev = idx.def.values.map((v) => v.reverse);
+    const p = probe ? (e: IndexEntry) => probe([...e.values, e.ref]) : undefined;
+    const iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
+    const filter = docFilter(ctx);
+    const now = ctx.snapshotNs;
+    const db = databaseOf(ctx, this.index.coll?.db, pos);
+    void rev;
+    for (const e of iter) {
+      ctx.txn.scanned++;
+      if (e.ttl !== undefined && e.ttl <= now) continue;
+      if (filter && !filter(e.ref, db.live(e.ref.collKey!, e.ref.id, now))) continue;
+      yield { values: e.values, ref: e.ref };
+    }
+  }
+}
+
+export class DocumentsSet extends FSet {
+  /** `coll` is a collection ref, or a native collection ref such as Tokens(). */
+  constructor(readonly coll: Ref) {
+    super();
+  }
+  private get collKey(): string {
+    return this.coll.isNative ? `#${this.coll.id}` : this.coll.id;
+  }
+  describe(): ObjectV {
+    return new Map<string, Value>([["documents", this.coll]]);
+  }
+  shape(): Shape {
+    return { arity: 0, reverse: [] };
+  }
+  readable(): boolean {
+    return true;
+  }
+  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
+    const db = databaseOf(ctx, this.coll.isNative ? this.coll.db : this.coll.db, pos);
+    if (!this.coll.isNative && !db.live("#collections", this.coll.id, ctx.snapshotNs)) throw err.invalidRef(pos, "collection", this.coll.id);
+    const store = db.store(this.collKey);
+    if (!store) return;
+    const p = probe ? (r: DocRecord) => probe([r.ref]) : undefined;
+    const iter = dir === "asc" ? store.order.ascendFrom(p) : store.order.descendBelow(p);
+    const filter = docFilter(ctx);
+    const now = ctx.snapshotNs;
+    for (const rec of iter) {
+      ctx.txn.scanned++;
+      if (!isLive(rec, now)) continue;
+      if (filter && !filter(rec.ref, rec)) continue;
+      yield { values: [], ref: rec.ref };
+    }
+  }
+}
+
+// ---- derived sets ----------------------------------------------------------------------------
+
+export class RangeSet extends FSet {
+  constructor(
+    readonly inner: FSet,
+    readonly from: Value[],
+    readonly to: Value[],
+    private readonly fromRaw: Value,
+    private readonly toRaw: Value,
+  ) {
+    super();
+  }
+  describe(): ObjectV {
+    const m = new Map<string, Value>([["range", this.inner]]);
+    if (this.from.length) m.set("from", this.fromRaw);
+    if (this.to.length) m.set("to", this.toRaw);
+    return m;
+  }
+  shape(ctx: Ctx, pos: Pos): Shape {
+    return this.inner.shape(ctx, pos);
+  }
+  readable(ctx: Ctx, pos: Pos): boolean {
+    return this.inner.readable(ctx, pos);
+  }
+  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
+    const { reverse } = this.shape(ctx, pos);
+    const lo = this.from;
+    const hi = this.to;
+    const cmp = (t: Value[], b: Value[]) => compareTuples(t, b, reverse);
+    if (dir === "asc") {
+      const start: Probe | undefined =
+        lo.length || probe ? (t) => Math.min(lo.length ? cmp(t, lo) : 1, probe ? probe(t) : 1) : undefined;
+      for (const e of this.inner.scan(ctx, "asc", start, pos)) {
+        if (hi.length && cmp(tupleOf(e), hi) > 0) return;
+        yield e;
+      }
+    } else {
+      const start: Probe | undefined =
+        hi.length || probe ? (t) => Math.max(hi.length ? (cmp(t, hi) > 0 ? 1 : -1) : -1, probe ? probe(t) : -1) : undefined;
+      for (const e of this.inner.scan(ctx, "desc", start, pos)) {
+        if (lo.length && cmp(tupleOf(e), lo) < 0) return;
+        yield e;
+      }
+    }
+  }
+}
+
+export class ReverseSet extends FSet {
+  constructor(readonly inner: FSet) {
+    super();
+  }
+  describe(): ObjectV {
+    return new Map<string, Value>([["reverse", this.inner]]);
+  }
+  shape(ctx: Ctx, pos: Pos): Shape {
+    const s = this.inner.shape(ctx, pos);
+    return { arity: s.arity, reverse: s.reverse.map((r) => !r) };
+  }
+  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
+    const c = this.inner.compare(ctx, pos);
+    return (a, b) => c(b, a);
+  }
+  readable(ctx: Ctx, pos: Pos): boolean {
+    return this.inner.readable(ctx, pos);
+  }
+  scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
+    // In reverse order "≥ key" is the inner "≤ key": flip the direction and the probe.
+    const inner: Probe | undefined = probe ? (t) => (probe(t) < 0 ? 1 : -1) : undefined;
+    return this.inner.scan(ctx, dir === "asc" ? "desc" : "asc", inner, pos);
+  }
+}
+
+/** Merges several sorted streams, grouping entries with equal covered values. */
+function* groups(
+  streams: Iterable<Entry>[],
+  cmp: (a: Entry, b: Entry) => number,
+  sameCovered: (a: Entry, b: Entry) => boolean,
+): Generator<Entry[][]> {
+  const its = streams.map((s) => s[Symbol.iterator]());
+  const heads = its.map((it) => it.next());
+  for (;;) {
+    let min = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i]!;
+      if (h.done) continue;
+      if (min < 0 || cmp(h.value, (heads[min] as IteratorYieldResult<Entry>).value) < 0) min = i;
+    }
+    if (min < 0) return;
+    const first = (heads[min] as IteratorYieldResult<Entry>).value;
+    const group: Entry[][] = streams.map(() => []);
+    for (let i = 0; i < heads.length; i++) {
+      while (!heads[i]!.done && sameCovered((heads[i] as IteratorYieldResult<Entry>).value, first)) {
+        group[i]!.push((heads[i] as IteratorYieldResult<Entry>).value);
+        heads[i] = its[i]!.next();
+      }
+    }
+    yield group;
+  }
+}
+
+export class AlgebraSet extends FSet {
+  constructor(
+    readonly op: "union" | "intersection" | "difference" | "distinct",
+    readonly sets: FSet[],
+    /** Rendered as one value instead of an array (one argument sent bare). */
+    readonly bare: boolean,
+  ) {
+    super();
+  }
+  describe(): ObjectV {
+    return new Map<string, Value>([[this.op, this.bare ? this.sets[0]! : this.sets]]);
+  }
+  shape(ctx: Ctx, pos: Pos): Shape {
+    const shapes = this.sets.map((s) => s.shape(ctx, pos));
+    const first = shapes[0]!;
+    for (const s of shapes) {
+      if (s.reverse.length !== first.reverse.length || s.reverse.some((r, i) => r !== first.reverse[i])) {
+        if (s.arity !== 0 && first.arity !== 0) throw err.invalidArgument(pos, "Sets are not compatible.");
+      }
+    }
+    return first;
+  }
+  readable(ctx: Ctx, pos: Pos): boolean {
+    if (this.op === "difference" || this.op === "distinct") return this.sets[0]!.readable(ctx, pos);
+    return this.sets.some((s) => s.readable(ctx, pos));
+  }
+  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
+    const base = this.compare(ctx, pos);
+    const cmp = dir === "asc" ? base : (a: Entry, b: Entry) => base(b, a);
+    const { reverse } = this.shape(ctx, pos);
+    const same = (a: Entry, b: Entry) => compareTuples(coveredOf(a), coveredOf(b), reverse) === 0 && coveredOf(a).length === coveredOf(b).length;
+    const streams = this.sets.map((s, i) => (i === 0 || this.op !== "difference" || s.readable(ctx, pos) ? (s.readable(ctx, pos) ? s.scan(ctx, dir, probe, pos) : []) : []));
+    for (const g of groups(streams, cmp, same)) {
+      const counts = g.map((x) => x.length);
+      switch (this.op) {
+        case "union": {
+          let best = 0;
+          counts.forEach((n, i) => {
+            if (n > counts[best]!) best = i;
+          });
+          yield* g[best]!;
+          break;
+        }
+        case "intersection": {
+          if (counts.some((n) => n === 0)) break;
+          let best = 0;
+          counts.forEach((n, i) => {
+            if (n < counts[best]!) best = i;
+          });
+          yield* g[best]!;
+          break;
+        }
+        case "difference":
+          if (counts[0]! > 0 && counts.slice(1).every((n) => n === 0)) yield* g[0]!;
+          break;
+        case "distinct":
+          if (counts[0]! > 0) yield g[0]![0]!;
+          break;
+      }
+    }
+  }
+}
+
+export class FilterSet extends FSet {
+  constructor(
+    readonly inner: FSet,
+    readonly lambda: LambdaV,
+    readonly lambdaPos: Pos,
+  ) {
+    super();
+  }
+  describe(): ObjectV {
+    return new Map<string, Value>([
+      ["filter", this.lambda.renderBody()],
+      ["collection", this.inner],
+    ]);
+  }
+  shape(ctx: Ctx, pos: Pos): Shape {
+    return this.inner.shape(ctx, pos);
+  }
+  readable(ctx: Ctx, pos: Pos): boolean {
+    return this.inner.readable(ctx, pos);
+  }
+  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
+    for (const e of this.inner.scan(ctx, dir, probe, pos)) {
+      const keep = applyLambda(ctx, this.lambda, elementOf(e), this.lambdaPos);
+      if (typeof keep !== "boolean") throw err.expected(this.lambdaPos, "Boolean", typeName(keep));
+      if (keep) yield e;
+    }
+  }
+}
+
+export class JoinSet extends FSet {
+  constructor(
+    readonly source: FSet,
+    readonly target: Ref | LambdaV,
+    readonly withPos: Pos,
+  ) {
+    super();
+  }
+  describe(): ObjectV {
+    return new Map<string, Value>([
+      ["join", this.source],
+      ["with", this.target instanceof Ref ? this.target : this.target.renderBody()],
+    ]);
+  }
+  private targets(ctx: Ctx, pos: Pos): FSet[] {
+    const out: FSet[] = [];
+    for (const e of this.source.scan(ctx, "asc", undefined, pos)) {
+      const covered = coveredOf(e);
+      if (this.target instanceof Ref) {
+        out.push(new MatchSet(this.target, covered, covered.length > 1));
+      } else {
+        const arg = covered.length === 1 ? covered[0]! : covered;
+        const s = applyLambda(ctx, this.target, arg, this.withPos);
+        if (!(s instanceof FSet)) throw err.expected(this.withPos, "Ref or Set", typeName(s));
+        out.push(s);
+      }
+    }
+    return out;
+  }
+  shape(ctx: Ctx, pos: Pos): Shape {
+    if (this.target instanceof Ref) {
+      const def = indexStore(ctx, this.target, this.withPos).def;
+      return { arity: def.values.length, reverse: def.values.map((v) => v.reverse) };
+    }
+    return this.targets(ctx, pos)[0]?.shape(ctx, pos) ?? { arity: 0, reverse: [] };
+  }
+  readable(ctx: Ctx, pos: Pos): boolean {
+    return this.source.readable(ctx, pos);
+  }
+  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
+    const targets = this.targets(ctx, pos).filter((t) => t.readable(ctx, pos));
+    if (!targets.length) return;
+    yield* new AlgebraSet("union", targets, false).scan(ctx, dir, probe, pos);
+  }
+}
+
+export function asFSet(v: Value, pos: Pos): FSet {
+  if (v instanceof FSet) return v;
+  if (v instanceof Ref && v.isNative) return new DocumentsSet(v);
+  throw err.expected(pos, "Set", typeName(v));
+}
