@@ -147,7 +147,7 @@ export function rolesFor(engine: Engine, db: Database, identity: Ref, txn: Txn):
       if (!(res instanceof Ref) || res.id !== identity.coll?.id) continue;
       const pred = m.get("predicate");
       if (pred instanceof LambdaV) {
-        const ctx = new Ctx(engine, db, SERVER_PRINCIPAL, txn);
+        const ctx = new Ctx(engine, db, { ...SERVER_PRINCIPAL, identity }, txn);
         let ok: Value = false;
         try {
           ok = applyLambda(ctx, pred, identity, []);

@@ -67,7 +67,8 @@ export function allowed(ctx: Ctx, action: Action, resource: string, arg: () => V
             const lam = grant;
             const input = arg();
             const actual = action === "write" && Array.isArray(input) && typeof lam.params !== "string" && lam.params.length === 2 ? input.slice(0, 2) : input;
-            ok = ctx.as(SERVER_PRINCIPAL, () => applyLambda(ctx, lam, actual, []));
+            // Predicates read with server rights but still know who is asking (Identity() inside works).
+            ok = ctx.as({ ...SERVER_PRINCIPAL, identity: p.identity, token: p.token }, () => applyLambda(ctx, lam, actual, []));
           } catch {
             ok = false;
           }
