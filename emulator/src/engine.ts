@@ -41,12 +41,17 @@ export class Engine {
 
   constructor(readonly rootSecret: string) {}
 
-  /** Snapshot/commit time for the next transaction: the clock, strictly increasing. */
-  nextTxnTime(): { ns: bigint; micros: bigint } {
-    let micros = this.clock.nowNs() / 1000n;
-    if (micros <= this.lastTxn) micros = this.lastTxn + 1n;
-    this.lastTxn = micros;
-    return { ns: micros * 1000n, micros };
+  /** The clock in µs: a query's snapshot (what Now() returns; a frozen clock stays put). */
+  snapshotMicros(): bigint {
+    return this.clock.nowNs() / 1000n;
+  }
+
+  /**
+   * A write transaction's commit time: the snapshot, pushed past the previous
+   * commit so every commit is strictly later (spec §5.1: snapshot ≤ commit).
+   */
+  private commitMicros(snapshot: bigint): bigint {
+    return snapshot > this.lastTxn ? snapshot : this.lastTxn + 1n;
   }
 
   /** Document ids: ~18-digit numbers increasing over time, like FaunaDB's. */
@@ -73,9 +78,11 @@ export class Engine {
 
   query(authorization: string | undefined, bodyText: string): QueryResult {
     const started = performance.now();
-    const { ns, micros } = this.nextTxnTime();
+    const snapshot = this.snapshotMicros();
+    const commit = this.commitMicros(snapshot);
     this.stats.queries++;
-    const txn = new Txn(ns, micros);
+    const txn = new Txn(snapshot * 1000n, commit);
+    let micros = snapshot;
     const auth = authenticate(this, authorization, txn);
     if (!auth) {
       return { status: 401, body: `{"errors":[{"code":"unauthorized","description":"Unauthorized"}]}`, txnTime: micros, unauthorized: true };
@@ -96,6 +103,10 @@ export class Engine {
       body = `{"resource":${renderValue(value)}}`;
       if (txn.created) status = 201;
       this.stats.documentsWritten += txn.written;
+      if (txn.written > 0) {
+        this.lastTxn = commit;
+        micros = commit;
+      }
     } catch (e) {
       txn.rollback();
       const errors = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : undefined;

@@ -47,12 +47,29 @@ export function databaseOf(ctx: Ctx, r: Ref | undefined, pos: Pos): Database {
   return child;
 }
 
+/**
+ * The database part of a ref: on a schema ref it sits on the ref itself
+ * (`Collection("c", Database("x"))`), on a document ref on its collection.
+ */
+export function dbPartOf(r: Ref): Ref | undefined {
+  return r.db ?? r.coll?.db;
+}
+
+/** A ref as seen from `ctx.db` when it was read inside `db` (a child): it gains a `database`. */
+export function qualify(ctx: Ctx, db: Database, r: Ref): Ref {
+  if (db === ctx.db) return r;
+  const dbRef = db.refFrom(ctx.db);
+  if (!dbRef || !r.coll) return r;
+  if (r.coll.isNative) return r.coll.id === "tokens" || r.coll.id === "keys" || r.coll.id === "credentials" ? new Ref(r.id, new Ref(r.coll.id, undefined, dbRef)) : new Ref(r.id, r.coll, dbRef);
+  return new Ref(r.id, new Ref(r.coll.id, r.coll.coll, dbRef));
+}
+
 /** Resolves a document ref; a ref into an undefined collection is `invalid ref` at `pos`. */
 export function locate(ctx: Ctx, r: Ref, pos: Pos): Located {
   if (r.isNative) throw err.expected(pos, "Ref", "Set");
   const coll = r.coll!;
   if (coll.isNative) {
-    const db = databaseOf(ctx, coll.db, pos);
+    const db = databaseOf(ctx, dbPartOf(r), pos);
     return { db, collKey: `#${coll.id}`, id: r.id, kind: SCHEMA_KIND[coll.id] ?? "Document" };
   }
   const db = databaseOf(ctx, coll.db, pos);
@@ -63,7 +80,7 @@ export function locate(ctx: Ctx, r: Ref, pos: Pos): Located {
 /** Throws `invalid ref` when a schema ref (Collection('x'), Index('i'), …) names nothing. */
 export function requireSchema(ctx: Ctx, r: Ref, pos: Pos): DocRecord {
   const kind = r.schemaKind;
-  const db = databaseOf(ctx, r.coll?.db, pos);
+  const db = databaseOf(ctx, dbPartOf(r), pos);
   const rec = kind ? db.live(`#${kind}`, r.id, ctx.snapshotNs) : undefined;
   if (!rec) throw err.invalidRef(pos, kind ? UNDEFINED_KIND[kind] ?? kind : "collection", r.id);
   return rec;
@@ -75,16 +92,26 @@ function canRead(ctx: Ctx, loc: Located, rec: DocRecord | undefined): boolean {
 }
 
 /**
- * Get: the live record, or 404/403. The permission check comes first, so a
- * token without rights gets 403 even for a missing document (spec §3.2).
+ * Get: the live record, or 404/403. An undefined collection is reported at the
+ * argument (`refPos`); permission and absence at the form (`formPos`). The
+ * permission check comes first, so a token without rights gets 403 even for a
+ * missing document (spec §3.2).
  */
-export function readDoc(ctx: Ctx, r: Ref, pos: Pos, notFoundPos: Pos = pos): { loc: Located; rec: DocRecord } {
-  const loc = locate(ctx, r, pos);
+export function readDoc(ctx: Ctx, r: Ref, refPos: Pos, formPos: Pos): { loc: Located; rec: DocRecord } {
+  const loc = locate(ctx, r, refPos);
   const rec = loc.db.live(loc.collKey, loc.id, ctx.snapshotNs);
   ctx.txn.read++;
-  if (!canRead(ctx, loc, rec)) throw err.permissionDenied(pos);
-  if (!rec) throw err.notFound(notFoundPos, loc.kind);
+  if (!canRead(ctx, loc, rec)) throw err.permissionDenied(formPos);
+  if (!rec) throw err.notFound(formPos, loc.kind);
   return { loc, rec };
+}
+
+/** Get's answer: the document, its ref qualified when it was read in a child database. */
+export function readAndRender(ctx: Ctx, r: Ref, refPos: Pos, formPos: Pos): DocV {
+  const { loc, rec } = readDoc(ctx, r, refPos, formPos);
+  const d = renderDoc(rec);
+  if (loc.db !== ctx.db) d.set("ref", qualify(ctx, loc.db, rec.ref));
+  return d;
 }
 
 /** Exists: false for missing, expired or unreadable documents; never an error but for undefined refs. */
@@ -94,6 +121,14 @@ export function docExists(ctx: Ctx, r: Ref, pos: Pos): boolean {
   if (!coll.isNative) {
     const db = databaseOf(ctx, coll.db, pos);
     if (!db.live("#collections", coll.id, ctx.snapshotNs)) return false;
+  } else if (r.schemaKind && r.schemaKind !== "tokens" && r.schemaKind !== "keys" && r.schemaKind !== "credentials") {
+    // Exists(Collection("nope")) and Exists(Collection("c", Database("gone"))) are false, not errors.
+    const dbRef = dbPartOf(r);
+    try {
+      databaseOf(ctx, dbRef, pos);
+    } catch {
+      return false;
+    }
   }
   const loc = locate(ctx, r, pos);
   const rec = loc.db.live(loc.collKey, loc.id, ctx.snapshotNs);
@@ -167,6 +202,33 @@ export function userFields(params: ObjectV | undefined, base: Map<string, Value>
   }
   if (failures.length) throw err.validation(pos, failures);
   return out;
+}
+
+/** An undefined ref anywhere inside written data is `validation failed` at the function (spec §5.3). */
+export function checkRefs(ctx: Ctx, v: Value | undefined, path: (string | number)[], formPos: Pos): void {
+  const failures: ValidationFailure[] = [];
+  const walk = (x: Value, p: (string | number)[]) => {
+    if (x instanceof Ref) {
+      if (!refDefined(ctx, x)) failures.push({ field: p, code: "invalid reference", description: "Cannot read reference." });
+    } else if (Array.isArray(x)) x.forEach((y, i) => walk(y, [...p, i]));
+    else if (x instanceof Map) for (const [k, y] of x) walk(y, [...p, k]);
+  };
+  if (v !== undefined) walk(v, path);
+  if (failures.length) throw err.validation(formPos, failures);
+}
+
+/** Whether a ref's collection (or schema object, or database) exists; documents themselves need not. */
+function refDefined(ctx: Ctx, r: Ref): boolean {
+  if (r.isNative) return true;
+  try {
+    const db = databaseOf(ctx, dbPartOf(r), []);
+    const coll = r.coll!;
+    if (!coll.isNative) return !!db.live("#collections", coll.id, ctx.snapshotNs);
+    if (r.schemaKind === "tokens" || r.schemaKind === "keys" || r.schemaKind === "credentials") return true;
+    return !!db.live(`#${coll.id}`, r.id, ctx.snapshotNs);
+  } catch {
+    return false;
+  }
 }
 
 /** Rejects a write that would give a unique index a second identical live (terms, values) tuple. */

@@ -199,7 +199,7 @@ defineForm({
     if (!rec || rec.db !== ctx.db) throw notFound();
     try {
       const ref = new Ref(rec.id, native(rec.collKey === "#keys" ? "keys" : "tokens"));
-      return readDoc(ctx, ref, c.pos).rec && renderDoc(readDoc(ctx, ref, c.pos).rec);
+      return renderDoc(readDoc(ctx, ref, c.pos, c.pos).rec);
     } catch (e) {
       if (e instanceof QueryError) throw notFound();
       throw e;

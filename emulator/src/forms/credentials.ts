@@ -56,6 +56,26 @@ export function writeCredentials(ctx: Ctx, db: Database, instance: Ref, creds: V
 }
 
 nativeHandlers.set("credentials", {
+  /**
+   * Server keys set a password freely; every other caller must prove the
+   * current one (spec S.2.3).
+   */
+  update(ctx, _loc, prev, params, _replace, pos) {
+    const fields = new Map(prev.fields);
+    const pw = params.get("password");
+    if (pw === undefined || pw === null) return fields;
+    if (typeof pw !== "string") {
+      throw err.validation(pos, [{ field: ["password"], code: "invalid type", description: `Invalid type ${typeof pw}, expected type String.` }]);
+    }
+    if (ctx.principal.builtin !== "server") {
+      const current = params.get("current_password");
+      if (typeof current !== "string" || !passwordMatches(prev.fields.get("hashed_password"), current)) {
+        throw err.validation(pos, [{ field: ["current_password"], code: "invalid password", description: "Invalid password at `current_password`." }]);
+      }
+    }
+    fields.set("hashed_password", hashPassword(pw));
+    return fields;
+  },
   create(ctx, params, pos) {
     const instance = params.get("instance");
     if (instance === undefined || instance === null) {

@@ -5,10 +5,11 @@ import { asObject } from "../eval/casts.ts";
 import type { Ctx } from "../eval/context.ts";
 import {
   check,
+  checkRefs,
   docExists,
   liveRecord,
   locate,
-  readDoc,
+  readAndRender,
   renderDoc,
   userFields,
   writeRecord,
@@ -33,13 +34,13 @@ defineForm({
   eval(c) {
     const target = c.arg("get");
     if (target instanceof SetV) {
-      const ref = firstOfSet(c.ctx, asFSet(target, c.at("get")), c.at("get"), c.pos);
+      const ref = firstOfSet(c.ctx, asFSet(target, c.at("get")), c.at("get"), c.at("get"));
       if (!ref) throw err.notFound(c.pos, "Set");
-      return renderDoc(readDoc(c.ctx, ref, c.pos).rec);
+      return readAndRender(c.ctx, ref, c.at("get"), c.pos);
     }
     if (!(target instanceof Ref)) throw err.expected(c.at("get"), "Ref or Set", typeName(target));
     if (target.isNative) throw err.expected(c.at("get"), "Ref or Set", "Set");
-    return renderDoc(readDoc(c.ctx, target, c.pos).rec);
+    return readAndRender(c.ctx, target, c.at("get"), c.pos);
   },
 });
 
@@ -61,6 +62,7 @@ function userCreate(c: Call, loc: Located, params: ObjectV | undefined, explicit
     throw err.invalidArgument(["id"], `Number or numeric String expected, non-numeric '${loc.id}' provided.`);
   }
   const fields = userFields(params, undefined, pos, true);
+  checkRefs(ctx, fields.get("data"), ["data"], c.pos);
   if (!fields.has("ttl")) {
     const coll = loc.db.live("#collections", loc.collKey, ctx.snapshotNs);
     const ttlDays = coll?.fields.get("ttl_days");
@@ -124,14 +126,16 @@ function change(c: Call, key: "update" | "replace"): Value {
   if (prev && handler?.update) fields = handler.update(ctx, loc, prev, params, replace, c.at(key));
   else if (prev) {
     fields = userFields(params, prev.fields, c.at(key), replace);
+    checkRefs(ctx, params.get("data"), ["data"], c.pos);
     // Native documents keep their system fields through a replace.
     if (replace && nativeKind) for (const [k, v] of prev.fields) if (k !== "data" && k !== "ttl") fields.set(k, v);
   } else fields = new Map();
+  // Write predicates receive the old and new documents (as FaunaDB's role docs show: Select(["data", …], Var("oldData"))).
   check(
     ctx,
     "write",
     loc,
-    () => [prev?.fields.get("data") ?? new Map(), fields.get("data") ?? new Map(), target],
+    () => [prev ? renderDoc(prev) : new Map(), prev ? renderDoc({ ref: prev.ref, ts: ctx.txn.tsMicros, fields }) : new Map(), target],
     c.pos,
     prev?.fields,
   );

@@ -31,7 +31,8 @@ for (const [form, kind] of SCHEMA) {
       const name = c.arg(form);
       if (typeof name !== "string") throw err.expected(c.at(form), "String", typeName(name));
       const scope = scopeOf(c);
-      return new Ref(name, scope ? new Ref(kind, undefined, scope) : native(kind));
+      // A database scope sits on the schema ref itself (spec §2.3).
+      return new Ref(name, native(kind), scope);
     },
   });
 }

@@ -29,12 +29,20 @@ function errorBody(code: string, description: string): string {
   return JSON.stringify({ errors: [{ code, description }] });
 }
 
+/** What FaunaDB says with each status an injected fault may use. */
+const FAULT_BODIES: Record<number, [string, string]> = {
+  409: ["contended transaction", "Transaction was aborted due to detection of concurrent modification."],
+  429: ["too many requests", "Rate limit exceeded."],
+  500: ["internal error", "An internal server error occurred."],
+  503: ["unavailable", "Service Unavailable: the emulator refused this query (injected fault)."],
+};
+
 export function handle(engine: Engine, faults: Faults, req: PlainRequest): PlainResponse {
   const url = new URL(req.path, "http://emulator");
   const base = (status: number, body: string, extra: Record<string, string> = {}): PlainResponse => ({
     status,
     body,
-    headers: { "content-type": JSON_TYPE, "x-txn-time": engine.nextTxnTime().micros.toString(), ...extra },
+    headers: { "content-type": JSON_TYPE, "x-txn-time": engine.snapshotMicros().toString(), ...extra },
   });
 
   if (url.pathname === "/ping") {
@@ -69,7 +77,8 @@ export function handle(engine: Engine, faults: Faults, req: PlainRequest): Plain
   const refused = faults.take();
   if (refused !== undefined) {
     engine.stats.queries++;
-    return base(refused, errorBody("unavailable", "Service Unavailable: the emulator refused this query (injected fault)."));
+    const [code, description] = FAULT_BODIES[refused] ?? ["unavailable", "Service Unavailable: the emulator refused this query (injected fault)."];
+    return base(refused, errorBody(code, description));
   }
   return fromResult(engine.query(header(req.headers, "authorization"), body));
 }

@@ -2,7 +2,7 @@
 import { err, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
 import { PageV, Ref, type Value } from "../values.ts";
-import { compareTuples, elementOf, FSet, tupleOf, type Entry, type Probe } from "./sets.ts";
+import { elementOf, FSet, tupleOf, type Entry, type Probe } from "./sets.ts";
 
 export const DEFAULT_PAGE_SIZE = 64;
 export const MAX_PAGE_SIZE = 100_000;
@@ -21,9 +21,8 @@ export interface PageOptions {
 
 export function paginate(ctx: Ctx, set: FSet, opts: PageOptions, pos: Pos, errPos: Pos): PageV {
   ensureReadable(ctx, set, pos, errPos);
-  const { reverse } = set.shape(ctx, pos);
   const size = Math.min(Math.max(opts.size, 0), MAX_PAGE_SIZE);
-  const probeFor = (cursor: Value[]): Probe => (t) => compareTuples(t, cursor, reverse);
+  const probeFor = (cursor: Value[]): Probe => set.probe(ctx, pos, cursor);
   if (opts.before !== undefined && opts.after === undefined) {
     const cursor = opts.before;
     if (size === 0) return new PageV([], undefined, cursor);

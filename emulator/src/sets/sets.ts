@@ -10,7 +10,8 @@ import { applyLambda } from "../eval/evaluate.ts";
 import { compareRefs, compareValues } from "../order.ts";
 import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore } from "../storage/database.ts";
 import { LambdaV, Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
-import { databaseOf } from "../eval/docs.ts";
+import { databaseOf, dbPartOf, qualify } from "../eval/docs.ts";
+import type { Expr } from "../eval/ast.ts";
 
 export interface Entry {
   /** Covered values; empty for refs-only sets (the ref is then the covered value). */
@@ -57,12 +58,18 @@ export abstract class FSet extends SetV {
     const { reverse } = this.shape(ctx, pos);
     return (a, b) => compareTuples(a.values, b.values, reverse) || compareRefs(a.ref, b.ref);
   }
+
+  /** A probe comparing entries to a cursor in this set's own order (prefixes compare equal). */
+  probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
+    const { reverse } = this.shape(ctx, pos);
+    return (t) => compareTuples(t, cursor, reverse);
+  }
 }
 
 // ---- base sets -------------------------------------------------------------------------------
 
 export function indexStore(ctx: Ctx, index: Ref, pos: Pos): IndexStore {
-  const db = databaseOf(ctx, index.coll?.db, pos);
+  const db = databaseOf(ctx, dbPartOf(index), pos);
   const idx = db.live("#indexes", index.id, ctx.snapshotNs) ? db.indexes.get(index.id) : undefined;
   if (!idx) throw err.invalidRef(pos, "index", index.id);
   return idx;
@@ -116,13 +123,13 @@ export class MatchSet extends FSet {
     const iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
     const filter = docFilter(ctx);
     const now = ctx.snapshotNs;
-    const db = databaseOf(ctx, this.index.coll?.db, pos);
+    const db = databaseOf(ctx, dbPartOf(this.index), pos);
     void rev;
     for (const e of iter) {
       ctx.txn.scanned++;
       if (e.ttl !== undefined && e.ttl <= now) continue;
       if (filter && !filter(e.ref, db.live(e.ref.collKey!, e.ref.id, now))) continue;
-      yield { values: e.values, ref: e.ref };
+      yield { values: e.values, ref: qualify(ctx, db, e.ref) };
     }
   }
 }
@@ -141,11 +148,13 @@ export class DocumentsSet extends FSet {
   shape(): Shape {
     return { arity: 0, reverse: [] };
   }
-  readable(): boolean {
-    return true;
+  /** Keys need read on the collection (server keys cannot list keys, roles, databases); tokens are filtered per document. */
+  readable(ctx: Ctx): boolean {
+    if (ctx.principal.builtin === null) return true;
+    return allowed(ctx, "read", this.collKey, () => this.coll);
   }
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
-    const db = databaseOf(ctx, this.coll.isNative ? this.coll.db : this.coll.db, pos);
+    const db = databaseOf(ctx, dbPartOf(this.coll), pos);
     if (!this.coll.isNative && !db.live("#collections", this.coll.id, ctx.snapshotNs)) throw err.invalidRef(pos, "collection", this.coll.id);
     const store = db.store(this.collKey);
     if (!store) return;
@@ -157,7 +166,7 @@ export class DocumentsSet extends FSet {
       ctx.txn.scanned++;
       if (!isLive(rec, now)) continue;
       if (filter && !filter(rec.ref, rec)) continue;
-      yield { values: [], ref: rec.ref };
+      yield { values: [], ref: qualify(ctx, db, rec.ref) };
     }
   }
 }
@@ -183,14 +192,19 @@ export class RangeSet extends FSet {
   shape(ctx: Ctx, pos: Pos): Shape {
     return this.inner.shape(ctx, pos);
   }
+  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
+    return this.inner.compare(ctx, pos);
+  }
+  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
+    return this.inner.probe(ctx, pos, cursor);
+  }
   readable(ctx: Ctx, pos: Pos): boolean {
     return this.inner.readable(ctx, pos);
   }
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
-    const { reverse } = this.shape(ctx, pos);
     const lo = this.from;
     const hi = this.to;
-    const cmp = (t: Value[], b: Value[]) => compareTuples(t, b, reverse);
+    const cmp = (t: Value[], b: Value[]) => this.inner.probe(ctx, pos, b)(t);
     if (dir === "asc") {
       const start: Probe | undefined =
         lo.length || probe ? (t) => Math.min(lo.length ? cmp(t, lo) : 1, probe ? probe(t) : 1) : undefined;
@@ -223,6 +237,11 @@ export class ReverseSet extends FSet {
   override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
     const c = this.inner.compare(ctx, pos);
     return (a, b) => c(b, a);
+  }
+  /** The whole order is mirrored, the trailing ref included, so null sorts first. */
+  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
+    const p = this.inner.probe(ctx, pos, cursor);
+    return (t) => -p(t);
   }
   readable(ctx: Ctx, pos: Pos): boolean {
     return this.inner.readable(ctx, pos);
@@ -342,6 +361,12 @@ export class FilterSet extends FSet {
   shape(ctx: Ctx, pos: Pos): Shape {
     return this.inner.shape(ctx, pos);
   }
+  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
+    return this.inner.compare(ctx, pos);
+  }
+  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
+    return this.inner.probe(ctx, pos, cursor);
+  }
   readable(ctx: Ctx, pos: Pos): boolean {
     return this.inner.readable(ctx, pos);
   }
@@ -369,6 +394,9 @@ export class JoinSet extends FSet {
     ]);
   }
   private targets(ctx: Ctx, pos: Pos): FSet[] {
+    if (!(this.target instanceof Ref) && !isPure(this.target)) {
+      throw err.invalidArgument(this.withPos, "Invalid lambda. Lambda in this context may not read, write, or call a user function.");
+    }
     const out: FSet[] = [];
     for (const e of this.source.scan(ctx, "asc", undefined, pos)) {
       const covered = coveredOf(e);
@@ -398,6 +426,35 @@ export class JoinSet extends FSet {
     if (!targets.length) return;
     yield* new AlgebraSet("union", targets, false).scan(ctx, dir, probe, pos);
   }
+}
+
+/** Forms that read, write or call: not allowed in a Join lambda (spec S.1.2). */
+const IMPURE = new Set([
+  "get", "exists", "paginate", "count", "sum", "mean", "any", "all", "is_empty", "is_nonempty", "key_from_secret",
+  "create", "update", "replace", "delete", "insert", "remove", "create_collection", "create_index", "create_role",
+  "create_function", "create_database", "create_key", "login", "logout", "identify", "call", "select_all",
+]);
+
+function isPure(lam: LambdaV): boolean {
+  const body = (lam as unknown as { expr?: { body: Expr } }).expr?.body;
+  const walk = (e: Expr): boolean => {
+    switch (e.k) {
+      case "form":
+        if (IMPURE.has(e.def.name)) return false;
+        return [...e.args.values()].every((a) => (a.k === "varargs" ? a.items.every(walk) : walk(a)));
+      case "arr":
+        return e.items.every(walk);
+      case "obj":
+        return e.fields.every(([, x]) => walk(x));
+      case "let":
+        return e.bindings.every(([, x]) => walk(x)) && walk(e.body);
+      case "lambda":
+        return walk(e.body);
+      default:
+        return true;
+    }
+  };
+  return body ? walk(body) : true;
 }
 
 export function asFSet(v: Value, pos: Pos): FSet {

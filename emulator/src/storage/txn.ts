@@ -12,9 +12,9 @@ export class Txn {
   created = false;
 
   constructor(
-    /** Snapshot and commit time, ns (one clock reading per query). */
+    /** Snapshot time, ns: what Now() returns and what ttls are compared with. */
     readonly snapshotNs: bigint,
-    /** The same instant in µs: every write's `ts` and the `x-txn-time` header. */
+    /** Commit time, µs (≥ the snapshot, strictly after the previous commit): every write's `ts`. */
     readonly tsMicros: bigint,
   ) {}
 
