@@ -1,0 +1,304 @@
+/**
+ * delete-expired-tokens: remove the ledger entries of expired secrets, and the tokens
+ * themselves where FaunaDB has not already hidden them, reading nothing but expired
+ * entries and stopping on its own before the platform's 30 s limit.
+ *
+ * How it reads. `auth0_token_exchanges_by_expiration` is ordered by `data.expires_at`,
+ * so `Range(Match(index), [], [Now()])` is exactly the expired prefix of the index: the
+ * live entries sort after it and are never visited. Each index entry carries
+ * `[expires_at, token_ref, ledger_ref]`, so no document is read to learn what to delete.
+ *
+ * How it pages. Every page is deleted by the query that read it, so the deleted entries
+ * have left the index when the next page is asked for "from the start" again; no cursor
+ * is carried between queries, and a run that stops anywhere leaves nothing for the next
+ * run to resume except "whatever is still expired", which it finds the same way.
+ *
+ * Why the ledger document has no `ttl`. FaunaDB hides a document from every read path
+ * and drops its index entries the instant its ttl passes. A ledger entry with a ttl at
+ * the token's expiry would vanish from the expiration index at the very moment it
+ * becomes due, so the cleanup could never see it, and any token that outlived its
+ * ledger entry (a token issued without a ttl, or whose ttl was later extended) would
+ * become unreachable: exactly the "live token nobody will ever delete" this job exists
+ * to prevent. Without a ttl the entry stays visible until this job deletes it, together
+ * with its token, in one transaction.
+ *
+ * What "tokens deleted" means. A token issued by the exchange carries `ttl = expires_at`,
+ * so by the time its ledger entry is due FaunaDB already treats the token as gone (401 on
+ * use, `Exists` false, invisible to every read, removed by FaunaDB itself) and it cannot
+ * be deleted by us: such entries are counted as `tokensAlreadyGone`, not as errors. `tokensDeleted` counts tokens that were
+ * still there, i.e. tokens without a ttl or with a ttl later than their ledger expiry.
+ */
+import faunadb from "faunadb";
+import { LEDGER_BY_EXPIRATION_INDEX } from "./ledger-schema.ts";
+import { asPageDeleteCounts, deletePageFql, LedgerStalledError } from "./ledger-delete.ts";
+import { log } from "./log.ts";
+
+const q = faunadb.query;
+
+/**
+ * Measured with `npm run bench -- --page-sizes` (see docs/README-cleanup.md): the
+ * throughput gain flattens out past a few hundred entries per page, while a bigger page
+ * makes each transaction (and so the overrun past the time budget, and the window for
+ * contention with an overlapping run) longer.
+ */
+export const DEFAULT_CLEANUP_PAGE_SIZE = 250;
+/**
+ * Netlify stops a scheduled function after 30 s. The run stops *starting* pages once the
+ * elapsed time plus its slowest page so far would pass the budget, so 20 s leaves room
+ * for a cold start, a page slower than any before it, and the final log line.
+ */
+export const DEFAULT_CLEANUP_TIME_BUDGET_MS = 20_000;
+/** FaunaDB clamps `Paginate` sizes above this. */
+export const MAX_CLEANUP_PAGE_SIZE = 100_000;
+
+export interface CleanupOptions {
+  /** Ledger entries per page (one query per page). */
+  pageSize?: number;
+  /** Stop starting new pages once this much time would be spent. `Infinity` = no limit. */
+  timeBudgetMs?: number;
+  /** Only count expired entries (and how many of their tokens are already gone); delete nothing. */
+  dryRun?: boolean;
+  /** Millisecond clock for the time box; defaults to `Date.now`. The expiry itself is FaunaDB's `Now()`. */
+  now?: () => number;
+  /** Receives the run's one summary; defaults to one JSON line on stdout. */
+  log?: (summary: CleanupSummary) => void;
+  /**
+   * Times a page is retried after a transient failure (contention, throttling, unavailable,
+   * network). Safe because every delete in a page is guarded. Default 1.
+   */
+  retries?: number;
+}
+
+export type CleanupStop = "done" | "time-budget" | "error";
+
+/** The one structured record of a run. Holds counts and settings only: never a secret, never a ref. */
+export interface CleanupSummary {
+  event: "delete-expired-tokens";
+  dryRun: boolean;
+  /** Expired ledger entries seen (deleted, or counted in a dry run). */
+  expiredEntries: number;
+  /** Tokens that still existed and were deleted (0 in a dry run). */
+  tokensDeleted: number;
+  /** Ledger documents deleted (0 in a dry run). */
+  ledgerEntriesDeleted: number;
+  /** Expired entries whose token was already gone (FaunaDB's ttl, or a revocation). */
+  tokensAlreadyGone: number;
+  /** Pages completed. */
+  pages: number;
+  /** Queries sent, including retries and the failed one, if any. */
+  queries: number;
+  durationMs: number;
+  /** True when the run stopped before the expired set was empty: the next run continues. */
+  workRemaining: boolean;
+  stoppedBy: CleanupStop;
+  pageSize: number;
+  /** null when the run had no time limit (the command line's default). */
+  timeBudgetMs: number | null;
+  error?: { name: string; code: string; status?: number; message: string };
+}
+
+export class CleanupConfigError extends Error {
+  readonly code = "ERR_CLEANUP_CONFIG";
+  constructor(message: string) {
+    super(message);
+    this.name = "CleanupConfigError";
+  }
+}
+
+/**
+ * The cleanup settings from the environment: `CLEANUP_PAGE_SIZE`, `CLEANUP_TIME_BUDGET_MS`.
+ * Unset or empty means the default; anything else must be a positive integer.
+ */
+export function cleanupOptionsFromEnv(env: Record<string, string | undefined>): Pick<CleanupOptions, "pageSize" | "timeBudgetMs"> {
+  const out: Pick<CleanupOptions, "pageSize" | "timeBudgetMs"> = {};
+  const pageSize = positiveInt(env, "CLEANUP_PAGE_SIZE");
+  if (pageSize !== undefined) {
+    if (pageSize > MAX_CLEANUP_PAGE_SIZE) throw new CleanupConfigError(`CLEANUP_PAGE_SIZE must be at most ${MAX_CLEANUP_PAGE_SIZE}`);
+    out.pageSize = pageSize;
+  }
+  const budget = positiveInt(env, "CLEANUP_TIME_BUDGET_MS");
+  if (budget !== undefined) out.timeBudgetMs = budget;
+  return out;
+}
+
+function positiveInt(env: Record<string, string | undefined>, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+    throw new CleanupConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function expiredSet(): faunadb.Expr {
+  return q.Range(q.Match(q.Index(LEDGER_BY_EXPIRATION_INDEX)), [], [q.Now()]);
+}
+
+/** Index values are `[expires_at, token_ref, ledger_ref]`. */
+const TOKEN_AT = 1;
+const ENTRY_AT = 2;
+
+function deletePageQuery(pageSize: number): faunadb.Expr {
+  return deletePageFql(q.Paginate(expiredSet(), { size: pageSize }), TOKEN_AT, ENTRY_AT);
+}
+
+interface CountPage {
+  entries: number;
+  tokensAlreadyGone: number;
+  after: unknown;
+}
+
+function countPageQuery(pageSize: number, after: unknown): faunadb.Expr {
+  const opts: Record<string, unknown> = { size: pageSize };
+  if (after !== null && after !== undefined) opts.after = after;
+  return q.Let(
+    { page: q.Paginate(expiredSet(), opts) },
+    {
+      entries: q.Count(q.Select("data", q.Var("page"))),
+      tokensAlreadyGone: q.Count(
+        q.Filter(
+          q.Select("data", q.Var("page")),
+          q.Lambda(
+            "e",
+            q.Let(
+              { t: q.Select(TOKEN_AT, q.Var("e"), null) },
+              q.Not(q.If(q.IsToken(q.Var("t")), q.Exists(q.Var("t")), false)),
+            ),
+          ),
+        ),
+      ),
+      after: q.Select("after", q.Var("page"), null),
+    },
+  );
+}
+
+function asCountPage(value: unknown): CountPage {
+  const v = value as Partial<CountPage> | null;
+  if (!v || typeof v.entries !== "number" || typeof v.tokensAlreadyGone !== "number" || !("after" in v)) {
+    throw new TypeError(`unexpected count page from FaunaDB: ${JSON.stringify(value)}`);
+  }
+  return v as CountPage;
+}
+
+const TRANSIENT_STATUSES = new Set([409, 429, 500, 502, 503, 504]);
+
+/** Failures after which the same page may simply be sent again. */
+export function isTransientFaunaError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const status = statusOf(err);
+  if (status !== undefined) return TRANSIENT_STATUSES.has(status);
+  if (err.name === "TimeoutError") return true;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && /^(ECONN|EPIPE|ETIMEDOUT|ERR_HTTP2)/.test(code);
+}
+
+function statusOf(err: Error): number | undefined {
+  const status = (err as { requestResult?: { statusCode?: unknown } }).requestResult?.statusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** What a summary may say about a failure: FaunaDB's error code, never the request. */
+export function describeError(err: unknown): NonNullable<CleanupSummary["error"]> {
+  if (!(err instanceof Error)) return { name: "Error", code: "ERR_UNKNOWN", message: String(err).slice(0, 200) };
+  const status = statusOf(err);
+  const ownCode = (err as { code?: unknown }).code;
+  // The faunadb driver puts FaunaDB's error code (e.g. "unavailable") in `message`.
+  const code = typeof ownCode === "string" ? ownCode : status !== undefined ? `fauna:${err.message.split(".")[0]}` : "ERR_UNEXPECTED";
+  const out: NonNullable<CleanupSummary["error"]> = { name: err.name, code, message: err.message.slice(0, 200) };
+  if (status !== undefined) out.status = status;
+  return out;
+}
+
+function defaultLog(summary: CleanupSummary): void {
+  log(summary.error ? "error" : "info", "delete-expired-tokens", { ...summary });
+}
+
+/**
+ * Runs the cleanup once. Never throws for a FaunaDB failure: the failure ends the run and
+ * is reported in the summary (`stoppedBy: "error"`, `workRemaining: true`), and the next
+ * run carries on from whatever is still expired.
+ */
+export async function deleteExpiredTokens(client: faunadb.Client, options: CleanupOptions = {}): Promise<CleanupSummary> {
+  const pageSize = options.pageSize ?? DEFAULT_CLEANUP_PAGE_SIZE;
+  const timeBudgetMs = options.timeBudgetMs ?? DEFAULT_CLEANUP_TIME_BUDGET_MS;
+  const now = options.now ?? Date.now;
+  const retries = options.retries ?? 1;
+  const dryRun = options.dryRun ?? false;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_CLEANUP_PAGE_SIZE) {
+    throw new CleanupConfigError(`pageSize must be an integer from 1 to ${MAX_CLEANUP_PAGE_SIZE}`);
+  }
+  if (!(timeBudgetMs >= 0)) throw new CleanupConfigError("timeBudgetMs must be a non-negative number");
+
+  const started = now();
+  const summary: CleanupSummary = {
+    event: "delete-expired-tokens",
+    dryRun,
+    expiredEntries: 0,
+    tokensDeleted: 0,
+    ledgerEntriesDeleted: 0,
+    tokensAlreadyGone: 0,
+    pages: 0,
+    queries: 0,
+    durationMs: 0,
+    workRemaining: false,
+    stoppedBy: "done",
+    pageSize,
+    timeBudgetMs: Number.isFinite(timeBudgetMs) ? timeBudgetMs : null,
+  };
+
+  let slowestPageMs = 0;
+  // Whether a page as slow as the slowest so far would still end inside the budget.
+  const timeLeftForAPage = (at: number) => at - started + slowestPageMs <= timeBudgetMs;
+
+  const send = async (expr: faunadb.Expr): Promise<unknown> => {
+    for (let attempt = 0; ; attempt++) {
+      summary.queries++;
+      try {
+        return await client.query(expr);
+      } catch (err) {
+        // A retry is a page like any other: it must fit in the budget too (a driver
+        // timeout followed by a retry is what would otherwise run into Netlify's limit).
+        if (attempt >= retries || !isTransientFaunaError(err) || !timeLeftForAPage(now())) throw err;
+      }
+    }
+  };
+
+  let after: unknown = null;
+  try {
+    for (;;) {
+      const pageStart = now();
+      // The first page always runs, so even a misconfigured budget makes progress.
+      if (summary.pages > 0 && !timeLeftForAPage(pageStart)) {
+        summary.workRemaining = true;
+        summary.stoppedBy = "time-budget";
+        break;
+      }
+      let more: boolean;
+      if (dryRun) {
+        const page = asCountPage(await send(countPageQuery(pageSize, after)));
+        summary.expiredEntries += page.entries;
+        summary.tokensAlreadyGone += page.tokensAlreadyGone;
+        after = page.after;
+        more = after !== null;
+      } else {
+        const page = asPageDeleteCounts(await send(deletePageQuery(pageSize)));
+        summary.expiredEntries += page.entries;
+        summary.tokensDeleted += page.tokensDeleted;
+        summary.ledgerEntriesDeleted += page.ledgerEntriesDeleted;
+        summary.tokensAlreadyGone += page.tokensAlreadyGone;
+        if (page.entries > 0 && page.ledgerEntriesDeleted === 0) throw new LedgerStalledError("delete-expired-tokens");
+        more = page.more;
+      }
+      summary.pages++;
+      slowestPageMs = Math.max(slowestPageMs, now() - pageStart);
+      if (!more) break;
+    }
+  } catch (err) {
+    summary.workRemaining = true;
+    summary.stoppedBy = "error";
+    summary.error = describeError(err);
+  }
+  summary.durationMs = now() - started;
+  (options.log ?? defaultLog)(summary);
+  return summary;
+}

@@ -1,0 +1,186 @@
+/**
+ * A local stand-in for an Auth0 tenant: RSA keys made with node:crypto, their
+ * JWKS served over HTTP on 127.0.0.1, and `mint()` for Auth0-shaped JWTs. Used
+ * by `npm start` and by the tests, so both exercise real signatures and a real
+ * JWKS fetch. Development only: it signs anything it is asked to.
+ */
+import { createServer, type Server } from "node:http";
+import { generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import jwt from "jsonwebtoken";
+
+export interface DevKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicKeyPem: string;
+}
+
+export interface MintOptions {
+  sub: string;
+  /** Default: the issuer's default audience. */
+  aud?: string | string[];
+  /** Seconds since the epoch. Default: `iat` + `expiresIn`. */
+  exp?: number;
+  /** Lifetime when `exp` is not given; default 3600. */
+  expiresIn?: number;
+  iat?: number;
+  nbf?: number;
+  /** Default: the current signing key. A kid the JWKS does not publish makes an unknown-key token. */
+  kid?: string;
+  /** Sign with this key instead (kept out of the JWKS unless published). */
+  key?: DevKey;
+  iss?: string;
+  /** Extra claims (`azp`, `scope`, namespaced claims …). `undefined` values remove a claim. */
+  claims?: Record<string, unknown>;
+  /** Extra protected-header fields, e.g. an attacker's `jku` or `jwk`. */
+  header?: Record<string, unknown>;
+  algorithm?: "RS256" | "RS384" | "RS512" | "PS256";
+}
+
+export interface DevIssuer {
+  /** `http://127.0.0.1:PORT/`, with the trailing slash Auth0 uses. */
+  issuer: string;
+  jwksUri: string;
+  port: number;
+  audience: string;
+  /** The key `mint()` signs with by default. */
+  readonly currentKey: DevKey;
+  mint(opts: MintOptions): string;
+  /** A key pair that is not (yet) in the JWKS. */
+  createKey(kid?: string): DevKey;
+  /** Publish a new key and sign with it from now on; the old key stays published unless `retireOld`. */
+  rotate(opts?: { retireOld?: boolean; kid?: string }): DevKey;
+  /** Publish an existing key (e.g. one from `createKey`). */
+  publish(key: DevKey): void;
+  unpublish(kid: string): void;
+  /** GET requests answered on the JWKS path so far. */
+  readonly jwksFetches: number;
+  resetJwksFetches(): void;
+  /** Make the JWKS endpoint answer 503 (an identity-provider outage). */
+  setUnavailable(down: boolean): void;
+  close(): Promise<void>;
+}
+
+export interface DevIssuerOptions {
+  port?: number;
+  host?: string;
+  audience?: string;
+  /**
+   * Also serve `GET /mint?sub=…` returning a fresh JWT, so `npm start` can print a
+   * copy-pasteable curl command. Off by default: tests mint in process.
+   */
+  mintEndpoint?: boolean;
+}
+
+export const DEV_JWKS_PATH = "/.well-known/jwks.json";
+
+function newKey(kid = `dev-${randomBytes(6).toString("hex")}`): DevKey {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return { kid, privateKey, publicKey, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
+}
+
+export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIssuer> {
+  const host = opts.host ?? "127.0.0.1";
+  const audience = opts.audience ?? "https://fauna-token-exchange.local/api";
+  const published = new Map<string, DevKey>();
+  let current = newKey();
+  published.set(current.kid, current);
+  let fetches = 0;
+  let unavailable = false;
+  let issuer = "";
+
+  const jwks = () => ({
+    keys: [...published.values()].map((k) => ({
+      ...(k.publicKey.export({ format: "jwk" }) as Record<string, unknown>),
+      kid: k.kid,
+      alg: "RS256",
+      use: "sig",
+    })),
+  });
+
+  const mint = (m: MintOptions): string => {
+    const key = m.key ?? (m.kid ? (published.get(m.kid) ?? current) : current);
+    const iat = m.iat ?? Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = {
+      iss: m.iss ?? issuer,
+      sub: m.sub,
+      aud: m.aud ?? audience,
+      iat,
+      exp: m.exp ?? iat + (m.expiresIn ?? 3600),
+      ...(m.nbf !== undefined ? { nbf: m.nbf } : {}),
+      ...m.claims,
+    };
+    for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+    return jwt.sign(payload, key.privateKey, {
+      algorithm: m.algorithm ?? "RS256",
+      header: { alg: m.algorithm ?? "RS256", typ: "JWT", kid: m.kid ?? key.kid, ...m.header },
+    });
+  };
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (req.method === "GET" && url.pathname === DEV_JWKS_PATH) {
+      fetches++;
+      if (unavailable) {
+        res.writeHead(503, { "content-type": "text/plain" }).end("unavailable");
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks()));
+      return;
+    }
+    if (opts.mintEndpoint && req.method === "GET" && url.pathname === "/mint") {
+      const sub = url.searchParams.get("sub") ?? "auth0|dev-user";
+      const expiresIn = Number(url.searchParams.get("expires_in") ?? 3600);
+      res.writeHead(200, { "content-type": "text/plain" }).end(mint({ sub, expiresIn }));
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  issuer = `http://${host}:${port}/`;
+
+  return {
+    issuer,
+    jwksUri: `http://${host}:${port}${DEV_JWKS_PATH}`,
+    port,
+    audience,
+    get currentKey() {
+      return current;
+    },
+    mint,
+    createKey: newKey,
+    rotate(r = {}) {
+      const next = newKey(r.kid);
+      if (r.retireOld) published.delete(current.kid);
+      published.set(next.kid, next);
+      current = next;
+      return next;
+    },
+    publish(key) {
+      published.set(key.kid, key);
+    },
+    unpublish(kid) {
+      published.delete(kid);
+    },
+    get jwksFetches() {
+      return fetches;
+    },
+    resetJwksFetches() {
+      fetches = 0;
+    },
+    setUnavailable(down) {
+      unavailable = down;
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * Every failure the exchange can produce, one class each, with a stable `code`
+ * (the panva/jose convention). Callers branch on `code`, never on `message`;
+ * lib/http.ts is the one place that turns a code into an HTTP status.
+ *
+ * Messages are written to be shown to a client: they never carry a secret, a
+ * JWT, a driver message or anything else from inside the service.
+ */
+
+export type InvalidTokenReason =
+  | "expired"
+  | "bad_signature"
+  | "wrong_issuer"
+  | "wrong_audience"
+  | "not_yet_valid"
+  | "malformed";
+
+export abstract class TokenExchangeError extends Error {
+  /** Stable machine-readable identifier of this failure. */
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+// ---------------------------------------------------------------- the request
+
+export class BadRequest extends TokenExchangeError {
+  static readonly code: string = "ERR_BAD_REQUEST";
+  readonly code: string = BadRequest.code;
+}
+
+export class MethodNotAllowed extends TokenExchangeError {
+  static readonly code = "ERR_METHOD_NOT_ALLOWED";
+  readonly code = MethodNotAllowed.code;
+  constructor(readonly allowed: readonly string[]) {
+    super(`Method not allowed; use ${allowed.join(", ")}.`);
+  }
+}
+
+export class PayloadTooLarge extends TokenExchangeError {
+  static readonly code = "ERR_PAYLOAD_TOO_LARGE";
+  readonly code = PayloadTooLarge.code;
+  constructor(readonly limitBytes: number) {
+    super(`The request body is larger than ${limitBytes} bytes.`);
+  }
+}
+
+export class UnsupportedMediaType extends TokenExchangeError {
+  static readonly code = "ERR_UNSUPPORTED_MEDIA_TYPE";
+  readonly code = UnsupportedMediaType.code;
+  constructor() {
+    super("Send application/json or application/x-www-form-urlencoded.");
+  }
+}
+
+/** RFC 8693 form with a grant_type other than token exchange (RFC 6749 §5.2 names it). */
+export class UnsupportedGrantType extends TokenExchangeError {
+  static readonly code = "ERR_UNSUPPORTED_GRANT_TYPE";
+  readonly code = UnsupportedGrantType.code;
+  constructor() {
+    super("Only grant_type=urn:ietf:params:oauth:grant-type:token-exchange is supported.");
+  }
+}
+
+/** Metadata handed to `exchangeJwtForSecret` that cannot be stored as ledger data. */
+export class InvalidMetadata extends BadRequest {
+  static override readonly code = "ERR_INVALID_METADATA";
+  override readonly code = InvalidMetadata.code;
+}
+
+// ---------------------------------------------------------------- the JWT
+
+/** Base of every "this JWT is not acceptable" failure; `reason` is the short why. */
+export abstract class InvalidToken extends TokenExchangeError {
+  abstract readonly reason: InvalidTokenReason;
+}
+
+export class JwtExpired extends InvalidToken {
+  static readonly code = "ERR_JWT_EXPIRED";
+  readonly code = JwtExpired.code;
+  readonly reason = "expired";
+  constructor() {
+    super("The token has expired.");
+  }
+}
+
+export class JwtNotYetValid extends InvalidToken {
+  static readonly code = "ERR_JWT_NOT_YET_VALID";
+  readonly code = JwtNotYetValid.code;
+  readonly reason = "not_yet_valid";
+  constructor() {
+    super("The token is not valid yet.");
+  }
+}
+
+export class JwtSignatureInvalid extends InvalidToken {
+  static readonly code = "ERR_JWT_SIGNATURE_INVALID";
+  readonly code = JwtSignatureInvalid.code;
+  readonly reason = "bad_signature";
+  constructor() {
+    super("The token signature is invalid.");
+  }
+}
+
+/** No trusted key matches the token's `kid` (after at most one JWKS refetch). */
+export class JwksNoMatchingKey extends InvalidToken {
+  static readonly code = "ERR_JWKS_NO_MATCHING_KEY";
+  readonly code = JwksNoMatchingKey.code;
+  readonly reason = "bad_signature";
+  constructor() {
+    super("The token was not signed by a trusted key.");
+  }
+}
+
+/** `alg` outside the allow-list: covers `none` and HMAC-with-a-public-key confusion. */
+export class JwtAlgorithmNotAllowed extends InvalidToken {
+  static readonly code = "ERR_JWT_ALGORITHM_NOT_ALLOWED";
+  readonly code = JwtAlgorithmNotAllowed.code;
+  readonly reason = "bad_signature";
+  constructor() {
+    super("The token's signing algorithm is not allowed.");
+  }
+}
+
+export class JwtIssuerInvalid extends InvalidToken {
+  static readonly code = "ERR_JWT_ISSUER_INVALID";
+  readonly code = JwtIssuerInvalid.code;
+  readonly reason = "wrong_issuer";
+  constructor() {
+    super("The token was issued by an untrusted issuer.");
+  }
+}
+
+export class JwtAudienceInvalid extends InvalidToken {
+  static readonly code = "ERR_JWT_AUDIENCE_INVALID";
+  readonly code = JwtAudienceInvalid.code;
+  readonly reason = "wrong_audience";
+  constructor() {
+    super("The token is not meant for this audience.");
+  }
+}
+
+export class JwtMalformed extends InvalidToken {
+  static readonly code = "ERR_JWT_MALFORMED";
+  readonly code = JwtMalformed.code;
+  readonly reason = "malformed";
+  constructor(detail = "The token is malformed.") {
+    super(detail);
+  }
+}
+
+/** A claim the exchange depends on (`sub`, `exp`) is absent or of the wrong type. */
+export class JwtClaimMissing extends InvalidToken {
+  static readonly code = "ERR_JWT_CLAIM_MISSING";
+  readonly code = JwtClaimMissing.code;
+  readonly reason = "malformed";
+  constructor(readonly claim: string) {
+    super(`The token has no valid "${claim}" claim.`);
+  }
+}
+
+// ---------------------------------------------------------------- the user
+
+export class UnknownUser extends TokenExchangeError {
+  static readonly code = "ERR_UNKNOWN_USER";
+  readonly code = UnknownUser.code;
+  constructor() {
+    super("No user is registered for this token's subject.");
+  }
+}
+
+// ---------------------------------------------------------------- dependencies
+
+export class IdentityProviderUnavailable extends TokenExchangeError {
+  static readonly code = "ERR_IDP_UNAVAILABLE";
+  readonly code = IdentityProviderUnavailable.code;
+  constructor() {
+    super("The identity provider's signing keys could not be fetched; try again later.");
+  }
+}
+
+export class DatabaseUnavailable extends TokenExchangeError {
+  static readonly code = "ERR_DATABASE_UNAVAILABLE";
+  readonly code = DatabaseUnavailable.code;
+  constructor() {
+    super("The database could not be reached; try again later.");
+  }
+}
+
+/** The database answered with something the service cannot explain (a bug, not an outage). */
+export class DatabaseError extends TokenExchangeError {
+  static readonly code = "ERR_DATABASE";
+  readonly code = DatabaseError.code;
+  constructor(
+    /** Fauna's error code (e.g. "invalid argument"), for logs; never sent to a client. */
+    readonly faunaCode?: string,
+  ) {
+    super("The database rejected the request.");
+  }
+}
+
+/**
+ * The deployment is wrong: missing or malformed environment, a key the database
+ * refuses, a schema that was never deployed. `problems` names what to fix (variable
+ * or object names only, never values) and is for operators, not clients.
+ */
+export class Misconfigured extends TokenExchangeError {
+  static readonly code = "ERR_MISCONFIGURED";
+  readonly code = Misconfigured.code;
+  constructor(readonly problems: readonly string[]) {
+    super(`Misconfigured: ${problems.join("; ")}`);
+  }
+}
+
+/** `deploy-schema` found an object with the expected name but another definition. */
+export class SchemaConflict extends TokenExchangeError {
+  static readonly code = "ERR_SCHEMA_CONFLICT";
+  readonly code = SchemaConflict.code;
+  constructor(
+    readonly object: string,
+    readonly differences: readonly string[],
+  ) {
+    super(`${object} exists with a different definition: ${differences.join("; ")}`);
+  }
+}
+
+export function isTokenExchangeError(e: unknown): e is TokenExchangeError {
+  return e instanceof TokenExchangeError;
+}

@@ -1,0 +1,223 @@
+/**
+ * The exchange: a verified JWT becomes a Fauna user secret that expires no later
+ * than the JWT, recorded in the ledger — all in ONE Fauna query, so a failure
+ * anywhere writes nothing and a warm exchange costs exactly one round trip.
+ */
+import faunadb from "faunadb";
+import { LEDGER_COLLECTION } from "./ledger-schema.ts";
+import { loadConfig, type Config } from "./config.ts";
+import { InvalidMetadata, JwtExpired } from "./errors.ts";
+import { ABORT_REASONS, createFaunaClient, FAUNA_ERROR, faunaFailure, mapFaunaError } from "./fauna.ts";
+import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "./jwt.ts";
+
+const q = faunadb.query;
+
+// ---------------------------------------------------------------- expiry
+// When an issued secret stops working: min(JWT exp, now + cap). Pure, so the
+// property "never outlives the JWT" can be tested over many inputs.
+
+/** Below this a secret is useless to the caller; such a JWT is treated as expired. */
+export const MIN_SECRET_LIFETIME_MS = 1000;
+
+export interface ExpiryInput {
+  /** JWT `exp`, seconds since the epoch (may be fractional). */
+  jwtExpSeconds: number;
+  maxTtlSeconds: number;
+  nowMs: number;
+}
+
+/**
+ * The expiry instant in whole milliseconds, or `null` when less than
+ * MIN_SECRET_LIFETIME_MS would remain (the clock tolerance can let a JWT that
+ * has just expired through verification; it must not yield a secret).
+ */
+export function computeExpiry({ jwtExpSeconds, maxTtlSeconds, nowMs }: ExpiryInput): Date | null {
+  // Rounded down so the millisecond value sent to Fauna can never exceed the JWT's exp.
+  const jwtExpMs = Math.floor(jwtExpSeconds * 1000);
+  const capMs = Math.floor(nowMs) + Math.floor(maxTtlSeconds * 1000);
+  const expiresMs = Math.min(jwtExpMs, capMs);
+  if (!Number.isFinite(expiresMs) || expiresMs - nowMs < MIN_SECRET_LIFETIME_MS) return null;
+  return new Date(expiresMs);
+}
+
+/** Seconds left, rounded down, as OAuth's `expires_in` wants it. */
+export function secondsUntil(expiresAt: Date, nowMs: number): number {
+  return Math.max(0, Math.floor((expiresAt.getTime() - nowMs) / 1000));
+}
+
+// ---------------------------------------------------------------- the query
+
+/** Ledger `meta` size bound: it is copied into every ledger document. */
+export const MAX_METADATA_BYTES = 4096;
+
+export interface ExchangeQueryInput {
+  sub: string;
+  expiresAt: Date;
+  usersCollection: string;
+  usersIndex: string;
+  createMissingUsers: boolean;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * The one query. The user lookup reads only the unique index (no document);
+ * creating a missing user happens in the same transaction, and the unique index
+ * makes the loser of a race between two first exchanges fail as a whole.
+ */
+export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
+  const expiresAt = q.Time(i.expiresAt.toISOString());
+  const missingUser = i.createMissingUsers
+    ? q.Select("ref", q.Create(q.Collection(i.usersCollection), { data: { auth0_id: i.sub } }))
+    : q.Abort(ABORT_REASONS.unknownUser);
+  return q.Let(
+    {
+      found: q.Select(["data", 0], q.Paginate(q.Match(q.Index(i.usersIndex), i.sub), { size: 1 }), null),
+      user: q.If(q.IsNull(q.Var("found")), missingUser, q.Var("found")),
+      token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt }),
+      entry: q.Create(q.Collection(LEDGER_COLLECTION), {
+        data: {
+          token_ref: q.Select("ref", q.Var("token")),
+          user_ref: q.Var("user"),
+          expires_at: expiresAt,
+          issued_at: q.Now(),
+          ...(i.meta ? { meta: i.meta } : {}),
+        },
+      }),
+    },
+    { secret: q.Select("secret", q.Var("token")) },
+  );
+}
+
+/**
+ * Metadata from importing code, made safe to store: a plain JSON object (so the
+ * driver sends it as data, never as FQL), bounded in size. Empty → no `meta`.
+ */
+export function toLedgerMeta(metadata: unknown): Record<string, unknown> | undefined {
+  if (metadata === undefined || metadata === null) return undefined;
+  if (typeof metadata !== "object" || Array.isArray(metadata)) throw new InvalidMetadata("metadata must be a plain object.");
+  let json: string;
+  try {
+    json = JSON.stringify(metadata);
+  } catch {
+    throw new InvalidMetadata("metadata must be JSON-serializable.");
+  }
+  if (Buffer.byteLength(json) > MAX_METADATA_BYTES) {
+    throw new InvalidMetadata(`metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON.`);
+  }
+  const copy = JSON.parse(json) as Record<string, unknown>;
+  return Object.keys(copy).length > 0 ? copy : undefined;
+}
+
+/** The allow-listed claims present in a verified token (for the HTTP function's ledger `meta`). */
+export function pickClaims(claims: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const n of names) if (Object.hasOwn(claims, n) && claims[n] !== undefined) out[n] = claims[n];
+  return out;
+}
+
+export interface ExchangeOptions {
+  /** Custom ledger `meta` (importing code only; the HTTP function never passes client data here). */
+  metadata?: Record<string, unknown>;
+  /** Names of verified JWT claims to copy into `meta` (the HTTP function's LEDGER_CLAIMS). */
+  recordClaims?: readonly string[];
+}
+
+export interface ExchangeResult {
+  secret: string;
+  expiresAt: Date;
+  /** Whole seconds from issue to expiry. */
+  expiresIn: number;
+  /** The verified `sub` the secret was issued for. */
+  sub: string;
+}
+
+export interface TokenExchange {
+  readonly config: Config;
+  readonly client: faunadb.Client;
+  verify(jwt: string): Promise<VerifiedJwt>;
+  /** Verify, then issue. Rejects with a `TokenExchangeError`. */
+  exchange(jwt: string, opts?: ExchangeOptions): Promise<ExchangeResult>;
+  /** Issue for an already verified token. */
+  issue(verified: VerifiedJwt, opts?: ExchangeOptions): Promise<ExchangeResult>;
+}
+
+export interface TokenExchangeDeps {
+  client?: faunadb.Client;
+  verifier?: JwtVerifier;
+  jwtOptions?: JwtVerifierOptions;
+  /** Milliseconds since the epoch; injectable so expiry arithmetic can be tested. */
+  now?: () => number;
+}
+
+function isLostUserRace(e: unknown): boolean {
+  const f = faunaFailure(e);
+  return f !== null && (f.code === FAUNA_ERROR.instanceNotUnique || f.status === 409);
+}
+
+export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}): TokenExchange {
+  const client = deps.client ?? createFaunaClient(config.fauna);
+  const verifier = deps.verifier ?? createJwtVerifier(config.jwt, deps.jwtOptions);
+  const now = deps.now ?? Date.now;
+
+  async function issue(verified: VerifiedJwt, opts: ExchangeOptions = {}): Promise<ExchangeResult> {
+    const custom = toLedgerMeta(opts.metadata);
+    const claimsMeta = opts.recordClaims ? pickClaims(verified.claims, opts.recordClaims) : {};
+    const meta = toLedgerMeta({ ...claimsMeta, ...custom });
+    const nowMs = now();
+    const expiresAt = computeExpiry({ jwtExpSeconds: verified.exp, maxTtlSeconds: config.tokenMaxTtlSeconds, nowMs });
+    if (!expiresAt) throw new JwtExpired();
+    const query = exchangeQuery({
+      sub: verified.sub,
+      expiresAt,
+      usersCollection: config.usersCollection,
+      usersIndex: config.usersIndex,
+      createMissingUsers: config.createMissingUsers,
+      ...(meta ? { meta } : {}),
+    });
+    let result: { secret: string };
+    try {
+      result = await client.query<{ secret: string }>(query);
+    } catch (e) {
+      // Two first exchanges for one new user: the unique index lets one commit; the
+      // other failed whole and, retried once, now finds the user the winner created.
+      if (!(config.createMissingUsers && isLostUserRace(e))) throw mapFaunaError(e);
+      try {
+        result = await client.query<{ secret: string }>(query);
+      } catch (e2) {
+        throw mapFaunaError(e2);
+      }
+    }
+    return { secret: result.secret, expiresAt, expiresIn: secondsUntil(expiresAt, nowMs), sub: verified.sub };
+  }
+
+  return {
+    config,
+    client,
+    verify: (jwt) => verifier.verify(jwt),
+    issue,
+    async exchange(jwt, opts) {
+      return issue(await verifier.verify(jwt), opts);
+    },
+  };
+}
+
+let defaultExchange: TokenExchange | undefined;
+
+/**
+ * The importing API of the original scripts: configuration from process.env,
+ * read (and the clients made) once per process.
+ */
+export async function exchangeJwtForSecret(
+  jwt: string,
+  opts: { metadata?: Record<string, unknown> } = {},
+): Promise<ExchangeResult> {
+  defaultExchange ??= createTokenExchange(loadConfig(process.env));
+  return defaultExchange.exchange(jwt, opts.metadata ? { metadata: opts.metadata } : {});
+}
+
+/** Forget the process-wide exchange (tests that change process.env between uses). */
+export async function resetDefaultExchange(): Promise<void> {
+  const previous = defaultExchange;
+  defaultExchange = undefined;
+  await previous?.client.close();
+}

@@ -1,0 +1,114 @@
+/**
+ * The Fauna client and the translation of driver failures into lib's typed
+ * errors. Fauna error codes are matched against the constants below, and
+ * `Abort` reasons against ABORT_REASONS, which the queries use too — so the two
+ * sides cannot drift apart.
+ */
+import faunadb from "faunadb";
+import type { FaunaConfig } from "./config.ts";
+import {
+  DatabaseError,
+  DatabaseUnavailable,
+  Misconfigured,
+  TokenExchangeError,
+  UnknownUser,
+} from "./errors.ts";
+
+/** Fauna's own error codes (errors[0].code) this project reacts to. */
+export const FAUNA_ERROR = {
+  transactionAborted: "transaction aborted",
+  instanceNotUnique: "instance not unique",
+  instanceAlreadyExists: "instance already exists",
+  instanceNotFound: "instance not found",
+  contendedTransaction: "contended transaction",
+  invalidRef: "invalid ref",
+  permissionDenied: "permission denied",
+  unauthorized: "unauthorized",
+} as const;
+
+/** The strings our queries pass to `Abort()`; mapped back to typed errors below. */
+export const ABORT_REASONS = {
+  unknownUser: "fte:unknown_user",
+} as const;
+
+/** Default driver timeout (seconds): a Netlify function has about 10 s in all. */
+export const FAUNA_TIMEOUT_SECONDS = 8;
+
+export function createFaunaClient(config: FaunaConfig, opts: { timeoutSeconds?: number } = {}): faunadb.Client {
+  return new faunadb.Client({
+    secret: config.secret,
+    endpoint: config.endpoint,
+    // The version check phones home to npm: no network surprises in a function or offline.
+    checkNewVersion: false,
+    timeout: opts.timeoutSeconds ?? FAUNA_TIMEOUT_SECONDS,
+  });
+}
+
+export interface FaunaFailure {
+  status: number;
+  /** errors[0].code, e.g. "transaction aborted". */
+  code: string;
+  /** errors[0].description (the Abort reason for aborted transactions). */
+  description: string;
+}
+
+/** The status and first error of a driver HTTP error, or null for anything else. */
+export function faunaFailure(e: unknown): FaunaFailure | null {
+  if (!(e instanceof faunadb.errors.FaunaHTTPError)) return null;
+  const status = e.requestResult.statusCode;
+  const first = (e.errors() as unknown[])[0] as { code?: unknown; description?: unknown } | undefined;
+  return {
+    status,
+    code: typeof first?.code === "string" ? first.code : "",
+    description: typeof first?.description === "string" ? first.description : "",
+  };
+}
+
+/**
+ * Driver error → typed error. Deliberately lossy: the driver error holds the
+ * request and response (which can include an issued secret), so none of it is
+ * carried along; only Fauna's error code survives, for logs.
+ */
+export function mapFaunaError(e: unknown): TokenExchangeError {
+  if (e instanceof TokenExchangeError) return e;
+  const f = faunaFailure(e);
+  if (f) {
+    if (f.code === FAUNA_ERROR.transactionAborted && f.description === ABORT_REASONS.unknownUser) return new UnknownUser();
+    if (f.status === 401) return new Misconfigured(["the database refused FAUNA_SECRET"]);
+    if (f.code === FAUNA_ERROR.permissionDenied) {
+      return new Misconfigured(["FAUNA_SECRET lacks a permission the exchange needs (use a server key)"]);
+    }
+    if (f.code === FAUNA_ERROR.invalidRef) {
+      return new Misconfigured(["a collection or index is missing: run `npm run deploy-schema`"]);
+    }
+    if (f.status === 409 || f.status === 429 || f.status >= 500) return new DatabaseUnavailable();
+    return new DatabaseError(f.code || String(f.status));
+  }
+  // Driver errors that are not HTTP answers (bad arguments) are our bugs.
+  if (e instanceof faunadb.errors.FaunaError) return new DatabaseError(e.name);
+  if (isTransportFailure(e)) return new DatabaseUnavailable();
+  return new DatabaseError("unexpected");
+}
+
+/** Node's codes for a connection that failed or broke (net, dns, http2, undici). */
+const TRANSPORT_CODE = /^(ERR_HTTP2_|UND_ERR|ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_|EHOSTUNREACH|ENETUNREACH)/;
+
+/**
+ * The database could not be talked to: a refused or reset connection, an HTTP/2
+ * failure (the driver reports a refused connection as ERR_HTTP2_STREAM_CANCEL with
+ * the socket error as its cause), the driver's timeout or abort, or a proxy
+ * answering with a body that is not Fauna's JSON. Codes are matched by Node's
+ * prefixes so that our own `ERR_…` codes never count as an outage.
+ */
+function isTransportFailure(e: unknown, depth = 0): boolean {
+  if (!(e instanceof Error) || depth > 2) return false;
+  const x = e as Error & { code?: unknown; syscall?: unknown; isTimeoutError?: unknown; isAbortError?: unknown };
+  return (
+    (typeof x.code === "string" && TRANSPORT_CODE.test(x.code)) ||
+    typeof x.syscall === "string" ||
+    x.isTimeoutError === true ||
+    x.isAbortError === true ||
+    e instanceof SyntaxError ||
+    isTransportFailure(x.cause, depth + 1)
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * Serves a web-standard `(Request) => Promise<Response>` over node:http, the way
+ * Netlify invokes a v2 function. `npm start` and the tests use it, so local HTTP
+ * requests take the same path as production ones.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { log } from "../log.ts";
+
+export interface ServedHandler {
+  /** Base URL, e.g. `http://127.0.0.1:8888`. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function toRequest(req: IncomingMessage, base: string): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  return new Request(new URL(req.url ?? "/", base), {
+    method,
+    headers,
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+  });
+}
+
+async function send(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const body = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, headers).end(body);
+}
+
+export async function serveHandler(
+  handler: (req: Request) => Promise<Response>,
+  opts: { port?: number; host?: string; route?: string } = {},
+): Promise<ServedHandler> {
+  const host = opts.host ?? "127.0.0.1";
+  let base = "";
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    // Netlify routes only config.path to the function; mimic that.
+    if (opts.route && path !== opts.route) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("Not found");
+      return;
+    }
+    handler(toRequest(req, base))
+      .then((response) => send(res, response))
+      .catch((e: unknown) => {
+        log("error", "handler_crashed", { error: e });
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end("Internal error");
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  base = `http://${host}:${port}`;
+  return {
+    url: base,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

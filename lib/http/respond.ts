@@ -1,0 +1,87 @@
+/**
+ * Typed error → HTTP status and OAuth error, and the JSON responses. This is the
+ * one place a status is decided.
+ */
+import {
+  BadRequest,
+  DatabaseUnavailable,
+  IdentityProviderUnavailable,
+  InvalidMetadata,
+  InvalidToken,
+  MethodNotAllowed,
+  PayloadTooLarge,
+  UnknownUser,
+  UnsupportedGrantType,
+  UnsupportedMediaType,
+  type TokenExchangeError,
+} from "../errors.ts";
+
+const RETRY_AFTER_SECONDS = 2;
+
+interface ErrorShape {
+  status: number;
+  error: string;
+  description: string;
+}
+
+/**
+ * Code → status + OAuth error. `form` is the RFC 8693 flavour, where an invalid
+ * subject token is a 400 invalid_request (RFC 8693 §2.2.2) rather than RFC 6750's 401.
+ */
+export function errorShape(err: TokenExchangeError, form: boolean): ErrorShape {
+  if (err instanceof InvalidToken) {
+    return form
+      ? { status: 400, error: "invalid_request", description: err.message }
+      : { status: 401, error: "invalid_token", description: err.message };
+  }
+  switch (err.code) {
+    case BadRequest.code:
+    case InvalidMetadata.code:
+      return { status: 400, error: "invalid_request", description: err.message };
+    case UnsupportedGrantType.code:
+      return { status: 400, error: "unsupported_grant_type", description: err.message };
+    case MethodNotAllowed.code:
+      return { status: 405, error: "invalid_request", description: err.message };
+    case PayloadTooLarge.code:
+      return { status: 413, error: "invalid_request", description: err.message };
+    case UnsupportedMediaType.code:
+      return { status: 415, error: "invalid_request", description: err.message };
+    case UnknownUser.code:
+      return { status: 403, error: "access_denied", description: err.message };
+    case IdentityProviderUnavailable.code:
+    case DatabaseUnavailable.code:
+      return { status: 503, error: "temporarily_unavailable", description: err.message };
+    default:
+      // Misconfiguration and database surprises: the detail goes to the log only.
+      return { status: 500, error: "server_error", description: "The token service failed; try again later." };
+  }
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      // RFC 6749 §5.1: responses carrying credentials must not be cached (Pragma for old proxies).
+      "cache-control": "no-store",
+      pragma: "no-cache",
+      ...headers,
+    },
+  });
+}
+
+/** RFC 6750 §3 quoted-string: no quotes or backslashes, printable ASCII only. */
+function quoted(s: string): string {
+  return s.replace(/[^\x20-\x7e]|["\\]/g, "'");
+}
+
+export function errorResponse(err: TokenExchangeError, form: boolean, cors: Record<string, string>): Response {
+  const shape = errorShape(err, form);
+  const headers: Record<string, string> = { ...cors };
+  if (shape.status === 401) {
+    headers["www-authenticate"] = `Bearer error="${shape.error}", error_description="${quoted(shape.description)}"`;
+  }
+  if (shape.status === 405 && err instanceof MethodNotAllowed) headers.allow = err.allowed.join(", ");
+  if (shape.status === 503) headers["retry-after"] = String(RETRY_AFTER_SECONDS);
+  return json(shape.status, { error: shape.error, error_description: shape.description }, headers);
+}

@@ -1,0 +1,19 @@
+/** The public surface of the token exchange library. */
+export { loadConfig, loadFaunaConfig, type Config, type FaunaConfig, type JwtConfig, type Env } from "./config.ts";
+export { createFaunaClient, mapFaunaError, ABORT_REASONS, FAUNA_ERROR } from "./fauna.ts";
+export { createJwtVerifier, type JwtVerifier, type VerifiedJwt } from "./jwt.ts";
+export {
+  createTokenExchange,
+  exchangeJwtForSecret,
+  exchangeQuery,
+  type ExchangeOptions,
+  type ExchangeResult,
+  type TokenExchange,
+} from "./exchange.ts";
+export { computeExpiry } from "./exchange.ts";
+export { createHttpHandler, handlerFromEnv, type FetchHandler } from "./http.ts";
+export { deploySchema, schemaDefinition, type DeployReport } from "./schema.ts";
+export { log, setLogSink } from "./log.ts";
+export * from "./errors.ts";
+export { deleteExpiredTokens, cleanupOptionsFromEnv, type CleanupOptions, type CleanupSummary } from "./cleanup.ts";
+export { revokeToken, revokeUserTokens } from "./revoke.ts";

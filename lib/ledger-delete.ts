@@ -1,0 +1,109 @@
+/**
+ * The one FQL building block shared by the cleanup and by revocation: given a page
+ * of ledger index entries, delete each entry's token and ledger document in the same
+ * query, and count what was actually deleted inside FQL.
+ *
+ * Every delete is guarded by `Exists` so that two runs working on the same entries
+ * (two overlapping scheduled runs, a cleanup racing a revocation) can never fail each
+ * other with "instance not found": whoever commits second simply finds nothing left and
+ * counts nothing. Because the whole page is one transaction, a run that dies mid-page
+ * either committed the page (token and ledger gone together) or did not (both remain,
+ * still in the index for the next run): there is no state in which a ledger entry is
+ * gone but its live token remains, nor the reverse.
+ */
+import faunadb from "faunadb";
+
+const q = faunadb.query;
+
+/** Counts one page query returns; computed inside FQL so the response stays tiny. */
+export interface PageDeleteCounts {
+  /** Index entries the page held. */
+  entries: number;
+  /** Tokens that still existed and were deleted. */
+  tokensDeleted: number;
+  /** Ledger documents deleted. */
+  ledgerEntriesDeleted: number;
+  /** Ledger entries whose token was already gone (ttl passed, or deleted elsewhere). */
+  tokensAlreadyGone: number;
+  /** Whether the set held more entries after this page (at this query's snapshot). */
+  more: boolean;
+}
+
+/**
+ * An FQL expression that deletes what a page of index entries points at and evaluates
+ * to `PageDeleteCounts`.
+ *
+ * @param page an FQL expression for a page (`Paginate(...)`) whose elements are arrays
+ * @param tokenAt position of the token ref inside each element
+ * @param entryAt position of the ledger document ref inside each element
+ */
+export function deletePageFql(page: faunadb.ExprArg, tokenAt: number, entryAt: number): faunadb.Expr {
+  return q.Let(
+    {
+      page,
+      results: q.Map(
+        q.Select("data", q.Var("page")),
+        q.Lambda(
+          "element",
+          q.Let(
+            {
+              token: q.Select(tokenAt, q.Var("element"), null),
+              entry: q.Select(entryAt, q.Var("element")),
+              // A ledger entry whose token_ref is missing or not a token must not block the
+              // cleanup forever (every run would fail on the same first page), and must never
+              // make it delete some other kind of document: such a token counts as gone.
+              tokenLive: q.If(q.IsToken(q.Var("token")), q.Exists(q.Var("token")), false),
+              entryLive: q.Exists(q.Var("entry")),
+            },
+            q.Do(
+              q.If(q.Var("tokenLive"), q.Delete(q.Var("token")), null),
+              q.If(q.Var("entryLive"), q.Delete(q.Var("entry")), null),
+              // [token deleted, ledger deleted, ledger deleted but its token was already gone]
+              [q.Var("tokenLive"), q.Var("entryLive"), q.If(q.Var("tokenLive"), false, q.Var("entryLive"))],
+            ),
+          ),
+        ),
+      ),
+    },
+    {
+      entries: q.Count(q.Var("results")),
+      tokensDeleted: countTrue(0),
+      ledgerEntriesDeleted: countTrue(1),
+      tokensAlreadyGone: countTrue(2),
+      more: q.ContainsPath("after", q.Var("page")),
+    },
+  );
+}
+
+function countTrue(at: number): faunadb.Expr {
+  return q.Count(q.Filter(q.Var("results"), q.Lambda("r", q.Select(at, q.Var("r")))));
+}
+
+/** Narrows a query result to `PageDeleteCounts`, so a shape drift fails loudly instead of counting NaN. */
+export function asPageDeleteCounts(value: unknown): PageDeleteCounts {
+  const v = value as Partial<Record<keyof PageDeleteCounts, unknown>> | null;
+  const ok =
+    v !== null &&
+    typeof v === "object" &&
+    typeof v.entries === "number" &&
+    typeof v.tokensDeleted === "number" &&
+    typeof v.ledgerEntriesDeleted === "number" &&
+    typeof v.tokensAlreadyGone === "number" &&
+    typeof v.more === "boolean";
+  if (!ok) throw new TypeError(`unexpected page result from FaunaDB: ${JSON.stringify(value)}`);
+  return v as PageDeleteCounts;
+}
+
+/**
+ * A non-empty page that deleted no ledger document means the set and the documents
+ * disagree (each page reads and deletes at one snapshot, so this cannot happen on a
+ * consistent database). Looping "from the start" would then spin on the same entries
+ * forever; this error stops the loop instead.
+ */
+export class LedgerStalledError extends Error {
+  readonly code = "ERR_LEDGER_STALLED";
+  constructor(what: string) {
+    super(`${what}: a page of ledger entries deleted nothing; stopping rather than looping on it`);
+    this.name = "LedgerStalledError";
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * One JSON line per event. Redaction is enforced here rather than trusted to
+ * callers: fields named like credentials are dropped and any string that looks
+ * like a JWT or a Fauna secret is masked, so a careless call cannot leak one.
+ */
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFields = Record<string, unknown>;
+export type LogSink = (line: string, level: LogLevel) => void;
+
+const ORDER: Record<LogLevel | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+/**
+ * Field names whose value is a credential. Matched as whole words of the name
+ * (`token`, `access_token`, `apiKey`), not as substrings, so counts such as
+ * `tokensDeleted` and refs such as `token_ref` stay readable.
+ */
+const SENSITIVE_WORD = /(^|[_-])(secret|token|jwt|authorization|password|cookie|key)s?$/i;
+const SENSITIVE_CAMEL = /[a-z0-9](Secret|Token|Jwt|Authorization|Password|Cookie|Key)s?$/;
+const isSensitiveKey = (k: string): boolean => SENSITIVE_WORD.test(k) || SENSITIVE_CAMEL.test(k);
+/** Three base64url segments starting with a JSON header (`{"` encodes as `ey`). */
+const JWT_LIKE = /ey[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
+/** Fauna key and token secrets start with `fn` and are long base64url strings. */
+const FAUNA_SECRET_LIKE = /\bfn[A-Za-z0-9_-]{16,}/g;
+
+export function redactString(s: string): string {
+  return s.replace(JWT_LIKE, "[redacted-jwt]").replace(FAUNA_SECRET_LIKE, "[redacted-secret]");
+}
+
+function redact(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return redactString(value);
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 4) return "[truncated]";
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return { name: value.name, message: redactString(value.message), ...(typeof code === "string" ? { code } : {}) };
+  }
+  if (Array.isArray(value)) return value.slice(0, 20).map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = isSensitiveKey(k) ? "[redacted]" : redact(v, depth + 1);
+  }
+  return out;
+}
+
+const defaultSink: LogSink = (line, level) => {
+  if (level === "error" || level === "warn") console.error(line);
+  else console.log(line);
+};
+
+let sink: LogSink = defaultSink;
+
+/** Route log lines elsewhere (tests capture them); returns a function restoring the previous sink. */
+export function setLogSink(next: LogSink): () => void {
+  const previous = sink;
+  sink = next;
+  return () => {
+    sink = previous;
+  };
+}
+
+function threshold(): number {
+  const lvl = (process.env.LOG_LEVEL ?? "info").toLowerCase();
+  return lvl in ORDER ? ORDER[lvl as LogLevel] : ORDER.info;
+}
+
+export function log(level: LogLevel, event: string, fields: LogFields = {}): void {
+  if (ORDER[level] < threshold()) return;
+  const record = { level, event, time: new Date().toISOString(), ...(redact(fields, 0) as LogFields) };
+  sink(JSON.stringify(record), level);
+}

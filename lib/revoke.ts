@@ -1,0 +1,131 @@
+/**
+ * Revocation: end secrets before their expiry. A deleted token is rejected with 401 on
+ * its next use, so deleting the token is the revocation; its ledger entry goes in the
+ * same transaction so the ledger never lists a secret that no longer exists, nor loses
+ * track of one that still does.
+ *
+ * Everything goes through `auth0_token_exchanges_by_user` (terms `[data.user_ref]`,
+ * values `[data.token_ref, ref]`), in bounded batches with the same guarded,
+ * count-in-FQL page query as the cleanup (lib/ledger-delete.ts), so a revocation racing
+ * the cleanup or another revocation cannot fail either of them.
+ */
+import faunadb from "faunadb";
+import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger-schema.ts";
+import { asPageDeleteCounts, deletePageFql, LedgerStalledError } from "./ledger-delete.ts";
+
+const q = faunadb.query;
+
+export interface RevokeResult {
+  /** Tokens deleted (their secrets now get 401). */
+  revoked: number;
+  /** Ledger entries deleted, including those of tokens that had already expired. */
+  ledgerEntriesDeleted: number;
+}
+
+export interface RevokeUserOptions {
+  /** Index from `sub` to the user document (terms `[data.auth0_id]`). */
+  usersIndex: string;
+  /** Ledger entries per query. Default 250. */
+  batchSize?: number;
+}
+
+export const DEFAULT_REVOKE_BATCH_SIZE = 250;
+
+export class InvalidTokenIdError extends Error {
+  readonly code = "ERR_INVALID_TOKEN_ID";
+  constructor() {
+    super("a token id is the numeric id of a FaunaDB token document");
+    this.name = "InvalidTokenIdError";
+  }
+}
+
+/** Index values are `[token_ref, ledger_ref]`. */
+const TOKEN_AT = 0;
+const ENTRY_AT = 1;
+
+function tokenRefOf(token: faunadb.values.Ref | string): faunadb.ExprArg {
+  if (typeof token !== "string") return token;
+  if (!/^\d{1,20}$/.test(token)) throw new InvalidTokenIdError();
+  return q.Ref(q.Tokens(), token);
+}
+
+/**
+ * Revokes one secret, given its token ref or the token document's id. Its ledger entry
+ * (found through the token's `instance`, by a Range on the by-user index that reads only
+ * the entries of this token) is deleted in the same query. A token that does not exist,
+ * or whose ttl has already passed, revokes nothing: `{revoked: 0, ledgerEntriesDeleted: 0}`
+ * (an expired token's ledger entry is the cleanup's to delete).
+ */
+export async function revokeToken(client: faunadb.Client, token: faunadb.values.Ref | string): Promise<RevokeResult> {
+  const ref = tokenRefOf(token);
+  const result = await client.query(
+    q.Let(
+      { token: ref },
+      q.If(
+        q.If(q.IsToken(q.Var("token")), q.Exists(q.Var("token")), false),
+        q.Let(
+          {
+            user: q.Select("instance", q.Get(q.Var("token"))),
+            // Entries are sorted by token_ref first, so this range holds exactly this
+            // token's entries (normally one) however many secrets the user has.
+            counts: deletePageFql(
+              q.Paginate(q.Range(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), [q.Var("token")], [q.Var("token")]), {
+                size: 100,
+              }),
+              TOKEN_AT,
+              ENTRY_AT,
+            ),
+            // The token may have no ledger entry at all (issued some other way): delete it anyway.
+            orphan: q.If(q.Exists(q.Var("token")), q.Do(q.Delete(q.Var("token")), 1), 0),
+          },
+          {
+            tokensDeleted: q.Select("tokensDeleted", q.Var("counts")),
+            orphan: q.Var("orphan"),
+            ledgerEntriesDeleted: q.Select("ledgerEntriesDeleted", q.Var("counts")),
+          },
+        ),
+        { tokensDeleted: 0, orphan: 0, ledgerEntriesDeleted: 0 },
+      ),
+    ),
+  );
+  return asRevokeResult(result);
+}
+
+/**
+ * Revokes every secret the exchange issued to the user whose `sub` this is ("sign out
+ * everywhere"), batch by batch until the user has no ledger entry left. Each batch is
+ * one query that looks the user up and deletes up to `batchSize` tokens with their
+ * ledger entries. An unknown `sub` revokes nothing.
+ */
+export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeResult> {
+  const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+    throw new RangeError("batchSize must be an integer from 1 to 100000");
+  }
+  const users = q.Match(q.Index(options.usersIndex || DEFAULT_USERS_INDEX), sub);
+  const batch = q.If(
+    q.Exists(users),
+    deletePageFql(
+      q.Paginate(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Select("ref", q.Get(users))), { size: batchSize }),
+      TOKEN_AT,
+      ENTRY_AT,
+    ),
+    { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false },
+  );
+  const total: RevokeResult = { revoked: 0, ledgerEntriesDeleted: 0 };
+  for (;;) {
+    const page = asPageDeleteCounts(await client.query(batch));
+    total.revoked += page.tokensDeleted;
+    total.ledgerEntriesDeleted += page.ledgerEntriesDeleted;
+    if (!page.more) return total;
+    if (page.ledgerEntriesDeleted === 0) throw new LedgerStalledError("revokeUserTokens");
+  }
+}
+
+function asRevokeResult(value: unknown): RevokeResult {
+  const v = value as { tokensDeleted?: unknown; orphan?: unknown; ledgerEntriesDeleted?: unknown } | null;
+  if (!v || typeof v.tokensDeleted !== "number" || typeof v.orphan !== "number" || typeof v.ledgerEntriesDeleted !== "number") {
+    throw new TypeError(`unexpected revoke result from FaunaDB: ${JSON.stringify(value)}`);
+  }
+  return { revoked: v.tokensDeleted + v.orphan, ledgerEntriesDeleted: v.ledgerEntriesDeleted };
+}

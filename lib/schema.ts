@@ -1,0 +1,187 @@
+/**
+ * The schema as data, and the idempotent deploy that makes a database match it.
+ * The cleanup and revocation read the same definitions, so what they query is
+ * exactly what was deployed.
+ */
+import faunadb from "faunadb";
+import {
+  DEFAULT_USERS_COLLECTION,
+  DEFAULT_USERS_INDEX,
+  LEDGER_BY_EXPIRATION_INDEX,
+  LEDGER_BY_USER_INDEX,
+  LEDGER_COLLECTION,
+} from "./ledger-schema.ts";
+import { SchemaConflict } from "./errors.ts";
+import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
+
+const q = faunadb.query;
+
+export interface IndexField {
+  field: string[];
+  reverse?: boolean;
+}
+
+export interface IndexDefinition {
+  name: string;
+  /** Name of the source collection. */
+  source: string;
+  terms: IndexField[];
+  values: IndexField[];
+  unique: boolean;
+}
+
+export interface SchemaDefinition {
+  collections: string[];
+  indexes: IndexDefinition[];
+}
+
+export interface SchemaOptions {
+  withUsers?: boolean;
+  usersCollection?: string;
+  usersIndex?: string;
+}
+
+export const LEDGER_INDEXES: readonly IndexDefinition[] = [
+  {
+    // Everything the cleanup deletes comes from the entry itself: no second read.
+    name: LEDGER_BY_EXPIRATION_INDEX,
+    source: LEDGER_COLLECTION,
+    terms: [],
+    values: [{ field: ["data", "expires_at"] }, { field: ["data", "token_ref"] }, { field: ["ref"] }],
+    unique: false,
+  },
+  {
+    name: LEDGER_BY_USER_INDEX,
+    source: LEDGER_COLLECTION,
+    terms: [{ field: ["data", "user_ref"] }],
+    values: [{ field: ["data", "token_ref"] }, { field: ["ref"] }],
+    unique: false,
+  },
+];
+
+export function usersIndexDefinition(usersCollection = DEFAULT_USERS_COLLECTION, usersIndex = DEFAULT_USERS_INDEX): IndexDefinition {
+  // unique on the term alone: a second user document for one `sub` is refused, which
+  // is what settles two concurrent first exchanges.
+  return { name: usersIndex, source: usersCollection, terms: [{ field: ["data", "auth0_id"] }], values: [], unique: true };
+}
+
+export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
+  const collections = [LEDGER_COLLECTION];
+  const indexes = [...LEDGER_INDEXES];
+  if (opts.withUsers) {
+    collections.push(opts.usersCollection ?? DEFAULT_USERS_COLLECTION);
+    indexes.push(usersIndexDefinition(opts.usersCollection, opts.usersIndex));
+  }
+  return { collections, indexes };
+}
+
+export interface DeployReport {
+  /** e.g. "collection auth0_token_exchanges", in creation order. */
+  created: string[];
+  /** Objects that already existed with the expected definition. */
+  existing: string[];
+}
+
+interface ExistingIndex {
+  source?: unknown;
+  terms?: unknown;
+  values?: unknown;
+  unique?: unknown;
+}
+
+function normalizeFields(fields: unknown): string {
+  if (!Array.isArray(fields)) return "[]";
+  return JSON.stringify(
+    fields.map((f: { field?: unknown; reverse?: unknown }) => ({
+      field: Array.isArray(f.field) ? f.field : [f.field],
+      reverse: f.reverse === true,
+    })),
+  );
+}
+
+function sourceName(source: unknown): string {
+  if (source instanceof faunadb.values.Ref) return source.id;
+  return JSON.stringify(source);
+}
+
+/** Human-readable differences between a deployed index and its definition (empty when equal). */
+export function indexDifferences(def: IndexDefinition, existing: ExistingIndex): string[] {
+  const diffs: string[] = [];
+  if (sourceName(existing.source) !== def.source) diffs.push(`source is ${sourceName(existing.source)}, expected ${def.source}`);
+  if (normalizeFields(existing.terms) !== normalizeFields(def.terms)) {
+    diffs.push(`terms are ${normalizeFields(existing.terms)}, expected ${normalizeFields(def.terms)}`);
+  }
+  if (normalizeFields(existing.values) !== normalizeFields(def.values)) {
+    diffs.push(`values are ${normalizeFields(existing.values)}, expected ${normalizeFields(def.values)}`);
+  }
+  if ((existing.unique === true) !== def.unique) diffs.push(`unique is ${existing.unique === true}, expected ${def.unique}`);
+  return diffs;
+}
+
+interface State {
+  collections: boolean[];
+  indexes: (ExistingIndex | null)[];
+}
+
+async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
+  return client.query<State>({
+    collections: def.collections.map((c) => q.Exists(q.Collection(c))),
+    indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
+  });
+}
+
+function indexParams(i: IndexDefinition): Record<string, unknown> {
+  return {
+    name: i.name,
+    source: q.Collection(i.source),
+    ...(i.terms.length > 0 ? { terms: i.terms } : {}),
+    ...(i.values.length > 0 ? { values: i.values } : {}),
+    unique: i.unique,
+    serialized: true,
+  };
+}
+
+function isAlreadyExists(e: unknown): boolean {
+  return faunaFailure(e)?.code === FAUNA_ERROR.instanceAlreadyExists;
+}
+
+/**
+ * Create whatever is missing; leave what matches; refuse (SchemaConflict) an
+ * index that exists with another definition. Collections and indexes are created
+ * in separate queries because Fauna does not let an index be built on a
+ * collection created in the same transaction. A concurrent deploy that wins a
+ * race is detected ("instance already exists") and the state is read again.
+ */
+export async function deploySchema(client: faunadb.Client, opts: SchemaOptions = {}): Promise<DeployReport> {
+  const def = schemaDefinition(opts);
+  const created: string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    const state = await readState(client, def);
+    const conflicts: string[] = [];
+    def.indexes.forEach((i, n) => {
+      const existing = state.indexes[n];
+      if (existing) conflicts.push(...indexDifferences(i, existing).map((d) => `${i.name}: ${d}`));
+    });
+    if (conflicts.length > 0) {
+      const names = def.indexes.filter((i) => conflicts.some((c) => c.startsWith(`${i.name}:`))).map((i) => `index ${i.name}`);
+      throw new SchemaConflict(names.join(", "), conflicts);
+    }
+    const missingCollections = def.collections.filter((_, n) => !state.collections[n]);
+    const missingIndexes = def.indexes.filter((_, n) => !state.indexes[n]);
+    try {
+      if (missingCollections.length > 0) {
+        await client.query(q.Do(...missingCollections.map((name) => q.CreateCollection({ name }))));
+        created.push(...missingCollections.map((c) => `collection ${c}`));
+      }
+      if (missingIndexes.length > 0) {
+        await client.query(q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))));
+        created.push(...missingIndexes.map((i) => `index ${i.name}`));
+      }
+    } catch (e) {
+      if (attempt === 0 && isAlreadyExists(e)) continue;
+      throw e;
+    }
+    const all = [...def.collections.map((c) => `collection ${c}`), ...def.indexes.map((i) => `index ${i.name}`)];
+    return { created, existing: all.filter((x) => !created.includes(x)) };
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * npm run deploy-schema -- [--with-users] [--json]
+ * Creates the ledger collection and its indexes (and, with --with-users, the users
+ * collection and its unique index). Safe to run on every deploy.
+ */
+import { parseArgs } from "node:util";
+import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/config.ts";
+import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
+import { deploySchema } from "../lib/schema.ts";
+import { Misconfigured, SchemaConflict } from "../lib/errors.ts";
+
+const USAGE = `Usage: npm run deploy-schema -- [--with-users] [--json]
+
+Creates in the database FAUNA_SECRET belongs to (an admin or server key):
+  collection auth0_token_exchanges
+  index      auth0_token_exchanges_by_expiration
+  index      auth0_token_exchanges_by_user
+and with --with-users:
+  collection $FAUNA_USERS_COLLECTION (default users)
+  index      $FAUNA_USERS_INDEX (default users_by_auth0_id, unique on data.auth0_id)
+
+Existing objects with the expected definition are left alone; an index with
+another definition is an error and nothing is changed.
+
+Environment: FAUNA_ENDPOINT, FAUNA_SECRET, FAUNA_USERS_COLLECTION, FAUNA_USERS_INDEX
+
+Exit codes: 0 schema in place (created or already there)
+            1 an existing index has a different definition
+            2 usage or configuration error
+            3 the database could not be reached or refused the key`;
+
+export const EXIT = { ok: 0, conflict: 1, usage: 2, database: 3 } as const;
+
+async function main(argv: string[]): Promise<number> {
+  let values: { "with-users"?: boolean; json?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { "with-users": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  let client;
+  let names;
+  try {
+    client = createFaunaClient(loadFaunaConfig(process.env));
+    names = loadUsersSchemaNames(process.env);
+  } catch (e) {
+    if (!(e instanceof Misconfigured)) throw e;
+    console.error(`deploy-schema: configuration error:\n  ${e.problems.join("\n  ")}`);
+    return EXIT.usage;
+  }
+  try {
+    const report = await deploySchema(client, { withUsers: values["with-users"] === true, ...names });
+    if (values.json) {
+      console.log(JSON.stringify({ ok: true, changed: report.created.length > 0, ...report }));
+    } else {
+      for (const c of report.created) console.log(`created  ${c}`);
+      for (const x of report.existing) console.log(`exists   ${x}`);
+      console.log(report.created.length === 0 ? "Schema up to date: nothing changed." : `Schema deployed: ${report.created.length} object(s) created.`);
+    }
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof SchemaConflict) {
+      if (values.json) console.log(JSON.stringify({ ok: false, error: e.code, object: e.object, differences: e.differences }));
+      console.error(`deploy-schema: ${e.object} already exists with a different definition:\n  ${e.differences.join("\n  ")}\nNothing was changed. Delete or rename the object, or point FAUNA_USERS_INDEX elsewhere.`);
+      return EXIT.conflict;
+    }
+    const mapped = mapFaunaError(e);
+    const detail = mapped instanceof Misconfigured ? mapped.problems.join("; ") : mapped.message;
+    if (values.json) console.log(JSON.stringify({ ok: false, error: mapped.code }));
+    console.error(`deploy-schema: ${detail}`);
+    return EXIT.database;
+  } finally {
+    await client.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,82 @@
+/**
+ * npm run revoke -- --sub <sub>      revoke every secret issued to that user
+ * npm run revoke -- --token <id>     revoke one secret, by its token document's id
+ */
+import { parseArgs } from "node:util";
+import { loadFaunaConfig } from "../lib/config.ts";
+import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
+import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
+import { revokeToken, revokeUserTokens, InvalidTokenIdError, type RevokeResult } from "../lib/revoke.ts";
+
+const HELP = `Usage: npm run revoke -- (--sub <sub> | --token <id>)
+
+Ends secrets before they expire: deletes the FaunaDB token(s) and their ledger
+entries. A revoked secret gets 401 on its next use.
+
+Options:
+  --sub <sub>     every secret issued to the user with this JWT subject
+                  (looked up in FAUNA_USERS_INDEX, default ${DEFAULT_USERS_INDEX})
+  --token <id>    one secret, by the id of its token document (the ledger's token_ref)
+  -h, --help      show this help
+
+Environment: FAUNA_ENDPOINT, FAUNA_SECRET (a server key), FAUNA_USERS_INDEX.
+
+Prints {"revoked": n, "ledgerEntriesDeleted": m}. Exit status: 0 done, 1 nothing to
+revoke for --token (unknown, expired or already revoked) or the database failed,
+2 bad usage or configuration.`;
+
+function usage(message: string): never {
+  console.error(`${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+async function main(): Promise<number> {
+  let values: { sub?: string; token?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { sub: { type: "string" }, token: { type: "string" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if ((values.sub === undefined) === (values.token === undefined)) usage("give exactly one of --sub and --token");
+  if (values.sub !== undefined && values.sub.trim() === "") usage("--sub must not be empty");
+  const usersIndex = process.env.FAUNA_USERS_INDEX?.trim() || DEFAULT_USERS_INDEX;
+  let client;
+  try {
+    client = createFaunaClient(loadFaunaConfig(process.env));
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
+  try {
+    let result: RevokeResult;
+    if (values.token !== undefined) {
+      result = await revokeToken(client, values.token.trim());
+      console.log(JSON.stringify(result));
+      if (result.revoked === 0) {
+        console.error("no live token with that id (unknown, already expired, or already revoked)");
+        return 1;
+      }
+      return 0;
+    }
+    result = await revokeUserTokens(client, values.sub!, { usersIndex });
+    console.log(JSON.stringify(result));
+    return 0;
+  } catch (err) {
+    if (err instanceof InvalidTokenIdError) usage(`--token: ${err.message}`);
+    const mapped = mapFaunaError(err);
+    console.error(`revoke failed: ${mapped.code}: ${mapped.message}`);
+    return mapped.code === "ERR_MISCONFIGURED" ? 2 : 1;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,118 @@
+/**
+ * npm start: the whole thing on one machine, no account, key or network.
+ * Starts the Fauna emulator, deploys the schema (with users), starts a local
+ * development issuer, and serves the Netlify function at /api/token through the
+ * very module Netlify runs. Ctrl-C stops everything.
+ *
+ * Ports: PORT (8888), EMULATOR_PORT (8443), ISSUER_PORT (8890); 0 picks a free one.
+ */
+import faunadb from "faunadb";
+import type { Context } from "@netlify/functions";
+import { startEmulator } from "../emulator/index.ts";
+import { startDevIssuer } from "../lib/dev-issuer.ts";
+import { deploySchema } from "../lib/schema.ts";
+import { serveHandler } from "../lib/http/node-server.ts";
+import { DEFAULT_USERS_COLLECTION } from "../lib/ledger-schema.ts";
+
+const q = faunadb.query;
+const HOST = "127.0.0.1";
+const ROOT_SECRET = "secret";
+
+function port(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number`);
+  return n;
+}
+
+async function listenOrExplain<T>(what: string, envName: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    if ((e as { code?: string }).code === "EADDRINUSE") {
+      throw new Error(`${what}: the port is in use; set ${envName} to another port (0 picks a free one).`);
+    }
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  const emulator = await listenOrExplain("Fauna emulator", "EMULATOR_PORT", () =>
+    startEmulator({ port: port("EMULATOR_PORT", 8443), host: HOST, secret: ROOT_SECRET }),
+  );
+  const closers: (() => Promise<unknown>)[] = [() => emulator.close()];
+  const stop = async (signal: string) => {
+    console.log(`\n${signal}: stopping.`);
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+
+  const root = new faunadb.Client({ secret: ROOT_SECRET, endpoint: emulator.url, checkNewVersion: false });
+  closers.push(() => root.close());
+  await deploySchema(root, { withUsers: true });
+  // Lets a user secret read its own user document: something to try the secret on.
+  await root.query(
+    q.If(
+      q.Exists(q.Role("dev_user_self")),
+      null,
+      q.CreateRole({
+        name: "dev_user_self",
+        membership: [{ resource: q.Collection(DEFAULT_USERS_COLLECTION) }],
+        privileges: [
+          {
+            resource: q.Collection(DEFAULT_USERS_COLLECTION),
+            actions: { read: q.Query(q.Lambda("ref", q.Equals(q.CurrentIdentity(), q.Var("ref")))) },
+          },
+        ],
+      }),
+    ),
+  );
+  // The function gets a server key, as in production; the root secret stays here.
+  const { secret: serverSecret } = await root.query<{ secret: string }>(q.CreateKey({ role: "server" }));
+
+  const issuer = await listenOrExplain("Dev issuer", "ISSUER_PORT", () =>
+    startDevIssuer({ port: port("ISSUER_PORT", 8890), host: HOST, mintEndpoint: true }),
+  );
+  closers.push(() => issuer.close());
+
+  Object.assign(process.env, {
+    FAUNA_ENDPOINT: emulator.url,
+    FAUNA_SECRET: serverSecret,
+    AUTH0_ISSUER: issuer.issuer,
+    AUTH0_AUDIENCE: issuer.audience,
+    // Locally any sub may sign in; production defaults to refusing unknown users.
+    CREATE_MISSING_USERS: process.env.CREATE_MISSING_USERS ?? "true",
+    ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? "*",
+  });
+  delete process.env.AUTH0_DOMAIN;
+  delete process.env.AUTH0_JWKS_URI;
+  delete process.env.AUTH0_PUBLIC_KEY;
+  // Imported only now: the function reads its configuration at load, like a cold start.
+  const fn = await import("../netlify/functions/exchange-jwt-for-secret.mts");
+  // The handler ignores its context; a local server has none of Netlify's to give.
+  const context = {} as Context;
+  const server = await listenOrExplain("Token endpoint", "PORT", () =>
+    serveHandler((req) => fn.default(req, context), { port: port("PORT", 8888), host: HOST, route: fn.config.path as string }),
+  );
+  closers.push(() => server.close());
+
+  const endpoint = `${server.url}${fn.config.path as string}`;
+  const mintUrl = `${issuer.issuer}mint?sub=auth0%7Cdev-user`;
+  console.log(`Fauna emulator   ${emulator.url}   (root secret "${ROOT_SECRET}")
+Dev issuer       ${issuer.issuer}   JWKS ${issuer.jwksUri}   audience ${issuer.audience}
+Mint a JWT       ${mintUrl}
+Token endpoint   ${endpoint}
+
+Exchange a freshly minted JWT:
+  curl -s -X POST ${endpoint} -H "Authorization: Bearer $(curl -s '${mintUrl}')"
+
+Ready. Ctrl-C stops everything.`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { loadConfig, loadFaunaConfig } from "../lib/config.ts";
+import { Misconfigured } from "../lib/errors.ts";
+
+const minimal = {
+  FAUNA_ENDPOINT: "http://127.0.0.1:8443",
+  FAUNA_SECRET: "fnAE-server-key-secret-value",
+  AUTH0_DOMAIN: "tenant.eu.auth0.com",
+  AUTH0_AUDIENCE: "https://api.example.com",
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    assert.ok(e instanceof Misconfigured);
+    assert.equal(e.code, "ERR_MISCONFIGURED");
+    return [...e.problems];
+  }
+  assert.fail("expected Misconfigured");
+}
+
+test("defaults from a minimal Auth0 environment", () => {
+  const c = loadConfig(minimal);
+  assert.equal(c.jwt.issuer, "https://tenant.eu.auth0.com/");
+  assert.equal(c.jwt.jwksUri, "https://tenant.eu.auth0.com/.well-known/jwks.json");
+  assert.deepEqual(c.jwt.audiences, ["https://api.example.com"]);
+  assert.deepEqual(c.jwt.algorithms, ["RS256"]);
+  assert.equal(c.usersCollection, "users");
+  assert.equal(c.usersIndex, "users_by_auth0_id");
+  assert.equal(c.createMissingUsers, false);
+  assert.equal(c.tokenMaxTtlSeconds, 3600);
+  assert.deepEqual(c.allowedOrigins, []);
+  assert.deepEqual(c.ledgerClaims, []);
+});
+
+test("every missing variable is named in one error, and no value is echoed", () => {
+  const problems = problemsOf({});
+  assert.equal(problems.length, 4);
+  for (const name of ["FAUNA_ENDPOINT", "FAUNA_SECRET", "AUTH0_DOMAIN or AUTH0_ISSUER", "AUTH0_AUDIENCE"]) {
+    assert.ok(problems.some((p) => p.includes(name)), name);
+  }
+});
+
+test("every malformed variable is named, and the secret never appears", () => {
+  const secret = "fnAE secret with spaces";
+  let message = "";
+  try {
+    loadConfig({
+      FAUNA_ENDPOINT: "localhost:8443",
+      FAUNA_SECRET: secret,
+      AUTH0_ISSUER: "not a url",
+      AUTH0_JWKS_URI: "ftp://x",
+      AUTH0_AUDIENCE: "a",
+      AUTH0_ALGORITHMS: "RS256,HS256,none",
+      CREATE_MISSING_USERS: "maybe",
+      TOKEN_MAX_TTL_SECONDS: "1h",
+      ALLOWED_ORIGINS: "https://ok.example,https://bad.example/path",
+      FAUNA_USERS_INDEX: "users by id",
+    });
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  for (const name of ["FAUNA_ENDPOINT", "FAUNA_SECRET", "AUTH0_ISSUER", "AUTH0_JWKS_URI", "AUTH0_ALGORITHMS", "CREATE_MISSING_USERS", "TOKEN_MAX_TTL_SECONDS", "ALLOWED_ORIGINS", "FAUNA_USERS_INDEX"]) {
+    assert.ok(message.includes(name), name);
+  }
+  assert.ok(!message.includes("spaces"));
+});
+
+test("HMAC and none can never be allow-listed", () => {
+  for (const alg of ["HS256", "none", "RS256,HS512"]) {
+    assert.ok(problemsOf({ ...minimal, AUTH0_ALGORITHMS: alg }).some((p) => p.includes("AUTH0_ALGORITHMS")));
+  }
+  assert.deepEqual(loadConfig({ ...minimal, AUTH0_ALGORITHMS: "RS256, PS256" }).jwt.algorithms, ["RS256", "PS256"]);
+});
+
+test("AUTH0_ISSUER for any OIDC provider; AUTH0_JWKS_URI overrides; several audiences", () => {
+  const c = loadConfig({
+    ...minimal,
+    AUTH0_DOMAIN: undefined,
+    AUTH0_ISSUER: "https://id.example.com/realms/main",
+    AUTH0_AUDIENCE: "api-1, client-abc ,",
+  });
+  assert.equal(c.jwt.issuer, "https://id.example.com/realms/main");
+  assert.equal(c.jwt.jwksUri, "https://id.example.com/realms/main/.well-known/jwks.json");
+  assert.deepEqual(c.jwt.audiences, ["api-1", "client-abc"]);
+  const o = loadConfig({ ...minimal, AUTH0_JWKS_URI: "https://keys.example.com/jwks" });
+  assert.equal(o.jwt.jwksUri, "https://keys.example.com/jwks");
+  assert.ok(problemsOf({ ...minimal, AUTH0_ISSUER: "https://x/" }).some((p) => p.includes("only one")));
+});
+
+test("AUTH0_PUBLIC_KEY: PEM with literal \\n as Netlify stores it, no JWKS", () => {
+  const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  const c = loadConfig({ ...minimal, AUTH0_PUBLIC_KEY: pem.replace(/\n/g, "\\n") });
+  assert.equal(c.jwt.publicKeyPem, pem);
+  assert.equal(c.jwt.jwksUri, undefined);
+  assert.ok(problemsOf({ ...minimal, AUTH0_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----" }).some((p) => p.includes("AUTH0_PUBLIC_KEY")));
+});
+
+test("options parse", () => {
+  const c = loadConfig({
+    ...minimal,
+    CREATE_MISSING_USERS: "on",
+    TOKEN_MAX_TTL_SECONDS: "900",
+    ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173/",
+    LEDGER_CLAIMS: "azp,scope,https://example.com/roles",
+    FAUNA_USERS_COLLECTION: "members",
+    FAUNA_USERS_INDEX: "members_by_sub",
+  });
+  assert.equal(c.createMissingUsers, true);
+  assert.equal(c.tokenMaxTtlSeconds, 900);
+  assert.deepEqual(c.allowedOrigins, ["https://app.example.com", "http://localhost:5173"]);
+  assert.deepEqual(c.ledgerClaims, ["azp", "scope", "https://example.com/roles"]);
+  assert.equal(c.usersCollection, "members");
+  assert.ok(problemsOf({ ...minimal, TOKEN_MAX_TTL_SECONDS: "0" }).length === 1);
+});
+
+test("loadFaunaConfig needs only the Fauna variables", () => {
+  assert.deepEqual(loadFaunaConfig({ FAUNA_ENDPOINT: "http://127.0.0.1:8443", FAUNA_SECRET: "s" }), {
+    endpoint: "http://127.0.0.1:8443",
+    secret: "s",
+  });
+  assert.throws(() => loadFaunaConfig({ AUTH0_DOMAIN: "x" }), (e: Misconfigured) => e.problems.length === 2);
+});

@@ -1,0 +1,294 @@
+/**
+ * Every error row of the endpoint contract, over real HTTP into the handler:
+ * each asserts the status, the OAuth error code, the headers the RFCs require,
+ * that the description gives nothing away, and that nothing was written.
+ */
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { startStack, type Stack } from "./support/stack.ts";
+import { emulatorOnly, startTarget } from "./support/fauna-target.ts";
+import { captureLogs } from "./support/log-capture.ts";
+import { bearer, call, form, jsonBody, rfc8693, TOKEN_EXCHANGE_GRANT, type Reply } from "./support/http-client.ts";
+import { createHttpHandler, handlerFromEnv } from "../lib/http.ts";
+import { createTokenExchange } from "../lib/exchange.ts";
+import { loadConfig } from "../lib/config.ts";
+import { serveHandler } from "../lib/http/node-server.ts";
+
+const logs = captureLogs();
+after(() => {
+  logs.stop();
+  logs.assertClean();
+});
+
+let s: Stack;
+const nowS = () => Math.floor(Date.now() / 1000);
+const ORIGIN = "https://app.example.com";
+
+before(async () => {
+  // Many rows below present unknown kids on purpose; the refetch budget that limits
+  // such floods (tested in jwt.test.ts) is raised so that later rows still refetch.
+  s = await startStack({ users: ["auth0|known"], env: { ALLOWED_ORIGINS: ORIGIN }, jwtOptions: { jwksRequestsPerMinute: 1000 } });
+  logs.forbid(s.target.serverSecret, s.target.adminSecret);
+  // Warm the key cache so rows below measure the handler, not the first fetch.
+  const warm = await call(s.url, bearer(s.issuer.mint({ sub: "auth0|known" })));
+  assert.equal(warm.status, 200);
+  logs.forbid(warm.body.secret as string);
+});
+after(() => s.close());
+
+function mint(opts: Parameters<Stack["issuer"]["mint"]>[0]): string {
+  const jwt = s.issuer.mint(opts);
+  logs.forbid(jwt);
+  return jwt;
+}
+
+interface Expected {
+  status: number;
+  error: string;
+}
+
+/** Sends the request and checks the reply and that no token, ledger entry or user appeared. */
+async function expectError(init: RequestInit, expected: Expected, url = s.url): Promise<Reply> {
+  const before = await s.counts();
+  const res = await call(url, init);
+  assert.equal(res.status, expected.status, JSON.stringify(res.body));
+  assert.equal(res.body.error, expected.error);
+  assert.equal(typeof res.body.error_description, "string");
+  assert.deepEqual(Object.keys(res.body).sort(), ["error", "error_description"]);
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  const description = res.body.error_description as string;
+  assert.ok(!description.includes(s.target.serverSecret));
+  assert.ok(!/fauna|transaction aborted|instance not|stack|at .*\.ts/i.test(description), description);
+  if (expected.status === 401) {
+    assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer error="invalid_token", error_description="[^"]*"$/);
+  } else {
+    assert.equal(res.headers.get("www-authenticate"), null);
+  }
+  assert.deepEqual(await s.counts(), before, "nothing may be written");
+  return res;
+}
+
+const badJwts: [string, () => string][] = [
+  ["expired", () => mint({ sub: "auth0|known", iat: nowS() - 7200, exp: nowS() - 60 })],
+  ["bad signature", () => mint({ sub: "auth0|known", key: s.issuer.createKey(), kid: s.issuer.currentKey.kid })],
+  ["wrong issuer", () => mint({ sub: "auth0|known", iss: "https://evil.example/" })],
+  ["wrong audience", () => mint({ sub: "auth0|known", aud: "https://other.example/api" })],
+  ["not yet valid", () => mint({ sub: "auth0|known", nbf: nowS() + 3600 })],
+  ["malformed", () => "not-a-jwt"],
+  ["no sub", () => mint({ sub: "x", claims: { sub: undefined } })],
+  ["alg none", () => {
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    return `${b64({ alg: "none" })}.${b64({ iss: s.issuer.issuer, aud: s.issuer.audience, sub: "auth0|known", exp: nowS() + 600 })}.`;
+  }],
+  ["unknown kid", () => mint({ sub: "auth0|known", key: s.issuer.createKey("stranger") })],
+];
+
+describe("401 invalid_token for a bad JWT (Bearer and JSON)", () => {
+  for (const [name, make] of badJwts) {
+    test(name, async () => {
+      const res = await expectError(bearer(make()), { status: 401, error: "invalid_token" });
+      assert.ok((res.body.error_description as string).length > 0);
+      await expectError(jsonBody({ token: make() }), { status: 401, error: "invalid_token" });
+    });
+  }
+  test("the description says why", async () => {
+    const res = await call(s.url, bearer(badJwts[0]![1]()));
+    assert.match(res.body.error_description as string, /expired/);
+    assert.match(res.headers.get("www-authenticate")!, /expired/);
+  });
+});
+
+describe("400 invalid_request for a bad JWT in an RFC 8693 form", () => {
+  for (const [name, make] of badJwts) {
+    test(name, () => expectError(rfc8693(make()), { status: 400, error: "invalid_request" }).then(() => undefined));
+  }
+});
+
+describe("400 for a malformed request", () => {
+  const valid = () => mint({ sub: "auth0|known" });
+  const rows: [string, () => RequestInit, string?][] = [
+    ["no token at all", () => ({})],
+    ["empty JSON object", () => jsonBody({})],
+    ["invalid JSON", () => ({ headers: { "content-type": "application/json" }, body: "{token:" })],
+    ["JSON array", () => jsonBody([valid()])],
+    ["token not a string", () => jsonBody({ token: 42 })],
+    ["extra JSON field (no client data reaches the ledger)", () => jsonBody({ token: valid(), metadata: { admin: true } })],
+    ["Authorization with another scheme", () => ({ headers: { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` } })],
+    ["Authorization: Bearer with nothing", () => ({ headers: { authorization: "Bearer " } })],
+    ["token in header and body", () => ({ headers: { authorization: `Bearer ${valid()}`, "content-type": "application/json" }, body: JSON.stringify({ token: valid() }) })],
+    ["form without grant_type", () => form({ subject_token: valid(), subject_token_type: "urn:ietf:params:oauth:token-type:jwt" })],
+    ["form without subject_token", () => form({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token_type: "urn:ietf:params:oauth:token-type:jwt" })],
+    ["form without subject_token_type", () => form({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: valid() })],
+    ["form with an unknown subject_token_type", () => form({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: valid(), subject_token_type: "urn:ietf:params:oauth:token-type:saml2" })],
+    ["form with an actor_token", () => form({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: valid(), subject_token_type: "urn:ietf:params:oauth:token-type:jwt", actor_token: valid() })],
+    ["form with a repeated parameter", () => ({
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `grant_type=${encodeURIComponent(TOKEN_EXCHANGE_GRANT)}&subject_token=${valid()}&subject_token=${valid()}&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt`,
+    })],
+    ["form with another grant_type", () => form({ grant_type: "client_credentials", subject_token: valid(), subject_token_type: "urn:ietf:params:oauth:token-type:jwt" }), "unsupported_grant_type"],
+  ];
+  for (const [name, init, error] of rows) {
+    test(name, () => expectError(init(), { status: 400, error: error ?? "invalid_request" }).then(() => undefined));
+  }
+});
+
+describe("other statuses", () => {
+  test("403 access_denied for an unknown user when creation is off", async () => {
+    const res = await expectError(bearer(mint({ sub: "auth0|stranger" })), { status: 403, error: "access_denied" });
+    assert.ok(!(res.body.error_description as string).includes("auth0|stranger"));
+    await expectError(rfc8693(mint({ sub: "auth0|stranger" })), { status: 403, error: "access_denied" });
+  });
+
+  test("405 with Allow", async () => {
+    for (const method of ["GET", "PUT", "PATCH"]) {
+      const res = await expectError({ method }, { status: 405, error: "invalid_request" });
+      assert.equal(res.headers.get("allow"), "POST, DELETE, OPTIONS");
+    }
+  });
+
+  test("413 for a body over 16 KB, declared or streamed", async () => {
+    const big = JSON.stringify({ token: "x".repeat(17 * 1024) });
+    await expectError({ headers: { "content-type": "application/json" }, body: big }, { status: 413, error: "invalid_request" });
+    const chunk = new TextEncoder().encode("a".repeat(1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent++ < 20) c.enqueue(chunk);
+        else c.close();
+      },
+    });
+    await expectError(
+      { headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit,
+      { status: 413, error: "invalid_request" },
+    );
+  });
+
+  test("415 for other media types", async () => {
+    await expectError({ headers: { "content-type": "text/plain" }, body: mint({ sub: "auth0|known" }) }, { status: 415, error: "invalid_request" });
+    await expectError({ headers: { "content-type": "application/xml" }, body: "<token/>" }, { status: 415, error: "invalid_request" });
+    await expectError({ body: new Uint8Array(Buffer.from(JSON.stringify({ token: "a.b.c" }))) }, { status: 415, error: "invalid_request" });
+  });
+
+  test("503 temporarily_unavailable when Fauna refuses the query", async (t) => {
+    const emulator = emulatorOnly(t, s.target, "fault injection");
+    if (!emulator) return;
+    for (const status of [503, 500, 429]) {
+      emulator.faults.failQueries({ count: 1, status });
+      const res = await call(s.url, bearer(mint({ sub: "auth0|known" })));
+      emulator.faults.clear();
+      assert.equal(res.status, 503, `Fauna ${status}`);
+      assert.equal(res.body.error, "temporarily_unavailable");
+      assert.equal(res.headers.get("retry-after"), "2");
+    }
+  });
+
+  test("503 when Fauna cannot be reached at all", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const config = loadConfig({ ...envOf(s), FAUNA_ENDPOINT: `http://127.0.0.1:${port}` });
+    const server = await serveHandler(createHttpHandler({ exchange: createTokenExchange(config) }));
+    try {
+      await expectError(bearer(mint({ sub: "auth0|known" })), { status: 503, error: "temporarily_unavailable" }, server.url);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("503 when the JWKS cannot be fetched for a new key", async () => {
+    s.issuer.rotate();
+    s.issuer.setUnavailable(true);
+    try {
+      const res = await expectError(bearer(mint({ sub: "auth0|known" })), { status: 503, error: "temporarily_unavailable" });
+      assert.equal(res.headers.get("retry-after"), "2");
+    } finally {
+      s.issuer.setUnavailable(false);
+    }
+    const ok = await call(s.url, bearer(mint({ sub: "auth0|known" })));
+    assert.equal(ok.status, 200);
+    logs.forbid(ok.body.secret as string);
+  });
+
+  test("500 server_error when the server key is refused, without saying so", async () => {
+    const config = loadConfig({ ...envOf(s), FAUNA_SECRET: "fnAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" });
+    const server = await serveHandler(createHttpHandler({ exchange: createTokenExchange(config) }));
+    try {
+      const res = await expectError(bearer(mint({ sub: "auth0|known" })), { status: 500, error: "server_error" }, server.url);
+      assert.ok(!/FAUNA_SECRET|key/i.test(res.body.error_description as string));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("500 server_error when the schema was never deployed, with the fix in the log only", async () => {
+    const bare = await startTarget();
+    const config = loadConfig({ ...envOf(s), FAUNA_ENDPOINT: bare.endpoint, FAUNA_SECRET: bare.serverSecret });
+    const server = await serveHandler(createHttpHandler({ exchange: createTokenExchange(config, { client: bare.client(bare.serverSecret) }) }));
+    try {
+      const res = await expectError(bearer(mint({ sub: "auth0|known" })), { status: 500, error: "server_error" }, server.url);
+      assert.ok(!/deploy-schema|index/.test(res.body.error_description as string));
+      assert.match(logs.text(), /ERR_MISCONFIGURED.*run `npm run deploy-schema`/);
+    } finally {
+      await server.close();
+      await bare.close();
+    }
+  });
+
+  test("500 server_error for a deployment with missing configuration", async () => {
+    const server = await serveHandler(handlerFromEnv({ FAUNA_ENDPOINT: "not a url" }));
+    try {
+      const res = await expectError(bearer(mint({ sub: "auth0|known" })), { status: 500, error: "server_error" }, server.url);
+      assert.ok(!/AUTH0|FAUNA/.test(res.body.error_description as string));
+      assert.match(logs.text(), /configuration_invalid.*FAUNA_SECRET is missing.*AUTH0_DOMAIN or AUTH0_ISSUER is missing/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("CORS", () => {
+  test("preflight from an allowed origin", async () => {
+    const res = await fetch(s.url, {
+      method: "OPTIONS",
+      headers: { origin: ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "authorization" },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), ORIGIN);
+    assert.match(res.headers.get("access-control-allow-methods")!, /POST/);
+    assert.match(res.headers.get("access-control-allow-headers")!, /Authorization/);
+    assert.match(res.headers.get("vary")!, /Origin/);
+  });
+
+  test("preflight from any other origin gets no CORS grant", async () => {
+    const res = await fetch(s.url, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), null);
+    assert.equal(res.headers.get("access-control-allow-methods"), null);
+  });
+
+  test("responses carry the grant for allowed origins only, errors included", async () => {
+    const ok = await call(s.url, { headers: { origin: ORIGIN, authorization: `Bearer ${mint({ sub: "auth0|known" })}` } });
+    assert.equal(ok.status, 200);
+    logs.forbid(ok.body.secret as string);
+    assert.equal(ok.headers.get("access-control-allow-origin"), ORIGIN);
+    const err = await call(s.url, { headers: { origin: ORIGIN, authorization: "Bearer x" } });
+    assert.equal(err.status, 401);
+    assert.equal(err.headers.get("access-control-allow-origin"), ORIGIN);
+    const other = await call(s.url, { headers: { origin: "https://evil.example", authorization: "Bearer x" } });
+    assert.equal(other.headers.get("access-control-allow-origin"), null);
+  });
+});
+
+function envOf(stack: Stack): Record<string, string> {
+  return {
+    FAUNA_ENDPOINT: stack.target.endpoint,
+    FAUNA_SECRET: stack.target.serverSecret,
+    AUTH0_ISSUER: stack.issuer.issuer,
+    AUTH0_JWKS_URI: stack.issuer.jwksUri,
+    AUTH0_AUDIENCE: stack.issuer.audience,
+  };
+}

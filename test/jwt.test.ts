@@ -1,0 +1,246 @@
+/**
+ * JWT verification against a real local JWKS server and real RSA signatures:
+ * every rejection reason, the attacks a key-by-reference design invites, and
+ * the JWKS cache / refetch behaviour.
+ */
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac, createPublicKey } from "node:crypto";
+import { startDevIssuer, type DevIssuer } from "../lib/dev-issuer.ts";
+import { createJwtVerifier, type JwtVerifierOptions } from "../lib/jwt.ts";
+import type { JwtConfig } from "../lib/config.ts";
+import {
+  IdentityProviderUnavailable,
+  JwksNoMatchingKey,
+  JwtAlgorithmNotAllowed,
+  JwtAudienceInvalid,
+  JwtClaimMissing,
+  JwtExpired,
+  JwtIssuerInvalid,
+  JwtMalformed,
+  JwtNotYetValid,
+  JwtSignatureInvalid,
+} from "../lib/errors.ts";
+
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+const nowS = () => Math.floor(Date.now() / 1000);
+
+function rejectsWith(code: string, reason?: string) {
+  return (e: unknown) => {
+    const err = e as { code?: string; reason?: string };
+    assert.equal(err.code, code);
+    if (reason) assert.equal(err.reason, reason);
+    return true;
+  };
+}
+
+let issuer: DevIssuer;
+let attacker: DevIssuer;
+
+before(async () => {
+  issuer = await startDevIssuer();
+  attacker = await startDevIssuer();
+});
+after(async () => {
+  await issuer.close();
+  await attacker.close();
+});
+
+function config(over: Partial<JwtConfig> = {}): JwtConfig {
+  return { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: [issuer.audience], algorithms: ["RS256"], ...over };
+}
+const verifier = (over: Partial<JwtConfig> = {}, opts: JwtVerifierOptions = {}) => createJwtVerifier(config(over), opts);
+
+describe("accepts", () => {
+  test("an Auth0-shaped token from the JWKS", async () => {
+    const token = issuer.mint({ sub: "auth0|abc123", claims: { azp: "client-1", scope: "openid" } });
+    const v = await verifier().verify(token);
+    assert.equal(v.sub, "auth0|abc123");
+    assert.equal(typeof v.exp, "number");
+    assert.equal(v.claims.azp, "client-1");
+  });
+
+  test("any one of several audiences, and an aud array containing one", async () => {
+    const v = verifier({ audiences: ["https://other/api", "client-id-123"] });
+    assert.equal((await v.verify(issuer.mint({ sub: "a", aud: "client-id-123" }))).sub, "a");
+    assert.equal((await v.verify(issuer.mint({ sub: "b", aud: ["x", "https://other/api"] }))).sub, "b");
+  });
+
+  test("a PEM public key without fetching any JWKS", async () => {
+    issuer.resetJwksFetches();
+    const v = createJwtVerifier({ issuer: issuer.issuer, publicKeyPem: issuer.currentKey.publicKeyPem, audiences: [issuer.audience], algorithms: ["RS256"] });
+    assert.equal((await v.verify(issuer.mint({ sub: "pem-user" }))).sub, "pem-user");
+    assert.equal(issuer.jwksFetches, 0);
+  });
+
+  test("exp a little in the past, within the clock tolerance", async () => {
+    const token = issuer.mint({ sub: "a", exp: nowS() - 2 });
+    assert.equal((await verifier().verify(token)).sub, "a");
+  });
+});
+
+describe("rejects with a typed reason", () => {
+  test("expired", async () => {
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", iat: nowS() - 7200, exp: nowS() - 60 })), rejectsWith(JwtExpired.code, "expired"));
+  });
+  test("not yet valid (nbf honoured)", async () => {
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", nbf: nowS() + 600 })), rejectsWith(JwtNotYetValid.code, "not_yet_valid"));
+  });
+  test("wrong issuer", async () => {
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", iss: "https://evil.example/" })), rejectsWith(JwtIssuerInvalid.code, "wrong_issuer"));
+  });
+  test("issuer without Auth0's trailing slash is a different issuer", async () => {
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", iss: issuer.issuer.slice(0, -1) })), rejectsWith(JwtIssuerInvalid.code));
+  });
+  test("wrong audience", async () => {
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", aud: "https://someone-else/api" })), rejectsWith(JwtAudienceInvalid.code, "wrong_audience"));
+  });
+  test("bad signature: signed by another key under a trusted kid", async () => {
+    const other = issuer.createKey();
+    const token = issuer.mint({ sub: "a", key: other, kid: issuer.currentKey.kid });
+    await assert.rejects(verifier().verify(token), rejectsWith(JwtSignatureInvalid.code, "bad_signature"));
+  });
+  test("bad signature: payload tampered with", async () => {
+    const [h, , s] = issuer.mint({ sub: "auth0|victim" }).split(".");
+    const forged = `${h}.${b64({ iss: issuer.issuer, aud: issuer.audience, sub: "auth0|admin", exp: nowS() + 600 })}.${s}`;
+    await assert.rejects(verifier().verify(forged), rejectsWith(JwtSignatureInvalid.code, "bad_signature"));
+  });
+  test("malformed inputs", async () => {
+    const v = verifier();
+    for (const bad of ["", "abc", "a.b", "a.b.c.d", "!!!.@@@.###", `${b64("x")}.${b64({})}.x`, `${b64({ kid: "k" })}.${b64({})}.x`]) {
+      await assert.rejects(v.verify(bad), rejectsWith(JwtMalformed.code, "malformed"), `input ${JSON.stringify(bad)}`);
+    }
+  });
+  test("missing sub, missing exp", async () => {
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", claims: { sub: undefined } })), rejectsWith(JwtClaimMissing.code, "malformed"));
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", claims: { exp: undefined } })), rejectsWith(JwtClaimMissing.code, "malformed"));
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", claims: { sub: 42 } })), rejectsWith(JwtClaimMissing.code));
+  });
+});
+
+describe("refuses the classic attacks", () => {
+  test("alg none", async () => {
+    const token = `${b64({ alg: "none", typ: "JWT" })}.${b64({ iss: issuer.issuer, aud: issuer.audience, sub: "a", exp: nowS() + 600 })}.`;
+    await assert.rejects(verifier().verify(token), rejectsWith(JwtAlgorithmNotAllowed.code));
+  });
+
+  test("HS256 signed with the public key as the HMAC secret (JWKS and PEM modes)", async () => {
+    const pem = issuer.currentKey.publicKeyPem;
+    const signingInput = `${b64({ alg: "HS256", typ: "JWT", kid: issuer.currentKey.kid })}.${b64({ iss: issuer.issuer, aud: issuer.audience, sub: "a", exp: nowS() + 600 })}`;
+    const token = `${signingInput}.${createHmac("sha256", pem).update(signingInput).digest("base64url")}`;
+    await assert.rejects(verifier().verify(token), rejectsWith(JwtAlgorithmNotAllowed.code));
+    const pemVerifier = createJwtVerifier({ issuer: issuer.issuer, publicKeyPem: pem, audiences: [issuer.audience], algorithms: ["RS256"] });
+    await assert.rejects(pemVerifier.verify(token), rejectsWith(JwtAlgorithmNotAllowed.code));
+  });
+
+  test("a key published for RS256 cannot verify another allowed algorithm", async () => {
+    const token = issuer.mint({ sub: "a", algorithm: "RS384" });
+    await assert.rejects(verifier({ algorithms: ["RS256", "RS384"] }).verify(token), rejectsWith(JwtAlgorithmNotAllowed.code));
+    await assert.rejects(verifier().verify(token), rejectsWith(JwtAlgorithmNotAllowed.code));
+  });
+
+  test("an embedded jwk header is not trusted", async () => {
+    const evil = issuer.createKey("evil");
+    const jwk = { ...(createPublicKey(evil.publicKeyPem).export({ format: "jwk" }) as object), kid: "evil" };
+    const token = issuer.mint({ sub: "auth0|admin", key: evil, header: { jwk } });
+    await assert.rejects(verifier().verify(token), rejectsWith(JwksNoMatchingKey.code, "bad_signature"));
+    const underTrustedKid = issuer.mint({ sub: "auth0|admin", key: evil, kid: issuer.currentKey.kid, header: { jwk } });
+    await assert.rejects(verifier().verify(underTrustedKid), rejectsWith(JwtSignatureInvalid.code));
+  });
+
+  test("jku / x5u pointing at an attacker's JWKS are never fetched", async () => {
+    attacker.resetJwksFetches();
+    const token = attacker.mint({
+      sub: "auth0|admin",
+      iss: issuer.issuer,
+      aud: issuer.audience,
+      header: { jku: attacker.jwksUri, x5u: attacker.jwksUri },
+    });
+    await assert.rejects(verifier().verify(token), rejectsWith(JwksNoMatchingKey.code));
+    assert.equal(attacker.jwksFetches, 0);
+  });
+});
+
+describe("JWKS cache and refetch", () => {
+  test("a known kid is fetched once, then served from the cache", async () => {
+    const v = verifier();
+    issuer.resetJwksFetches();
+    for (let i = 0; i < 5; i++) await v.verify(issuer.mint({ sub: `u${i}` }));
+    assert.equal(issuer.jwksFetches, 1);
+  });
+
+  test("concurrent first verifications share one fetch", async () => {
+    const v = verifier();
+    issuer.resetJwksFetches();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => v.verify(issuer.mint({ sub: `c${i}` }))));
+    assert.equal(issuer.jwksFetches, 1);
+  });
+
+  test("rotation: a token with a new kid verifies after exactly one refetch", async () => {
+    const v = verifier();
+    await v.verify(issuer.mint({ sub: "before" }));
+    issuer.resetJwksFetches();
+    issuer.rotate();
+    assert.equal((await v.verify(issuer.mint({ sub: "after" }))).sub, "after");
+    assert.equal(issuer.jwksFetches, 1);
+    await v.verify(issuer.mint({ sub: "after-again" }));
+    assert.equal(issuer.jwksFetches, 1);
+  });
+
+  test("a flood of unknown kids causes at most jwksRequestsPerMinute fetches", async () => {
+    const perMinute = 3;
+    const v = verifier({}, { jwksRequestsPerMinute: perMinute });
+    await v.verify(issuer.mint({ sub: "warm" })); // uses one of the budget
+    issuer.resetJwksFetches();
+    const unpublished = issuer.createKey();
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) => v.verify(issuer.mint({ sub: "x", key: unpublished, kid: `unknown-${i}` }))),
+    );
+    for (const r of results) {
+      assert.equal(r.status, "rejected");
+      assert.equal((r.reason as { code: string }).code, JwksNoMatchingKey.code);
+    }
+    assert.ok(issuer.jwksFetches <= perMinute - 1, `fetched ${issuer.jwksFetches} times`);
+    // The flood does not evict the cached good key.
+    const before = issuer.jwksFetches;
+    assert.equal((await v.verify(issuer.mint({ sub: "still-fine" }))).sub, "still-fine");
+    assert.equal(issuer.jwksFetches, before);
+  });
+});
+
+describe("JWKS refetch budget", () => {
+  test("a key rotated in before a flood's refetch verifies even with the budget spent", async () => {
+    const v = verifier({}, { jwksRequestsPerMinute: 2 });
+    await v.verify(issuer.mint({ sub: "warm" })); // budget 2 → 1
+    issuer.rotate();
+    issuer.resetJwksFetches();
+    const junk = issuer.createKey();
+    const flood = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => v.verify(issuer.mint({ sub: "x", key: junk, kid: `junk-${i}` }))));
+    assert.ok(flood.every((r) => r.status === "rejected"));
+    assert.equal(issuer.jwksFetches, 1, "the flood got exactly the one refetch left");
+    assert.equal((await v.verify(issuer.mint({ sub: "rotated" }))).sub, "rotated");
+    assert.equal(issuer.jwksFetches, 1, "the rotated key came with that refetch");
+    await assert.rejects(v.verify(issuer.mint({ sub: "x", key: junk, kid: "junk-late" })), rejectsWith(JwksNoMatchingKey.code));
+    assert.equal(issuer.jwksFetches, 1, "budget spent: refused without fetching");
+  });
+});
+
+describe("identity provider outages", () => {
+  test("JWKS answering 503", async () => {
+    const v = verifier();
+    issuer.setUnavailable(true);
+    try {
+      await assert.rejects(v.verify(issuer.mint({ sub: "a" })), rejectsWith(IdentityProviderUnavailable.code));
+    } finally {
+      issuer.setUnavailable(false);
+    }
+  });
+  test("JWKS host refusing connections", async () => {
+    const gone = await startDevIssuer();
+    const jwksUri = gone.jwksUri;
+    const token = gone.mint({ sub: "a" });
+    await gone.close();
+    const v = createJwtVerifier({ issuer: gone.issuer, jwksUri, audiences: [gone.audience], algorithms: ["RS256"] });
+    await assert.rejects(v.verify(token), rejectsWith(IdentityProviderUnavailable.code));
+  });
+});

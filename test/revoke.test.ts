@@ -1,0 +1,128 @@
+/**
+ * Revocation by token and by sub, against the real driver and the emulator: revoked
+ * secrets get 401 on their next use, everything else keeps working, and the ledger
+ * stays consistent.
+ */
+import { afterEach, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import faunadb from "faunadb";
+import { startTarget, emulatorOnly, type FaunaTarget } from "./support/fauna-target.ts";
+import { revokeToken, revokeUserTokens, InvalidTokenIdError } from "../lib/revoke.ts";
+import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
+import { createLedgerSchema, createUsers, issueTokens, readLedgerState, ledgerProblems, secretWorks, type Issued } from "./cleanup-fixtures.ts";
+
+const q = faunadb.query;
+const MIN = 60_000;
+
+let target: FaunaTarget;
+let client: faunadb.Client;
+let alice: faunadb.values.Ref;
+let bob: faunadb.values.Ref;
+let aliceTokens: Issued[];
+let bobTokens: Issued[];
+
+async function works(i: Issued): Promise<boolean> {
+  return secretWorks(target.endpoint, i.secret);
+}
+
+describe("revocation", () => {
+  beforeEach(async () => {
+    target = await startTarget();
+    client = target.client(target.serverSecret);
+    await createLedgerSchema(target.client());
+    [alice, bob] = (await createUsers(client, ["auth0|alice", "auth0|bob"])) as [faunadb.values.Ref, faunadb.values.Ref];
+    const now = (await client.query(q.ToMillis(q.Now()))) as number;
+    aliceTokens = await issueTokens(client, Array.from({ length: 5 }, () => ({ user: alice, expiresAt: now + 60 * MIN })));
+    bobTokens = await issueTokens(client, Array.from({ length: 3 }, () => ({ user: bob, expiresAt: now + 60 * MIN })));
+  });
+  afterEach(async () => {
+    await target.close();
+  });
+
+  test("revokeToken ends one secret, by ref or by id, and nothing else", async () => {
+    const [a0, a1, ...aRest] = aliceTokens as [Issued, Issued, ...Issued[]];
+    assert.deepEqual(await revokeToken(client, a0.token), { revoked: 1, ledgerEntriesDeleted: 1 });
+    assert.deepEqual(await revokeToken(client, a1.token.id), { revoked: 1, ledgerEntriesDeleted: 1 });
+    assert.equal(await works(a0), false);
+    assert.equal(await works(a1), false);
+    for (const i of [...aRest, ...bobTokens]) assert.equal(await works(i), true);
+
+    // Revoking again, or a token that never existed, revokes nothing.
+    assert.deepEqual(await revokeToken(client, a0.token.id), { revoked: 0, ledgerEntriesDeleted: 0 });
+    assert.deepEqual(await revokeToken(client, "123456789012345678"), { revoked: 0, ledgerEntriesDeleted: 0 });
+    // A ref that is not a token is never deleted.
+    assert.deepEqual(await revokeToken(client, a0.entry), { revoked: 0, ledgerEntriesDeleted: 0 });
+    await assert.rejects(revokeToken(client, "12; Delete(x)"), InvalidTokenIdError);
+
+    const state = await readLedgerState(client);
+    assert.deepEqual(ledgerProblems(state), []);
+    assert.equal(state.entries.length, 6);
+    assert.ok(!state.entries.some((e) => e.token === a0.token.id || e.token === a1.token.id));
+  });
+
+  test("revokeToken also ends a token that has no ledger entry", async () => {
+    const extra = (await client.query(q.Create(q.Tokens(), { instance: alice }))) as { ref: faunadb.values.Ref; secret: string };
+    assert.equal(await secretWorks(target.endpoint, extra.secret), true);
+    assert.deepEqual(await revokeToken(client, extra.ref), { revoked: 1, ledgerEntriesDeleted: 0 });
+    assert.equal(await secretWorks(target.endpoint, extra.secret), false);
+    for (const i of [...aliceTokens, ...bobTokens]) assert.equal(await works(i), true);
+  });
+
+  test("revokeUserTokens ends every secret of one user, in bounded batches", async (t) => {
+    const emu = emulatorOnly(t, target, "clock and stats");
+    if (!emu) return;
+    // One more of alice's tokens, already expired: its ledger entry goes too.
+    emu.clock.freeze();
+    const now = (await client.query(q.ToMillis(q.Now()))) as number;
+    await issueTokens(client, [{ user: alice, expiresAt: now + 1 * MIN }]);
+    emu.clock.advance(2 * MIN);
+
+    emu.stats.reset();
+    const r = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 2 });
+    assert.deepEqual(r, { revoked: 5, ledgerEntriesDeleted: 6 });
+    // 6 entries in batches of 2: three queries, the last one learning nothing follows.
+    assert.equal(emu.stats.snapshot().queries, 3);
+    for (const i of aliceTokens) assert.equal(await works(i), false);
+    for (const i of bobTokens) assert.equal(await works(i), true);
+
+    const state = await readLedgerState(client);
+    assert.deepEqual(ledgerProblems(state), []);
+    assert.deepEqual(new Set(state.entries.map((e) => e.token)), new Set(bobTokens.map((i) => i.token.id)));
+
+    // Nothing left to revoke; an unknown sub revokes nothing.
+    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0 });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|nobody", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0 });
+    for (const i of bobTokens) assert.equal(await works(i), true);
+  });
+
+  test("a sub whose text looks like FQL is only ever a term", async () => {
+    assert.deepEqual(await revokeUserTokens(client, '{"delete":{"collection":"users"}}', { usersIndex: DEFAULT_USERS_INDEX }), {
+      revoked: 0,
+      ledgerEntriesDeleted: 0,
+    });
+    for (const i of [...aliceTokens, ...bobTokens]) assert.equal(await works(i), true);
+  });
+
+  test("revocation racing the cleanup: both succeed, nothing inconsistent", async (t) => {
+    const emu = emulatorOnly(t, target, "clock");
+    if (!emu) return;
+    const { deleteExpiredTokens } = await import("../lib/cleanup.ts");
+    emu.clock.freeze();
+    const now = (await client.query(q.ToMillis(q.Now()))) as number;
+    await issueTokens(client, Array.from({ length: 40 }, () => ({ user: alice, expiresAt: now + 1 * MIN, tokenTtl: "none" as const })));
+    emu.clock.advance(2 * MIN);
+    const [cleanup, revoked] = await Promise.all([
+      deleteExpiredTokens(target.client(target.serverSecret), { pageSize: 5, retries: 0, log: () => undefined }),
+      revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5 }),
+    ]);
+    assert.equal(cleanup.stoppedBy, "done", JSON.stringify(cleanup));
+    // Every one of the 45 alice entries was deleted by exactly one of the two.
+    assert.equal(cleanup.ledgerEntriesDeleted + revoked.ledgerEntriesDeleted, 45);
+    assert.equal(cleanup.tokensDeleted + revoked.revoked, 45);
+    for (const i of aliceTokens) assert.equal(await works(i), false);
+    for (const i of bobTokens) assert.equal(await works(i), true);
+    const state = await readLedgerState(client);
+    assert.deepEqual(ledgerProblems(state), []);
+    assert.equal(state.entries.length, 3);
+  });
+});

@@ -1,0 +1,124 @@
+/** deploy-schema: creates what is missing, changes nothing on a second run, refuses a conflicting index. */
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import faunadb from "faunadb";
+import { startTarget, type FaunaTarget } from "./support/fauna-target.ts";
+import { deploySchema, schemaDefinition } from "../lib/schema.ts";
+import { LEDGER_BY_EXPIRATION_INDEX, LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
+import { SchemaConflict } from "../lib/errors.ts";
+
+const q = faunadb.query;
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/deploy-schema.ts", ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("deploySchema", () => {
+  let target: FaunaTarget;
+  before(async () => {
+    target = await startTarget();
+  });
+  after(() => target.close());
+
+  test("creates everything with users, then reports everything as existing", async () => {
+    const admin = target.client();
+    const first = await deploySchema(admin, { withUsers: true });
+    assert.deepEqual(first.created, [
+      `collection ${LEDGER_COLLECTION}`,
+      "collection users",
+      `index ${LEDGER_BY_EXPIRATION_INDEX}`,
+      `index ${LEDGER_BY_USER_INDEX}`,
+      "index users_by_auth0_id",
+    ]);
+    assert.deepEqual(first.existing, []);
+    const second = await deploySchema(admin, { withUsers: true });
+    assert.deepEqual(second.created, []);
+    assert.equal(second.existing.length, 5);
+
+    const idx = await admin.query<{ terms?: unknown; values?: unknown; unique?: boolean }>(q.Get(q.Index("users_by_auth0_id")));
+    assert.equal(idx.unique, true);
+    const byExp = await admin.query<{ values: { field: string[] }[] }>(q.Get(q.Index(LEDGER_BY_EXPIRATION_INDEX)));
+    assert.deepEqual(byExp.values.map((v) => v.field), [["data", "expires_at"], ["data", "token_ref"], ["ref"]]);
+    // The unique index really refuses a second user for one sub.
+    await admin.query(q.Create(q.Collection("users"), { data: { auth0_id: "auth0|one" } }));
+    await assert.rejects(admin.query(q.Create(q.Collection("users"), { data: { auth0_id: "auth0|one" } })), (e: Error) => e.message === "instance not unique");
+  });
+
+  test("an index with another definition is a SchemaConflict and nothing is created", async () => {
+    const t2 = await startTarget();
+    try {
+      const admin = t2.client();
+      await admin.query(q.CreateCollection({ name: LEDGER_COLLECTION }));
+      await admin.query(q.CreateIndex({ name: LEDGER_BY_USER_INDEX, source: q.Collection(LEDGER_COLLECTION), terms: [{ field: ["data", "user"] }] }));
+      await assert.rejects(deploySchema(admin, {}), (e: unknown) => {
+        assert.ok(e instanceof SchemaConflict);
+        assert.equal(e.code, "ERR_SCHEMA_CONFLICT");
+        assert.match(e.differences.join(), /terms/);
+        return true;
+      });
+      assert.equal(await admin.query(q.Exists(q.Index(LEDGER_BY_EXPIRATION_INDEX))), false);
+    } finally {
+      await t2.close();
+    }
+  });
+
+  test("definitions: users are optional and their names configurable", () => {
+    assert.deepEqual(schemaDefinition().collections, [LEDGER_COLLECTION]);
+    const d = schemaDefinition({ withUsers: true, usersCollection: "members", usersIndex: "members_by_sub" });
+    assert.deepEqual(d.collections, [LEDGER_COLLECTION, "members"]);
+    assert.equal(d.indexes.at(-1)!.source, "members");
+    assert.equal(d.indexes.at(-1)!.name, "members_by_sub");
+  });
+});
+
+describe("npm run deploy-schema", () => {
+  let target: FaunaTarget;
+  before(async () => {
+    target = await startTarget();
+  });
+  after(() => target.close());
+
+  test("exit 0 and says what it did, then that nothing changed; --json for machines", async () => {
+    const env = { FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: target.serverSecret };
+    const first = await run(["--with-users"], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /created +index users_by_auth0_id/);
+    assert.match(first.stdout, /5 object\(s\) created/);
+    const second = await run(["--with-users"], env);
+    assert.equal(second.code, 0);
+    assert.match(second.stdout, /Schema up to date: nothing changed\./);
+    const json = await run(["--with-users", "--json"], env);
+    assert.equal(json.code, 0);
+    assert.deepEqual(JSON.parse(json.stdout), { ok: true, changed: false, created: [], existing: JSON.parse(json.stdout).existing });
+    assert.ok(!`${first.stdout}${first.stderr}`.includes(target.serverSecret));
+  });
+
+  test("exit 1 on a conflicting index, 2 on missing configuration, 3 on a refused key", async () => {
+    const admin = target.client();
+    await admin.query(q.Delete(q.Index(LEDGER_BY_EXPIRATION_INDEX)));
+    await admin.query(q.CreateIndex({ name: LEDGER_BY_EXPIRATION_INDEX, source: q.Collection(LEDGER_COLLECTION), values: [{ field: ["data", "expires_at"] }] }));
+    const conflict = await run([], { FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: target.serverSecret });
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.stderr, /auth0_token_exchanges_by_expiration.*different definition/s);
+    const missing = await run([], {});
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /FAUNA_ENDPOINT is missing[\s\S]*FAUNA_SECRET is missing/);
+    const refused = await run([], { FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: "fnAnot-a-real-key-000000000000" });
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /refused FAUNA_SECRET/);
+    assert.ok(!refused.stderr.includes("fnAnot-a-real-key"));
+    const help = await run(["--help"], {});
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Exit codes/);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Everything an exchange test drives, wired the way production wires it: a
+ * fresh database (emulator or real FaunaDB) with the deployed schema, a local
+ * issuer with a real JWKS endpoint, and the HTTP core served over node:http.
+ */
+import faunadb from "faunadb";
+import { startTarget, type FaunaTarget } from "./fauna-target.ts";
+import { startDevIssuer, type DevIssuer } from "../../lib/dev-issuer.ts";
+import { loadConfig, type Config } from "../../lib/config.ts";
+import { createTokenExchange, type TokenExchange } from "../../lib/exchange.ts";
+import { createHttpHandler } from "../../lib/http.ts";
+import { serveHandler } from "../../lib/http/node-server.ts";
+import { deploySchema } from "../../lib/schema.ts";
+import { LEDGER_COLLECTION, DEFAULT_USERS_COLLECTION } from "../../lib/ledger-schema.ts";
+import type { JwtVerifierOptions } from "../../lib/jwt.ts";
+
+const q = faunadb.query;
+
+export interface Stack {
+  target: FaunaTarget;
+  /** Admin-key client of the test database. */
+  admin: faunadb.Client;
+  issuer: DevIssuer;
+  config: Config;
+  exchange: TokenExchange;
+  /** `http://127.0.0.1:PORT/api/token` */
+  url: string;
+  /** Live tokens, ledger documents and user documents, read with the admin key. */
+  counts(): Promise<{ tokens: number; ledger: number; users: number }>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  env?: Record<string, string>;
+  jwtOptions?: JwtVerifierOptions;
+  /** Create these users (by sub) before the test. */
+  users?: string[];
+}
+
+async function listAll(client: faunadb.Client, set: faunadb.ExprArg): Promise<unknown[]> {
+  const page = await client.query<{ data: unknown[] }>(q.Paginate(set, { size: 100000 }));
+  return page.data;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const target = await startTarget();
+  const admin = target.client();
+  await deploySchema(admin, { withUsers: true });
+  for (const sub of opts.users ?? []) {
+    await admin.query(q.Create(q.Collection(DEFAULT_USERS_COLLECTION), { data: { auth0_id: sub } }));
+  }
+  const issuer = await startDevIssuer();
+  const config = loadConfig({
+    FAUNA_ENDPOINT: target.endpoint,
+    FAUNA_SECRET: target.serverSecret,
+    AUTH0_ISSUER: issuer.issuer,
+    AUTH0_JWKS_URI: issuer.jwksUri,
+    AUTH0_AUDIENCE: issuer.audience,
+    ...opts.env,
+  });
+  const exchange = createTokenExchange(config, {
+    client: target.client(target.serverSecret),
+    ...(opts.jwtOptions ? { jwtOptions: opts.jwtOptions } : {}),
+  });
+  const server = await serveHandler(createHttpHandler({ exchange }), { route: "/api/token" });
+  return {
+    target,
+    admin,
+    issuer,
+    config,
+    exchange,
+    url: `${server.url}/api/token`,
+    async counts() {
+      const [tokens, ledger, users] = await Promise.all([
+        listAll(admin, q.Tokens()),
+        listAll(admin, q.Documents(q.Collection(LEDGER_COLLECTION))),
+        listAll(admin, q.Documents(q.Collection(config.usersCollection))),
+      ]);
+      return { tokens: tokens.length, ledger: ledger.length, users: users.length };
+    },
+    async close() {
+      await server.close();
+      await issuer.close();
+      await target.close();
+    },
+  };
+}
