@@ -2,17 +2,11 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
-import { q, rawQuery, assertBody, expectError, type Client, type Doc, type Page } from "./support.ts";
+import { q, rawQuery, assertBody, expectError, type Client, type Doc, type Page, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;
 let c: Client;
 
-const invalidArg = (description: string, position: (string | number)[]) => ({
-  status: 400,
-  code: "invalid argument",
-  description,
-  position,
-});
 
 before(async () => {
   target = await startTarget();

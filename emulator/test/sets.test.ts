@@ -2,17 +2,11 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
-import { q, rawQuery, assertBody, expectError, ids, docJ, indexJ, collJ, type Client, type Page, type Ref } from "./support.ts";
+import { q, rawQuery, assertBody, expectError, ids, docJ, indexJ, collJ, type Client, type Page, type Ref, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;
 let c: Client;
 const send = (expr: Parameters<typeof rawQuery>[2]) => rawQuery(target.endpoint, target.adminSecret, expr);
-const invalidArg = (description: string, position: (string | number)[]) => ({
-  status: 400,
-  code: "invalid argument",
-  description,
-  position,
-});
 const tagA = () => q.Match(q.Index("by_tag"), "a");
 const tagB = () => q.Match(q.Index("by_tag"), "b");
 

@@ -2,19 +2,13 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
-import { q, rawQuery, assertBody, expectError, ids, type Client, type Doc, type Page, type Ref } from "./support.ts";
+import { q, rawQuery, assertBody, expectError, ids, type Client, type Doc, type Page, type Ref, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;
 let c: Client;
 let doc: Doc;
 const send = (expr: Parameters<typeof rawQuery>[2]) => rawQuery(target.endpoint, target.adminSecret, expr);
 const eq = async (expr: Parameters<Client["query"]>[0], expected: unknown) => assert.deepEqual(await c.query(expr), expected);
-const invalidArg = (description: string, position: (string | number)[]) => ({
-  status: 400,
-  code: "invalid argument",
-  description,
-  position,
-});
 
 before(async () => {
   target = await startTarget();

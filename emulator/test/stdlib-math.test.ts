@@ -5,7 +5,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
-import { q, rawQuery, expectError, type Client } from "./support.ts";
+import { q, rawQuery, expectError, type Client, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;
 let c: Client;
@@ -21,12 +21,6 @@ async function failsRaw(body: string, status: number, error: Record<string, unkn
   assert.equal(res.text, JSON.stringify({ errors: [error] }), `for ${body}`);
   assert.equal(res.status, status);
 }
-const invalidArg = (description: string, position: (string | number)[]) => ({
-  status: 400,
-  code: "invalid argument",
-  description,
-  position,
-});
 
 before(async () => {
   target = await startTarget();

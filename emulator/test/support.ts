@@ -29,6 +29,14 @@ export interface ExpectedError {
   cause?: unknown[];
 }
 
+/** The usual expectation for a 400 `invalid argument`. */
+export const invalidArg = (description: string, position: Position): ExpectedError => ({
+  status: 400,
+  code: "invalid argument",
+  description,
+  position,
+});
+
 export interface ErrorEntry {
   position?: Position;
   code: string;
