@@ -186,6 +186,22 @@ describe("faults", () => {
     assert.equal(typeof r.json.errors[0].code, "string");
   });
 
+  test("(emulator choice) a lost unique race: beforeRefusing commits the winner, the refused query writes nothing", async () => {
+    const before = await db.query<number>(q.Count(q.Documents(q.Collection("c"))));
+    emu.faults.failQueries({
+      status: 400,
+      code: "instance not unique",
+      beforeRefusing: () => db.query(q.Create(q.Collection("c"), { data: { winner: true } })),
+    });
+    await assert.rejects(db.query(q.Create(q.Collection("c"), { data: { loser: true } })), (e: unknown) => {
+      assert.ok(e instanceof errors.BadRequest, String(e));
+      assert.equal((e as InstanceType<typeof errors.BadRequest>).message, "instance not unique");
+      assert.equal((e as InstanceType<typeof errors.BadRequest>).description, "document is not unique.");
+      return true;
+    });
+    assert.equal(await db.query(q.Count(q.Documents(q.Collection("c")))), before + 1);
+  });
+
   test("(emulator choice) failQueries with 409 surfaces as UnknownError 'contended transaction'", async () => {
     emu.faults.failQueries({ count: 1, status: 409 });
     await assert.rejects(db.query(q.Add(1, 1)), (e: unknown) => {

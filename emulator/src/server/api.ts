@@ -37,12 +37,27 @@ export interface EmulatorStats extends StatsSnapshot {
   reset(): void;
 }
 
-export interface EmulatorFaults {
+export interface FaultOptions {
+  /** How many refusals (default 1). */
+  count?: number;
+  /** Queries to let through first (default 0). */
+  skip?: number;
+  /** HTTP status (default 503, FaunaDB's "unavailable"). */
+  status?: number;
+  /** FaunaDB error code and description to answer with; defaults follow the status (409 → "contended transaction"). */
+  code?: string;
+  description?: string;
   /**
-   * Refuse query requests: after letting `skip` further queries through, answer the
-   * next `count` with `status` (default 503, FaunaDB's "unavailable") without running them.
+   * Runs just before a refused query is answered, e.g. the winning write of a race:
+   * together with `{status: 400, code: "instance not unique"}` it reproduces a query
+   * that lost a unique-index race against a concurrent transaction.
    */
-  failQueries(opts: { count?: number; skip?: number; status?: number }): void;
+  beforeRefusing?: () => Promise<unknown> | unknown;
+}
+
+export interface EmulatorFaults {
+  /** Refuse query requests (`POST /`) without running them; `/ping` is never refused. */
+  failQueries(opts: FaultOptions): void;
   clear(): void;
 }
 

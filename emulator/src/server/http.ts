@@ -29,15 +29,7 @@ function errorBody(code: string, description: string): string {
   return JSON.stringify({ errors: [{ code, description }] });
 }
 
-/** What FaunaDB says with each status an injected fault may use. */
-const FAULT_BODIES: Record<number, [string, string]> = {
-  409: ["contended transaction", "Transaction was aborted due to detection of concurrent modification."],
-  429: ["too many requests", "Rate limit exceeded."],
-  500: ["internal error", "An internal server error occurred."],
-  503: ["unavailable", "Service Unavailable: the emulator refused this query (injected fault)."],
-};
-
-export function handle(engine: Engine, faults: Faults, req: PlainRequest): PlainResponse {
+export function handle(engine: Engine, faults: Faults, req: PlainRequest): PlainResponse | Promise<PlainResponse> {
   const url = new URL(req.path, "http://emulator");
   const base = (status: number, body: string, extra: Record<string, string> = {}): PlainResponse => ({
     status,
@@ -77,8 +69,8 @@ export function handle(engine: Engine, faults: Faults, req: PlainRequest): Plain
   const refused = faults.take();
   if (refused !== undefined) {
     engine.stats.queries++;
-    const [code, description] = FAULT_BODIES[refused] ?? ["unavailable", "Service Unavailable: the emulator refused this query (injected fault)."];
-    return base(refused, errorBody(code, description));
+    const answer = () => base(refused.status, errorBody(refused.code, refused.description));
+    return refused.before ? Promise.resolve(refused.before()).then(answer, answer) : answer();
   }
   return fromResult(engine.query(header(req.headers, "authorization"), body));
 }

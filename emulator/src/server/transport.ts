@@ -21,7 +21,7 @@ const CORS = {
   "access-control-max-age": "86400",
 };
 
-export type Handler = (req: PlainRequest) => PlainResponse;
+export type Handler = (req: PlainRequest) => PlainResponse | Promise<PlainResponse>;
 
 export interface Transport {
   server: net.Server;
@@ -73,8 +73,8 @@ export function createTransport(handler: Handler): Transport {
   const h2 = http2.createServer();
   h2.on("stream", (stream, headers) => {
     readBody(stream).then(
-      (body) => {
-        const res = handler({
+      async (body) => {
+        const res = await handler({
           method: String(headers[":method"] ?? "GET"),
           path: String(headers[":path"] ?? "/"),
           headers: headers as PlainRequest["headers"],
@@ -96,8 +96,8 @@ export function createTransport(handler: Handler): Transport {
       return;
     }
     readBody(req).then(
-      (body) => {
-        const out = handler({ method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body });
+      async (body) => {
+        const out = await handler({ method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body });
         res.writeHead(out.status, { ...out.headers, ...CORS });
         res.end(out.body);
       },
