@@ -107,6 +107,11 @@ export class PageV {
     readonly data: Value[],
     readonly before?: Value,
     readonly after?: Value,
+    /**
+     * Each element's cursor (its values and ref), when the page came from a set and
+     * its elements still line up with them: what Take/Drop put in `before`/`after`.
+     */
+    readonly cursors?: Value[][],
   ) {}
   hasBefore(): boolean {
     return this.before !== undefined;

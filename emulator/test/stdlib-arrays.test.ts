@@ -52,6 +52,18 @@ describe("Append / Prepend / Take / Drop (S.4.2)", () => {
     assert.equal((dropped.before as unknown[])[0], 7);
     assert.equal((dropped.after as unknown[])[0], 9);
   });
+
+  test("Take / Drop cursors are the elements' full cursors (values then ref), even after Map", async () => {
+    const page = q.Paginate(q.Match(q.Index("n_v")), { size: 4 });
+    // Paginate's own cursor for the element 7 (the first one past a page of 2) names its document.
+    const full = await c.query<Page>(q.Paginate(q.Match(q.Index("n_v")), { size: 2 }));
+    const took = await c.query<Page>(q.Take(2, q.Map(page, q.Lambda("x", q.Multiply(q.Var("x"), 10)))));
+    assert.deepEqual(took.data, [50, 60]);
+    assert.equal((took.after as unknown[]).length, 2);
+    assert.deepEqual(took.after, full.after);
+    const dropped = await c.query<Page>(q.Drop(2, page));
+    assert.deepEqual(dropped.before, full.after);
+  });
 });
 
 describe("Take / Drop edge cases on pages (S.4.2)", () => {

@@ -37,12 +37,16 @@ for (const [name, front] of [
 // ---- Take, Drop ----------------------------------------------------------------------------------
 
 /**
- * The cursor of a page element. Pages do not carry their elements' cursors, so
- * this rebuilds one from the element: exact for refs-only sets (`[ref]`), and a
- * prefix of the real cursor (values without the trailing ref) otherwise, which
- * Paginate accepts.
+ * The cursor of the i-th element of a page: the one Paginate recorded, or, for a
+ * page assembled some other way, one rebuilt from the element (a prefix of the
+ * real cursor, which Paginate accepts).
  */
-const cursorOf = (element: Value): Value[] => (Array.isArray(element) ? element : [element]);
+const cursorAt = (page: PageV, i: number): Value[] => {
+  const recorded = page.cursors?.[i];
+  if (recorded) return recorded;
+  const element = page.data[i]!;
+  return Array.isArray(element) ? element : [element];
+};
 
 /** `n` as a count of leading elements of a `length`-element list, clamped to 0…length. */
 const clampCount = (n: bigint, length: number): number => (n <= 0n ? 0 : n >= BigInt(length) ? length : Number(n));
@@ -56,9 +60,9 @@ defineForm({
     const data = Array.isArray(coll) ? coll : coll.data;
     const k = clampCount(n, data.length);
     if (Array.isArray(coll)) return data.slice(0, k);
-    if (n <= 0n) return new PageV([], coll.before, coll.before);
+    if (n <= 0n) return new PageV([], coll.before, coll.before, []);
     if (k === data.length) return coll;
-    return new PageV(data.slice(0, k), coll.before, cursorOf(data[k]!));
+    return new PageV(data.slice(0, k), coll.before, cursorAt(coll, k), coll.cursors?.slice(0, k));
   },
 });
 
@@ -70,9 +74,10 @@ defineForm({
     const coll = arrayOrPage(c.arg("collection"), c.at("collection"));
     if (n <= 0n) return coll;
     const data = Array.isArray(coll) ? coll : coll.data;
-    const rest = data.slice(clampCount(n, data.length));
+    const k = clampCount(n, data.length);
+    const rest = data.slice(k);
     if (Array.isArray(coll)) return rest;
-    return new PageV(rest, rest.length ? cursorOf(rest[0]!) : coll.after, coll.after);
+    return new PageV(rest, rest.length ? cursorAt(coll, k) : coll.after, coll.after, coll.cursors?.slice(k));
   },
 });
 

@@ -78,7 +78,7 @@ function overCollection(c: Call, name: "map" | "foreach", fn: (items: Value[], l
   const lam = c.lambda(name);
   const coll = c.arg("collection");
   if (Array.isArray(coll)) return fn(coll, lam);
-  if (coll instanceof PageV) return new PageV(fn(coll.data, lam), coll.before, coll.after);
+  if (coll instanceof PageV) return new PageV(fn(coll.data, lam), coll.before, coll.after, coll.cursors);
   throw err.expected(c.at("collection"), "Array or Page", typeName(coll));
 }
 
@@ -116,7 +116,10 @@ defineForm({
       return r;
     };
     if (Array.isArray(coll)) return coll.filter(keep);
-    if (coll instanceof PageV) return new PageV(coll.data.filter(keep), coll.before, coll.after);
+    if (coll instanceof PageV) {
+      const kept = coll.data.map(keep);
+      return new PageV(coll.data.filter((_, i) => kept[i]), coll.before, coll.after, coll.cursors?.filter((_, i) => kept[i]));
+    }
     if (coll instanceof SetV || (coll instanceof Ref && coll.isNative)) return new FilterSet(asFSet(coll, c.at("collection")), lam, c.at("filter"));
     throw err.expected(c.at("collection"), "Array, Set, or Page", typeName(coll));
   },

@@ -33,7 +33,7 @@ export function paginate(ctx: Ctx, set: FSet, opts: PageOptions, pos: Pos, errPo
     }
     const more = got.length > size;
     const page = got.slice(0, size).reverse();
-    return new PageV(page.map(elementOf), more ? tupleOf(page[0]!) : undefined, cursor);
+    return new PageV(page.map(elementOf), more ? tupleOf(page[0]!) : undefined, cursor, page.map(tupleOf));
   }
   const cursor = opts.after;
   if (size === 0) return new PageV([], cursor, cursor);
@@ -43,7 +43,8 @@ export function paginate(ctx: Ctx, set: FSet, opts: PageOptions, pos: Pos, errPo
     if (got.length > size) break;
   }
   const more = got.length > size;
-  return new PageV(got.slice(0, size).map(elementOf), cursor, more ? tupleOf(got[size]!) : undefined);
+  const page = got.slice(0, size);
+  return new PageV(page.map(elementOf), cursor, more ? tupleOf(got[size]!) : undefined, page.map(tupleOf));
 }
 
 export function firstOfSet(ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Ref | undefined {
