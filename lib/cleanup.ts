@@ -30,24 +30,31 @@
  */
 import faunadb from "faunadb";
 import { LEDGER_BY_EXPIRATION_INDEX } from "./ledger-schema.ts";
-import { asPageDeleteCounts, deletePageFql, LedgerStalledError } from "./ledger-delete.ts";
+import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql } from "./ledger-delete.ts";
+import { isFaunaTimeout, isTransientFaunaError } from "./fauna.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, TimeBox } from "./time-box.ts";
 import { log } from "./log.ts";
 
 const q = faunadb.query;
 
 /**
- * Measured with `npm run bench -- --page-sizes` (see docs/README-cleanup.md): the
+ * Measured with `npm run bench:cleanup -- --page-sizes …` (README.md, "Expired tokens and
+ * revocation" → "Benchmark", the "Page size" table): the
  * throughput gain flattens out past a few hundred entries per page, while a bigger page
  * makes each transaction (and so the overrun past the time budget, and the window for
  * contention with an overlapping run) longer.
  */
 export const DEFAULT_CLEANUP_PAGE_SIZE = 250;
 /**
- * Netlify stops a scheduled function after 30 s. The run stops *starting* pages once the
- * elapsed time plus its slowest page so far would pass the budget, so 20 s leaves room
- * for a cold start, a page slower than any before it, and the final log line.
+ * Netlify stops a scheduled function after 30 s. The run stops *starting* pages (and
+ * retries) once the elapsed time plus its slowest page so far would pass the budget, and
+ * every query is abandoned at budget + DEFAULT_CLEANUP_SLACK_MS at the latest (see
+ * lib/time-box.ts), so a run lasts at most 20 s + 5 s = 25 s whatever FaunaDB does,
+ * leaving 5 s of Netlify's 30 s for the cold start and the final log line.
  */
 export const DEFAULT_CLEANUP_TIME_BUDGET_MS = 20_000;
+/** How long past the time budget a query started inside it may still run. */
+export const DEFAULT_CLEANUP_SLACK_MS = 5_000;
 /** FaunaDB clamps `Paginate` sizes above this. */
 export const MAX_CLEANUP_PAGE_SIZE = 100_000;
 
@@ -56,6 +63,13 @@ export interface CleanupOptions {
   pageSize?: number;
   /** Stop starting new pages once this much time would be spent. `Infinity` = no limit. */
   timeBudgetMs?: number;
+  /**
+   * How long past `timeBudgetMs` a query started inside the budget may still run before it
+   * is abandoned: a run ends by `timeBudgetMs + slackMs`. Default DEFAULT_CLEANUP_SLACK_MS.
+   */
+  slackMs?: number;
+  /** Longest any one query may take (each attempt). Default 8000 (lib/fauna.ts's driver timeout). */
+  queryTimeoutMs?: number;
   /** Only count expired entries (and how many of their tokens are already gone); delete nothing. */
   dryRun?: boolean;
   /** Millisecond clock for the time box; defaults to `Date.now`. The expiry itself is FaunaDB's `Now()`. */
@@ -160,10 +174,7 @@ function countPageQuery(pageSize: number, after: unknown): faunadb.Expr {
           q.Select("data", q.Var("page")),
           q.Lambda(
             "e",
-            q.Let(
-              { t: q.Select(TOKEN_AT, q.Var("e"), null) },
-              q.Not(q.If(q.IsToken(q.Var("t")), q.Exists(q.Var("t")), false)),
-            ),
+            q.Not(tokenLiveFql(q.Select(TOKEN_AT, q.Var("e"), null))),
           ),
         ),
       ),
@@ -180,22 +191,13 @@ function asCountPage(value: unknown): CountPage {
   return v as CountPage;
 }
 
-const TRANSIENT_STATUSES = new Set([409, 429, 500, 502, 503, 504]);
-
-/** Failures after which the same page may simply be sent again. */
-export function isTransientFaunaError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const status = statusOf(err);
-  if (status !== undefined) return TRANSIENT_STATUSES.has(status);
-  if (err.name === "TimeoutError") return true;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === "string" && /^(ECONN|EPIPE|ETIMEDOUT|ERR_HTTP2)/.test(code);
-}
-
 function statusOf(err: Error): number | undefined {
   const status = (err as { requestResult?: { statusCode?: unknown } }).requestResult?.statusCode;
   return typeof status === "number" ? status : undefined;
 }
+
+/** Summary codes for a FaunaDB that did not answer in time, or could not be reached. */
+export const CLEANUP_ERROR_CODES = { timeout: "ERR_FAUNA_TIMEOUT", unavailable: "ERR_FAUNA_UNAVAILABLE" } as const;
 
 /** What a summary may say about a failure: FaunaDB's error code, never the request. */
 export function describeError(err: unknown): NonNullable<CleanupSummary["error"]> {
@@ -203,7 +205,16 @@ export function describeError(err: unknown): NonNullable<CleanupSummary["error"]
   const status = statusOf(err);
   const ownCode = (err as { code?: unknown }).code;
   // The faunadb driver puts FaunaDB's error code (e.g. "unavailable") in `message`.
-  const code = typeof ownCode === "string" ? ownCode : status !== undefined ? `fauna:${err.message.split(".")[0]}` : "ERR_UNEXPECTED";
+  const code =
+    status !== undefined
+      ? `fauna:${err.message.split(".")[0]}`
+      : isFaunaTimeout(err)
+        ? CLEANUP_ERROR_CODES.timeout
+        : isTransientFaunaError(err)
+          ? CLEANUP_ERROR_CODES.unavailable
+          : typeof ownCode === "string"
+            ? ownCode
+            : "ERR_UNEXPECTED";
   const out: NonNullable<CleanupSummary["error"]> = { name: err.name, code, message: err.message.slice(0, 200) };
   if (status !== undefined) out.status = status;
   return out;
@@ -223,11 +234,15 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
   const timeBudgetMs = options.timeBudgetMs ?? DEFAULT_CLEANUP_TIME_BUDGET_MS;
   const now = options.now ?? Date.now;
   const retries = options.retries ?? 1;
+  const slackMs = options.slackMs ?? DEFAULT_CLEANUP_SLACK_MS;
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const dryRun = options.dryRun ?? false;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_CLEANUP_PAGE_SIZE) {
     throw new CleanupConfigError(`pageSize must be an integer from 1 to ${MAX_CLEANUP_PAGE_SIZE}`);
   }
   if (!(timeBudgetMs >= 0)) throw new CleanupConfigError("timeBudgetMs must be a non-negative number");
+  if (!(slackMs > 0)) throw new CleanupConfigError("slackMs must be a positive number");
+  if (!(queryTimeoutMs > 0)) throw new CleanupConfigError("queryTimeoutMs must be a positive number");
 
   const started = now();
   const summary: CleanupSummary = {
@@ -246,19 +261,21 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
     timeBudgetMs: Number.isFinite(timeBudgetMs) ? timeBudgetMs : null,
   };
 
-  let slowestPageMs = 0;
-  // Whether a page as slow as the slowest so far would still end inside the budget.
-  const timeLeftForAPage = (at: number) => at - started + slowestPageMs <= timeBudgetMs;
+  // Pages start only inside the budget; every query is abandoned at budget + slack.
+  const box = new TimeBox({ budgetMs: timeBudgetMs, slackMs, queryTimeoutMs }, started);
 
-  const send = async (expr: faunadb.Expr): Promise<unknown> => {
+  const send = async (expr: faunadb.Expr, pageStart: number): Promise<unknown> => {
+    let at = pageStart;
     for (let attempt = 0; ; attempt++) {
       summary.queries++;
       try {
-        return await client.query(expr);
+        return await box.query(client, expr, at);
       } catch (err) {
-        // A retry is a page like any other: it must fit in the budget too (a driver
-        // timeout followed by a retry is what would otherwise run into Netlify's limit).
-        if (attempt >= retries || !isTransientFaunaError(err) || !timeLeftForAPage(now())) throw err;
+        // A retry is a page like any other: it must fit in the budget too (a timeout
+        // followed by a retry is what would otherwise run into Netlify's limit).
+        if (attempt >= retries || !isTransientFaunaError(err)) throw err;
+        at = now();
+        if (!box.fits(at)) throw err;
       }
     }
   };
@@ -268,20 +285,20 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
     for (;;) {
       const pageStart = now();
       // The first page always runs, so even a misconfigured budget makes progress.
-      if (summary.pages > 0 && !timeLeftForAPage(pageStart)) {
+      if (summary.pages > 0 && !box.fits(pageStart)) {
         summary.workRemaining = true;
         summary.stoppedBy = "time-budget";
         break;
       }
       let more: boolean;
       if (dryRun) {
-        const page = asCountPage(await send(countPageQuery(pageSize, after)));
+        const page = asCountPage(await send(countPageQuery(pageSize, after), pageStart));
         summary.expiredEntries += page.entries;
         summary.tokensAlreadyGone += page.tokensAlreadyGone;
         after = page.after;
         more = after !== null;
       } else {
-        const page = asPageDeleteCounts(await send(deletePageQuery(pageSize)));
+        const page = asPageDeleteCounts(await send(deletePageQuery(pageSize), pageStart));
         summary.expiredEntries += page.entries;
         summary.tokensDeleted += page.tokensDeleted;
         summary.ledgerEntriesDeleted += page.ledgerEntriesDeleted;
@@ -290,7 +307,7 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
         more = page.more;
       }
       summary.pages++;
-      slowestPageMs = Math.max(slowestPageMs, now() - pageStart);
+      box.pageDone(pageStart, now());
       if (!more) break;
     }
   } catch (err) {

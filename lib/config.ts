@@ -3,7 +3,7 @@
  * problem is collected before failing so one deploy log line names all of them;
  * problems name variables, never their values (one of them is a server key).
  */
-import { createPublicKey } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "./ledger-schema.ts";
 import { Misconfigured } from "./errors.ts";
 
@@ -126,6 +126,51 @@ function normalizePem(pem: string): string {
   return pem.includes("\\n") ? pem.replace(/\\n/g, "\n") : pem;
 }
 
+/** The key type (and curve) each algorithm verifies with. */
+function keyFits(alg: JwtAlgorithm, key: KeyObject): boolean {
+  const type = key.asymmetricKeyType;
+  if (alg.startsWith("RS")) return type === "rsa";
+  if (alg.startsWith("PS")) return type === "rsa" || type === "rsa-pss";
+  const curve = { ES256: "prime256v1", ES384: "secp384r1", ES512: "secp521r1" }[alg as "ES256" | "ES384" | "ES512"];
+  return type === "ec" && key.asymmetricKeyDetails?.namedCurve === curve;
+}
+
+function isPrivateKeyPem(pem: string): boolean {
+  // Also "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "OPENSSH PRIVATE KEY".
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) return true;
+  try {
+    createPrivateKey(pem);
+    return true;
+  } catch (e) {
+    // An encrypted private key without its passphrase is still a private key.
+    return (e as { code?: unknown }).code === "ERR_MISSING_PASSPHRASE";
+  }
+}
+
+/**
+ * What is wrong with AUTH0_PUBLIC_KEY, or undefined. A private key is refused even
+ * though a public key could be derived from it: it must never sit in a function's
+ * environment. The message names the variable and the key's type, never its content.
+ */
+function publicKeyProblem(pem: string, algorithms: readonly JwtAlgorithm[]): string | undefined {
+  if (isPrivateKeyPem(pem)) {
+    return "AUTH0_PUBLIC_KEY holds a PRIVATE key: set the public key or certificate only (and treat that private key as exposed)";
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    return "AUTH0_PUBLIC_KEY must be a PEM public key or certificate";
+  }
+  if (key.type !== "public") return "AUTH0_PUBLIC_KEY must be a PEM public key or certificate";
+  const unfit = algorithms.filter((a) => !keyFits(a, key));
+  if (unfit.length > 0) {
+    const kind = key.asymmetricKeyType === "ec" ? `an EC (${key.asymmetricKeyDetails?.namedCurve ?? "unknown curve"})` : `an ${key.asymmetricKeyType ?? "unknown"}`;
+    return `AUTH0_PUBLIC_KEY is ${kind} key, which cannot verify ${unfit.join(", ")} listed in AUTH0_ALGORITHMS (RS*/PS* need RSA, ES256/384/512 need EC P-256/P-384/P-521)`;
+  }
+  return undefined;
+}
+
 function readJwt(env: Env, p: Problems): JwtConfig {
   const domain = read(env, "AUTH0_DOMAIN");
   const issuerVar = read(env, "AUTH0_ISSUER");
@@ -161,25 +206,20 @@ function readJwt(env: Env, p: Problems): JwtConfig {
     else jwksUri = jwksVar;
   }
 
-  let publicKeyPem: string | undefined;
-  if (pemVar) {
-    publicKeyPem = normalizePem(pemVar);
-    try {
-      const key = createPublicKey(publicKeyPem);
-      if (key.type !== "public") throw new Error("not public");
-    } catch {
-      p.add("AUTH0_PUBLIC_KEY must be a PEM public key or certificate");
-    }
-    if (jwksVar) p.add("set only one of AUTH0_PUBLIC_KEY and AUTH0_JWKS_URI");
-    jwksUri = undefined;
-  }
-
   if (audiences.length === 0) p.add("AUTH0_AUDIENCE is missing (API identifier or client id, comma-separated)");
 
   const algorithms = list(env.AUTH0_ALGORITHMS ?? "RS256");
   const unsupported = algorithms.filter((a) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(a));
-  if (algorithms.length === 0 || unsupported.length > 0) {
-    p.add(`AUTH0_ALGORITHMS may list only ${SUPPORTED_ALGORITHMS.join(", ")}`);
+  const algorithmsValid = algorithms.length > 0 && unsupported.length === 0;
+  if (!algorithmsValid) p.add(`AUTH0_ALGORITHMS may list only ${SUPPORTED_ALGORITHMS.join(", ")}`);
+
+  let publicKeyPem: string | undefined;
+  if (pemVar) {
+    publicKeyPem = normalizePem(pemVar);
+    const problem = publicKeyProblem(publicKeyPem, algorithmsValid ? (algorithms as JwtAlgorithm[]) : []);
+    if (problem) p.add(problem);
+    if (jwksVar) p.add("set only one of AUTH0_PUBLIC_KEY and AUTH0_JWKS_URI");
+    jwksUri = undefined;
   }
 
   return {
@@ -236,6 +276,19 @@ export function loadUsersSchemaNames(env: Env): { usersCollection: string; users
   };
   p.throwIfAny();
   return names;
+}
+
+/**
+ * What deploy-schema needs, FAUNA_ENDPOINT / FAUNA_SECRET and the users collection and
+ * index names, read in one pass so one error names every bad variable.
+ */
+export function loadDeploySchemaConfig(env: Env): { fauna: FaunaConfig; usersCollection: string; usersIndex: string } {
+  const p = new Problems();
+  const fauna = readFauna(env, p);
+  const usersCollection = readName(env, "FAUNA_USERS_COLLECTION", DEFAULT_USERS_COLLECTION, p);
+  const usersIndex = readName(env, "FAUNA_USERS_INDEX", DEFAULT_USERS_INDEX, p);
+  p.throwIfAny();
+  return { fauna, usersCollection, usersIndex };
 }
 
 /** The whole configuration of the exchange; throws `Misconfigured` listing every problem. */

@@ -35,6 +35,8 @@ export interface MintOptions {
   claims?: Record<string, unknown>;
   /** Extra protected-header fields, e.g. an attacker's `jku` or `jwk`. */
   header?: Record<string, unknown>;
+  /** Leave `kid` out of the header (signed with `key` or the current key). */
+  omitKid?: boolean;
   algorithm?: "RS256" | "RS384" | "RS512" | "PS256";
 }
 
@@ -53,12 +55,16 @@ export interface DevIssuer {
   rotate(opts?: { retireOld?: boolean; kid?: string }): DevKey;
   /** Publish an existing key (e.g. one from `createKey`). */
   publish(key: DevKey): void;
+  /** Publish a JWK exactly as given (e.g. one with `use: "enc"`); `unpublish(kid)` removes it. */
+  publishJwk(jwk: Record<string, unknown> & { kid: string }): void;
   unpublish(kid: string): void;
   /** GET requests answered on the JWKS path so far. */
   readonly jwksFetches: number;
   resetJwksFetches(): void;
   /** Make the JWKS endpoint answer 503 (an identity-provider outage). */
   setUnavailable(down: boolean): void;
+  /** Make the JWKS endpoint answer this status with a text body (e.g. 404); `undefined` restores it. */
+  setJwksStatus(status: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -86,17 +92,18 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
   const published = new Map<string, DevKey>();
   let current = newKey();
   published.set(current.kid, current);
+  const rawJwks = new Map<string, Record<string, unknown>>();
   let fetches = 0;
-  let unavailable = false;
+  let failWith: number | undefined;
   let issuer = "";
 
-  const jwks = () => ({
-    keys: [...published.values()].map((k) => ({
+  const jwks = (): { keys: Record<string, unknown>[] } => ({
+    keys: [...published.values()].map((k): Record<string, unknown> => ({
       ...(k.publicKey.export({ format: "jwk" }) as Record<string, unknown>),
       kid: k.kid,
       alg: "RS256",
       use: "sig",
-    })),
+    })).concat([...rawJwks.values()]),
   });
 
   const mint = (m: MintOptions): string => {
@@ -114,7 +121,7 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
     return jwt.sign(payload, key.privateKey, {
       algorithm: m.algorithm ?? "RS256",
-      header: { alg: m.algorithm ?? "RS256", typ: "JWT", kid: m.kid ?? key.kid, ...m.header },
+      header: { alg: m.algorithm ?? "RS256", typ: "JWT", ...(m.omitKid ? {} : { kid: m.kid ?? key.kid }), ...m.header },
     });
   };
 
@@ -122,8 +129,8 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "GET" && url.pathname === DEV_JWKS_PATH) {
       fetches++;
-      if (unavailable) {
-        res.writeHead(503, { "content-type": "text/plain" }).end("unavailable");
+      if (failWith !== undefined) {
+        res.writeHead(failWith, { "content-type": "text/plain" }).end("unavailable");
         return;
       }
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks()));
@@ -164,8 +171,12 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     publish(key) {
       published.set(key.kid, key);
     },
+    publishJwk(jwk) {
+      rawJwks.set(jwk.kid, jwk);
+    },
     unpublish(kid) {
       published.delete(kid);
+      rawJwks.delete(kid);
     },
     get jwksFetches() {
       return fetches;
@@ -174,7 +185,10 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
       fetches = 0;
     },
     setUnavailable(down) {
-      unavailable = down;
+      failWith = down ? 503 : undefined;
+    },
+    setJwksStatus(status) {
+      failWith = status;
     },
     close() {
       return new Promise<void>((resolve) => {

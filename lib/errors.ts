@@ -174,11 +174,25 @@ export class UnknownUser extends TokenExchangeError {
 
 // ---------------------------------------------------------------- dependencies
 
+/**
+ * Why a JWKS fetch failed, for operators: the HTTP status it answered, or a short
+ * code (`ECONNREFUSED`, `timeout`, `invalid_json`, `not_a_jwks`, …). Never a URL, a
+ * header or a body, so it is safe in logs.
+ */
+export interface IdentityProviderFailure {
+  status?: number;
+  code?: string;
+}
+
+/** The JWKS could not be fetched (a transient failure: the client should retry). */
 export class IdentityProviderUnavailable extends TokenExchangeError {
   static readonly code = "ERR_IDP_UNAVAILABLE";
   readonly code = IdentityProviderUnavailable.code;
-  constructor() {
+  /** What failed (for logs; the client sees only the message). */
+  override readonly cause: IdentityProviderFailure | undefined;
+  constructor(cause?: IdentityProviderFailure) {
     super("The identity provider's signing keys could not be fetched; try again later.");
+    this.cause = cause;
   }
 }
 

@@ -8,6 +8,7 @@ import { LEDGER_COLLECTION } from "./ledger-schema.ts";
 import { loadConfig, type Config } from "./config.ts";
 import { InvalidMetadata, JwtExpired } from "./errors.ts";
 import { ABORT_REASONS, createFaunaClient, FAUNA_ERROR, faunaFailure, mapFaunaError } from "./fauna.ts";
+import { log } from "./log.ts";
 import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "./jwt.ts";
 
 const q = faunadb.query;
@@ -115,10 +116,41 @@ export function pickClaims(claims: Record<string, unknown>, names: readonly stri
   return out;
 }
 
+const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
+
+/**
+ * The ledger `meta` of an exchange: the metadata importing code passed (already
+ * validated, and it wins a name clash), plus the allow-listed claims, in LEDGER_CLAIMS
+ * order, as long as the whole stays within MAX_METADATA_BYTES. A claim that would not
+ * fit is left out rather than refusing a valid JWT (the token is the identity
+ * provider's, not the caller's to trim); `dropped` names those claims.
+ */
+export function ledgerMeta(
+  custom: Record<string, unknown> | undefined,
+  claims: Record<string, unknown>,
+  names: readonly string[],
+): { meta: Record<string, unknown> | undefined; dropped: string[] } {
+  const meta: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  const picked = pickClaims(claims, names);
+  for (const [name, value] of Object.entries(picked)) {
+    if (custom && Object.hasOwn(custom, name)) continue;
+    const candidate = { ...meta, [name]: value, ...custom };
+    if (jsonBytes(candidate) > MAX_METADATA_BYTES) dropped.push(name);
+    else meta[name] = value;
+  }
+  const all = { ...meta, ...custom };
+  return { meta: Object.keys(all).length > 0 ? all : undefined, dropped };
+}
+
 export interface ExchangeOptions {
   /** Custom ledger `meta` (importing code only; the HTTP function never passes client data here). */
   metadata?: Record<string, unknown>;
-  /** Names of verified JWT claims to copy into `meta` (the HTTP function's LEDGER_CLAIMS). */
+  /**
+   * Names of verified JWT claims to copy into `meta` (the HTTP function's LEDGER_CLAIMS).
+   * Claims that would take `meta` over MAX_METADATA_BYTES are left out, with a warning
+   * naming them; only `metadata` can make an exchange fail with InvalidMetadata.
+   */
   recordClaims?: readonly string[];
 }
 
@@ -161,8 +193,11 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
 
   async function issue(verified: VerifiedJwt, opts: ExchangeOptions = {}): Promise<ExchangeResult> {
     const custom = toLedgerMeta(opts.metadata);
-    const claimsMeta = opts.recordClaims ? pickClaims(verified.claims, opts.recordClaims) : {};
-    const meta = toLedgerMeta({ ...claimsMeta, ...custom });
+    const { meta, dropped } = ledgerMeta(custom, verified.claims, opts.recordClaims ?? []);
+    if (dropped.length > 0) {
+      // Names only: a claim's value is the identity provider's data about the user.
+      log("warn", "ledger_claims_dropped", { claims: dropped, reason: `meta over ${MAX_METADATA_BYTES} bytes`, sub: verified.sub });
+    }
     const nowMs = now();
     const expiresAt = computeExpiry({ jwtExpSeconds: verified.exp, maxTtlSeconds: config.tokenMaxTtlSeconds, nowMs });
     if (!expiresAt) throw new JwtExpired();

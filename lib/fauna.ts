@@ -81,13 +81,38 @@ export function mapFaunaError(e: unknown): TokenExchangeError {
     if (f.code === FAUNA_ERROR.invalidRef) {
       return new Misconfigured(["a collection or index is missing: run `npm run deploy-schema`"]);
     }
-    if (f.status === 409 || f.status === 429 || f.status >= 500) return new DatabaseUnavailable();
+    if (isTransientStatus(f.status)) return new DatabaseUnavailable();
     return new DatabaseError(f.code || String(f.status));
   }
   // Driver errors that are not HTTP answers (bad arguments) are our bugs.
   if (e instanceof faunadb.errors.FaunaError) return new DatabaseError(e.name);
   if (isTransportFailure(e)) return new DatabaseUnavailable();
   return new DatabaseError("unexpected");
+}
+
+/** Contention, throttling, and FaunaDB (or a proxy in front of it) failing or unavailable. */
+function isTransientStatus(status: number): boolean {
+  return status === 409 || status === 429 || status >= 500;
+}
+
+/**
+ * The one classifier of failures after which the same query may simply be sent again
+ * (and which, in an answer, mean "the database is unavailable", not "you asked wrong"):
+ * an HTTP answer with a transient status (409 contention, 429 throttling, 5xx), or no
+ * usable answer at all (see `isTransportFailure`: refused/reset connections, DNS, the
+ * driver's `TimeoutError`, which is marked only by `isTimeoutError === true`, never by
+ * its `name`). Any other driver error (a 4xx, a bad argument) is not transient.
+ */
+export function isTransientFaunaError(e: unknown): boolean {
+  const f = faunaFailure(e);
+  if (f) return isTransientStatus(f.status);
+  if (e instanceof faunadb.errors.FaunaError) return false;
+  return isTransportFailure(e);
+}
+
+/** True for the driver's timeout (and any error that marks itself the same way). */
+export function isFaunaTimeout(e: unknown): boolean {
+  return e instanceof Error && (e as { isTimeoutError?: unknown }).isTimeoutError === true;
 }
 
 /** Node's codes for a connection that failed or broke (net, dns, http2, undici). */

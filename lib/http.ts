@@ -5,21 +5,44 @@
  * http/respond.ts, the only place a status is decided.
  */
 import { loadConfig, type Config, type Env } from "./config.ts";
-import { DatabaseError, isTokenExchangeError, MethodNotAllowed, Misconfigured, type TokenExchangeError } from "./errors.ts";
+import {
+  DatabaseError,
+  IdentityProviderUnavailable,
+  isTokenExchangeError,
+  MethodNotAllowed,
+  Misconfigured,
+  type TokenExchangeError,
+} from "./errors.ts";
 import { createTokenExchange, type TokenExchange } from "./exchange.ts";
 import { mapFaunaError } from "./fauna.ts";
 import { log } from "./log.ts";
-import { revokeUserTokens } from "./revoke.ts";
+import { revokeUserTokens, type RevokeResult, type RevokeUserOptions } from "./revoke.ts";
 import { ALLOWED_METHODS, ISSUED_TOKEN_TYPE, parseTokenRequest } from "./http/parse.ts";
-import { corsHeaders, preflight } from "./http/cors.ts";
-import { errorResponse, errorShape, json } from "./http/respond.ts";
+import { corsHeaders, preflightHeaders } from "./http/cors.ts";
+import { errorResponse, errorShape, noContent, ok } from "./http/respond.ts";
 
 export { errorShape } from "./http/respond.ts";
 export { parseTokenRequest, MAX_BODY_BYTES, ALLOWED_METHODS, TOKEN_EXCHANGE_GRANT, SUBJECT_TOKEN_TYPES, ISSUED_TOKEN_TYPE } from "./http/parse.ts";
 
 export type FetchHandler = (req: Request) => Promise<Response>;
 
-export type RevokeUserTokens = typeof revokeUserTokens;
+/**
+ * What DELETE needs of lib/revoke.ts: revocation that stops starting batches once
+ * `timeBudgetMs` is spent and says whether work remains.
+ */
+export type RevokeUserTokens = (
+  client: TokenExchange["client"],
+  sub: string,
+  options: RevokeUserOptions & { timeBudgetMs?: number },
+) => Promise<RevokeResult & { workRemaining?: boolean }>;
+
+/**
+ * DELETE's share of a synchronous Netlify function's 10 s, counted from the request's
+ * arrival (JWT verification included). Revocation starts no batch it expects to end
+ * after it; the rest is for one slow batch and the answer. What is left is reported
+ * as `complete: false`, and calling again carries on.
+ */
+export const REVOKE_TIME_BUDGET_MS = 6000;
 
 export interface HttpHandlerOptions {
   exchange: TokenExchange;
@@ -36,6 +59,7 @@ function logFailure(event: string, err: TokenExchangeError, status: number, star
   const detail: Record<string, unknown> = { outcome: err.code, status, duration_ms: Date.now() - started };
   if (err instanceof Misconfigured) detail.problems = err.problems;
   if (err instanceof DatabaseError && err.faunaCode) detail.fauna_code = err.faunaCode;
+  if (err instanceof IdentityProviderUnavailable && err.cause) detail.idp = err.cause;
   if (cause !== undefined && cause !== err) detail.cause = cause;
   log(status >= 500 ? "error" : "info", event, detail);
 }
@@ -55,7 +79,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
       const body = form
         ? { access_token: result.secret, issued_token_type: ISSUED_TOKEN_TYPE, token_type: "Bearer", expires_in: result.expiresIn }
         : { secret: result.secret, expires_at: result.expiresAt.toISOString(), expires_in: result.expiresIn };
-      return json(200, body, cors);
+      return ok(body, cors);
     } catch (e) {
       const err = asTyped(e);
       logFailure("token_exchange", err, errorShape(err, form).status, started, e);
@@ -67,14 +91,25 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
     try {
       const { jwt } = await parseTokenRequest(req, { allowForm: false });
       const verified = await exchange.verify(jwt);
-      let revoked: number;
+      let result: RevokeResult & { workRemaining?: boolean };
       try {
-        ({ revoked } = await revoke(exchange.client, verified.sub, { usersIndex: config.usersIndex }));
+        result = await revoke(exchange.client, verified.sub, {
+          usersIndex: config.usersIndex,
+          timeBudgetMs: Math.max(0, REVOKE_TIME_BUDGET_MS - (Date.now() - started)),
+        });
       } catch (e) {
         throw mapFaunaError(e);
       }
-      log("info", "token_revoke", { outcome: "revoked", status: 200, sub: verified.sub, revoked, duration_ms: Date.now() - started });
-      return json(200, { revoked }, cors);
+      const complete = result.workRemaining !== true;
+      log("info", "token_revoke", {
+        outcome: complete ? "revoked" : "revoked_partly",
+        status: 200,
+        sub: verified.sub,
+        revoked: result.revoked,
+        complete,
+        duration_ms: Date.now() - started,
+      });
+      return ok({ revoked: result.revoked, complete }, cors);
     } catch (e) {
       const err = asTyped(e);
       logFailure("token_revoke", err, errorShape(err, false).status, started, e);
@@ -87,7 +122,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
     const cors = corsHeaders(req, config.allowedOrigins);
     switch (req.method) {
       case "OPTIONS":
-        return preflight(req, config.allowedOrigins);
+        return noContent(preflightHeaders(req, config.allowedOrigins));
       case "POST":
         return post(req, cors, started);
       case "DELETE":

@@ -1,5 +1,5 @@
 /** The public surface of the token exchange library. */
-export { loadConfig, loadFaunaConfig, type Config, type FaunaConfig, type JwtConfig, type Env } from "./config.ts";
+export { loadConfig, loadFaunaConfig, loadDeploySchemaConfig, type Config, type FaunaConfig, type JwtConfig, type Env } from "./config.ts";
 export { createFaunaClient, mapFaunaError, ABORT_REASONS, FAUNA_ERROR } from "./fauna.ts";
 export { createJwtVerifier, type JwtVerifier, type VerifiedJwt } from "./jwt.ts";
 export {

@@ -3,6 +3,10 @@
  * claims (jsonwebtoken) → the claims the exchange depends on. Only the
  * configured asymmetric algorithms are accepted; `jku`, `x5u`, `x5c` and an
  * embedded `jwk` header are never looked at, so a token cannot name its own key.
+ *
+ * Failures are typed: `InvalidToken` (401: the client should sign in again) only
+ * when the token is at fault; a JWKS that cannot be fetched is
+ * `IdentityProviderUnavailable` (503, retry), one whose URL is wrong `Misconfigured`.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
@@ -10,6 +14,7 @@ import jwksRsa from "jwks-rsa";
 import type { JwtConfig } from "./config.ts";
 import {
   IdentityProviderUnavailable,
+  type IdentityProviderFailure,
   InvalidToken,
   JwksNoMatchingKey,
   JwtAlgorithmNotAllowed,
@@ -20,7 +25,9 @@ import {
   JwtMalformed,
   JwtNotYetValid,
   JwtSignatureInvalid,
+  Misconfigured,
 } from "./errors.ts";
+import { log } from "./log.ts";
 
 /** Tolerates small clock drift between the identity provider and us for `nbf`/`exp`. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
@@ -37,7 +44,11 @@ export interface VerifiedJwt {
 }
 
 export interface JwtVerifier {
-  /** Resolves with the verified claims or rejects with an `InvalidToken` / `IdentityProviderUnavailable`. */
+  /**
+   * Resolves with the verified claims or rejects with an `InvalidToken`, an
+   * `IdentityProviderUnavailable` (the JWKS could not be fetched: try again), or a
+   * `Misconfigured` (the JWKS URL answers 4xx or redirects).
+   */
   verify(token: string, opts?: { nowSeconds?: number }): Promise<VerifiedJwt>;
 }
 
@@ -48,6 +59,11 @@ export interface JwtVerifierOptions {
   keyCacheMaxAgeMs?: number;
   /** JWKS request timeout. Default 5 s: a function has about 10 s in all. */
   jwksTimeoutMs?: number;
+  /**
+   * After a failed JWKS fetch, how long uncached kids get that failure at once instead
+   * of another fetch. Default 1 s. Failed fetches never spend `jwksRequestsPerMinute`.
+   */
+  jwksFailureBackoffMs?: number;
 }
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -79,116 +95,199 @@ function pemKeySource(pem: string): KeySource {
   return async () => key;
 }
 
+interface RefetchGate {
+  /** Spend one refetch; false when the budget is spent. */
+  take(): boolean;
+  /** Give back a refetch that failed: an outage must not eat the budget for unknown kids. */
+  refund(): void;
+}
+
 /**
  * A synchronous token bucket. jwks-rsa's own limiter counts calls only once they
  * have started, so a burst of concurrent unknown kids all pass its check and then
  * queue for tens of seconds waiting for tokens; this gate refuses them at once.
  */
-function refetchGate(perMinute: number): () => boolean {
+function refetchGate(perMinute: number): RefetchGate {
   let tokens = perMinute;
   let last = Date.now();
-  return () => {
-    const now = Date.now();
-    tokens = Math.min(perMinute, tokens + ((now - last) * perMinute) / 60_000);
-    last = now;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
+  return {
+    take() {
+      const now = Date.now();
+      tokens = Math.min(perMinute, tokens + ((now - last) * perMinute) / 60_000);
+      last = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+    refund() {
+      tokens = Math.min(perMinute, tokens + 1);
+    },
   };
 }
 
-interface Jwk {
-  kid?: string;
-  [k: string]: unknown;
+/** The JWKS endpoint answered with a status other than 2xx. */
+class JwksHttpStatus extends Error {
+  constructor(readonly status: number) {
+    super(`JWKS endpoint answered ${status}`);
+  }
 }
 
-async function fetchJwks(uri: string, timeoutMs: number): Promise<{ keys: Jwk[] }> {
+/** The JWKS endpoint answered 2xx with something that is not a JWKS. */
+class JwksNotAKeySet extends Error {}
+
+async function fetchJwks(uri: string, timeoutMs: number): Promise<{ keys: unknown[] }> {
   // No redirects: the JWKS location is configuration, not something a response may change.
   const res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`JWKS endpoint answered ${res.status}`);
-  const body = (await res.json()) as { keys?: unknown };
-  if (!Array.isArray(body.keys)) throw new Error("JWKS document has no keys array");
-  return { keys: body.keys as Jwk[] };
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new JwksHttpStatus(res.status);
+  }
+  const body = (await res.json()) as { keys?: unknown } | null;
+  if (typeof body !== "object" || body === null || !Array.isArray(body.keys)) throw new JwksNotAKeySet("no keys array");
+  return { keys: body.keys };
 }
 
 /**
- * Keys come from jwks-rsa (per-kid cache, rate limit). Around it:
- * - the whole key set of the latest fetch is remembered and served to jwks-rsa
- *   through `getKeysInterceptor`, so every key published at that fetch is usable
- *   without another one (a rotated-in key costs at most one refetch);
- * - a kid that is neither cached nor in that set needs a refetch, which a
- *   synchronous token bucket allows `perMinute` times a minute; a flood of made-up
- *   kids is refused at once, and since the refetches it is allowed also pick up
- *   newly published keys, it can delay a genuine rotation by one refill at most;
- * - concurrent lookups share the refetch in flight.
+ * What went wrong with a JWKS fetch, as an HTTP status or a short code: never a URL,
+ * a header or a body, so it can go into logs and error objects as it is.
+ */
+export function describeJwksFailure(e: unknown): IdentityProviderFailure {
+  if (e instanceof JwksHttpStatus) return { status: e.status };
+  if (e instanceof JwksNotAKeySet) return { code: "not_a_jwks" };
+  if (e instanceof SyntaxError) return { code: "invalid_json" };
+  if (e instanceof jwksRsa.JwksError) return { code: "no_signing_keys" };
+  const err = e as { name?: unknown; cause?: unknown } | null;
+  if (err && (err.name === "TimeoutError" || err.name === "AbortError")) return { code: "timeout" };
+  const cause = err?.cause as { code?: unknown; message?: unknown; name?: unknown } | undefined;
+  if (cause && (cause.name === "TimeoutError" || cause.name === "AbortError")) return { code: "timeout" };
+  if (typeof cause?.code === "string" && /^[A-Z0-9_]{2,40}$/.test(cause.code)) return { code: cause.code };
+  if (typeof cause?.message === "string" && /redirect/i.test(cause.message)) return { code: "redirect" };
+  return { code: "fetch_failed" };
+}
+
+/**
+ * A failure that retrying will not fix: the URL is wrong (4xx other than 408/429) or
+ * redirects elsewhere. That is the deployment's to fix, so it is a 500 (logged), not
+ * a 503 that would have clients retry forever.
+ */
+function misconfiguration(f: IdentityProviderFailure): Misconfigured | undefined {
+  const what = "the JWKS URL (AUTH0_JWKS_URI, or the one derived from AUTH0_DOMAIN / AUTH0_ISSUER)";
+  if (f.status !== undefined && f.status >= 400 && f.status < 500 && f.status !== 408 && f.status !== 429) {
+    return new Misconfigured([`${what} answered HTTP ${f.status}; identity providers other than Auth0 must set AUTH0_JWKS_URI`]);
+  }
+  if (f.code === "redirect") return new Misconfigured([`${what} redirects; set AUTH0_JWKS_URI to the final location`]);
+  return undefined;
+}
+
+/** What a key set fetch cost us when it failed, remembered for a while. */
+interface FetchFailure {
+  at: number;
+  error: IdentityProviderUnavailable | Misconfigured;
+}
+
+/** A refused lookup this soon after a failed fetch is blamed on the identity provider, not the token. */
+const RECENT_FAILURE_MS = 60_000;
+
+interface CachedKey {
+  key: jwksRsa.SigningKey;
+  /** Until when it is trusted: the fetch that brought it + the cache age. */
+  until: number;
+}
+
+/**
+ * Keys come from the JWKS, fetched here (our timeout, no redirects) and turned into
+ * signing keys by jwks-rsa (which drops `use: "enc"` keys, unsupported key types and
+ * anything that does not import), so every count and lookup below is over signing
+ * keys only. Around that:
+ * - every key of a fetch is cached by kid until that fetch is `keyCacheMaxAgeMs` old,
+ *   so a rotated-in key costs at most one refetch, and a key's own `alg` (from its
+ *   JWK, as jwks-rsa reports it) lives exactly as long as the key;
+ * - a kid that is not cached needs a refetch, which a synchronous token bucket allows
+ *   `perMinute` times a minute; a flood of made-up kids is refused at once, and since
+ *   the refetches it is allowed also pick up newly published keys, it can delay a
+ *   genuine rotation by one refill at most;
+ * - concurrent lookups share the refetch in flight, and its outcome: if it fails,
+ *   every one of them fails the same way;
+ * - a failed fetch gives its token back (an outage must not leave valid rotated-in
+ *   keys refused for a refill after it ends), and for `jwksFailureBackoffMs` after it
+ *   no other fetch is tried: uncached kids get the same failure at once. For a minute
+ *   after a failure, a refetch refused by the budget is reported as the identity
+ *   provider's failure too (503), never as the token's (401): a client treats 401 as
+ *   "sign out", so an identity provider's blip must never look like one.
  */
 function jwksKeySource(jwksUri: string, opts: JwtVerifierOptions): KeySource {
   const perMinute = opts.jwksRequestsPerMinute ?? 5;
   const cacheMaxAge = opts.keyCacheMaxAgeMs ?? 10 * 60 * 1000;
   const timeoutMs = opts.jwksTimeoutMs ?? 5000;
-  let latest: { keys: Jwk[]; at: number } | undefined;
-  const freshKeys = (): Jwk[] => (latest && Date.now() - latest.at < cacheMaxAge ? latest.keys : []);
+  const backoffMs = opts.jwksFailureBackoffMs ?? 1000;
+  const jwksHost = new URL(jwksUri).host;
+  const gate = refetchGate(perMinute);
+  const cache = new Map<string, CachedKey>();
+  /** The signing keys of the latest successful fetch, for tokens without a kid. */
+  let latest: { keys: jwksRsa.SigningKey[]; at: number } | undefined;
+  let failure: FetchFailure | undefined;
+  let inFlight: Promise<void> | undefined;
 
-  const client = jwksRsa({
-    jwksUri,
-    cache: true,
-    cacheMaxAge,
-    // A backstop: our gate below admits fewer lookups than this, so it never makes a request wait.
-    rateLimit: true,
-    jwksRequestsPerMinute: perMinute * 4,
-    timeout: timeoutMs,
-    fetcher: async (uri) => {
-      const jwks = await fetchJwks(uri, timeoutMs);
-      latest = { keys: jwks.keys, at: Date.now() };
-      return jwks;
-    },
-    getKeysInterceptor: async () => freshKeys() as jwksRsa.JSONWebKey[],
-  });
-  const mayRefetch = refetchGate(perMinute);
-  /** kid → until when jwks-rsa's per-kid cache holds it. */
-  const cachedUntil = new Map<string | undefined, number>();
-  let inFlight: Promise<unknown> | undefined;
+  const cached = (kid: string): jwksRsa.SigningKey | undefined => {
+    const c = cache.get(kid);
+    return c && c.until > Date.now() ? c.key : undefined;
+  };
+  const latestFresh = () => (latest && Date.now() - latest.at < cacheMaxAge ? latest.keys : undefined);
+  const known = (kid: string | undefined) => (kid === undefined ? latestFresh() !== undefined : cached(kid) !== undefined);
 
-  const known = (kid: string | undefined) =>
-    (cachedUntil.get(kid) ?? 0) > Date.now() || freshKeys().some((k) => kid === undefined || k.kid === kid);
-
-  async function lookup(kid: string | undefined): Promise<jwksRsa.SigningKey> {
-    if (!known(kid)) {
-      if (inFlight) {
-        await inFlight.catch(() => undefined);
-        if (!known(kid)) throw new JwksNoMatchingKey();
-      } else if (!mayRefetch()) {
-        throw new JwksNoMatchingKey();
-      }
+  async function refresh(): Promise<void> {
+    let keys: jwksRsa.SigningKey[];
+    try {
+      const doc = await fetchJwks(jwksUri, timeoutMs);
+      // jwks-rsa decides what a signing key is; it is handed the document we fetched.
+      keys = await jwksRsa({ jwksUri, cache: false, rateLimit: false, fetcher: async () => doc }).getSigningKeys();
+    } catch (e) {
+      gate.refund();
+      const cause = describeJwksFailure(e);
+      const error = misconfiguration(cause) ?? new IdentityProviderUnavailable(cause);
+      failure = { at: Date.now(), error };
+      log(error instanceof Misconfigured ? "error" : "warn", "jwks_fetch_failed", { jwks_host: jwksHost, ...cause });
+      throw error;
     }
-    const p = client.getSigningKey(kid);
-    if (!known(kid)) {
+    const at = Date.now();
+    failure = undefined;
+    latest = { keys, at };
+    for (const [kid, c] of cache) if (c.until <= at) cache.delete(kid);
+    for (const key of keys) if (typeof key.kid === "string") cache.set(key.kid, { key, until: at + cacheMaxAge });
+  }
+
+  /** Resolves once `kid` is known, or rejects with why it cannot be. */
+  async function ensureKnown(kid: string | undefined): Promise<void> {
+    if (known(kid)) return;
+    if (!inFlight) {
+      const recent = failure && Date.now() - failure.at < RECENT_FAILURE_MS ? failure : undefined;
+      if (recent && Date.now() - recent.at < backoffMs) throw recent.error;
+      if (!gate.take()) throw recent ? recent.error : new JwksNoMatchingKey();
+      const p = refresh();
       inFlight = p;
       p.catch(() => undefined).finally(() => {
         if (inFlight === p) inFlight = undefined;
       });
     }
-    const key = await p;
-    // A little under jwks-rsa's own age, so we never count on an entry it just dropped.
-    cachedUntil.set(kid, Date.now() + cacheMaxAge - 1000);
-    return key;
+    await inFlight;
+    if (!known(kid)) throw new JwksNoMatchingKey();
   }
 
   return async (kid, alg) => {
-    let key: jwksRsa.SigningKey;
-    try {
-      key = await lookup(kid);
-    } catch (e) {
-      if (e instanceof JwksNoMatchingKey) throw e;
-      // An unknown kid, or one we may not refetch for now: the token is not from a trusted key.
-      if (e instanceof jwksRsa.SigningKeyNotFoundError || e instanceof jwksRsa.JwksRateLimitError) {
-        throw new JwksNoMatchingKey();
-      }
-      throw new IdentityProviderUnavailable();
+    await ensureKnown(kid);
+    let key: jwksRsa.SigningKey | undefined;
+    if (kid !== undefined) key = cached(kid);
+    else {
+      const keys = latestFresh() ?? [];
+      // Which of several keys signed it is exactly what a kid says; guessing would let
+      // a rotation turn into signature failures.
+      if (keys.length > 1) throw new JwtMalformed("The token has no kid, and the identity provider publishes several keys: a kid is required.");
+      key = keys[0];
     }
-    // A JWK that declares its algorithm may only verify that algorithm. (jwks-rsa fills
-    // in RS256 for RSA keys without one, so the published JWK is what counts.)
-    const declared = freshKeys().find((k) => k.kid === kid)?.alg;
+    if (!key) throw new JwksNoMatchingKey();
+    // A JWK that declares its algorithm may only verify that algorithm. jwks-rsa reports
+    // `alg` only when the JWK declares one, and it travels with the cached key.
+    const declared = (key as { alg?: unknown }).alg;
     if (typeof declared === "string" && declared !== alg) throw new JwtAlgorithmNotAllowed();
     return key.getPublicKey();
   };

@@ -15,6 +15,23 @@ import faunadb from "faunadb";
 
 const q = faunadb.query;
 
+/**
+ * FQL: whether `token` is a token FaunaDB still shows (not deleted, ttl not passed).
+ * Anything that is not a token ref (null, a missing `token_ref`, a ref to some other
+ * document) counts as "not live", so it can never be deleted as if it were a token.
+ */
+export function tokenLiveFql(token: faunadb.ExprArg): faunadb.Expr {
+  return q.If(q.IsToken(token), q.Exists(token), false);
+}
+
+/**
+ * FQL: the ref of the user whose `sub` this is, or null. Reads only the users index
+ * (no document), exactly like the exchange's lookup (lib/exchange.ts).
+ */
+export function userBySubFql(usersIndex: string, sub: faunadb.ExprArg): faunadb.Expr {
+  return q.Select(["data", 0], q.Paginate(q.Match(q.Index(usersIndex), sub), { size: 1 }), null);
+}
+
 /** Counts one page query returns; computed inside FQL so the response stays tiny. */
 export interface PageDeleteCounts {
   /** Index entries the page held. */
@@ -52,7 +69,7 @@ export function deletePageFql(page: faunadb.ExprArg, tokenAt: number, entryAt: n
               // A ledger entry whose token_ref is missing or not a token must not block the
               // cleanup forever (every run would fail on the same first page), and must never
               // make it delete some other kind of document: such a token counts as gone.
-              tokenLive: q.If(q.IsToken(q.Var("token")), q.Exists(q.Var("token")), false),
+              tokenLive: tokenLiveFql(q.Var("token")),
               entryLive: q.Exists(q.Var("entry")),
             },
             q.Do(

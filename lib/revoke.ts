@@ -11,7 +11,8 @@
  */
 import faunadb from "faunadb";
 import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger-schema.ts";
-import { asPageDeleteCounts, deletePageFql, LedgerStalledError } from "./ledger-delete.ts";
+import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql, userBySubFql } from "./ledger-delete.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, TimeBox } from "./time-box.ts";
 
 const q = faunadb.query;
 
@@ -22,12 +23,35 @@ export interface RevokeResult {
   ledgerEntriesDeleted: number;
 }
 
+export interface RevokeUserResult extends RevokeResult {
+  /**
+   * True when the time budget ran out before the user had no ledger entry left: the
+   * secrets counted are revoked, others may still work, and calling again continues.
+   */
+  workRemaining: boolean;
+}
+
 export interface RevokeUserOptions {
   /** Index from `sub` to the user document (terms `[data.auth0_id]`). */
   usersIndex: string;
   /** Ledger entries per query. Default 250. */
   batchSize?: number;
+  /**
+   * Stop starting batches once a batch as slow as the slowest so far would end after this
+   * many ms (the first batch always runs), and abandon any query at this + `slackMs`
+   * (a `FaunaTimeoutError`, which `mapFaunaError` reports as the database being
+   * unavailable). Unset: no deadline; every batch until done, each query bounded only by
+   * the client's own timeout.
+   */
+  timeBudgetMs?: number;
+  /** With `timeBudgetMs`: how long past it a query may still run. Default DEFAULT_REVOKE_SLACK_MS. */
+  slackMs?: number;
+  /** Millisecond clock for the budget; defaults to `Date.now`. */
+  now?: () => number;
 }
+
+/** With a time budget: how long past it a batch started inside it may still run. */
+export const DEFAULT_REVOKE_SLACK_MS = 2_000;
 
 export const DEFAULT_REVOKE_BATCH_SIZE = 250;
 
@@ -62,7 +86,7 @@ export async function revokeToken(client: faunadb.Client, token: faunadb.values.
     q.Let(
       { token: ref },
       q.If(
-        q.If(q.IsToken(q.Var("token")), q.Exists(q.Var("token")), false),
+        tokenLiveFql(q.Var("token")),
         q.Let(
           {
             user: q.Select("instance", q.Get(q.Var("token"))),
@@ -93,32 +117,50 @@ export async function revokeToken(client: faunadb.Client, token: faunadb.values.
 
 /**
  * Revokes every secret the exchange issued to the user whose `sub` this is ("sign out
- * everywhere"), batch by batch until the user has no ledger entry left. Each batch is
- * one query that looks the user up and deletes up to `batchSize` tokens with their
- * ledger entries. An unknown `sub` revokes nothing.
+ * everywhere"), batch by batch until the user has no ledger entry left, or until
+ * `timeBudgetMs` (if given) runs out: then `workRemaining` is true and a second call
+ * carries on. Each batch is one query that looks the user up (through the users index
+ * only, as the exchange does) and deletes up to `batchSize` tokens with their ledger
+ * entries. An unknown `sub` revokes nothing.
  */
-export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeResult> {
+export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeUserResult> {
   const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     throw new RangeError("batchSize must be an integer from 1 to 100000");
   }
-  const users = q.Match(q.Index(options.usersIndex || DEFAULT_USERS_INDEX), sub);
-  const batch = q.If(
-    q.Exists(users),
-    deletePageFql(
-      q.Paginate(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Select("ref", q.Get(users))), { size: batchSize }),
-      TOKEN_AT,
-      ENTRY_AT,
+  const budgeted = options.timeBudgetMs !== undefined;
+  const timeBudgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
+  const slackMs = options.slackMs ?? DEFAULT_REVOKE_SLACK_MS;
+  if (!(timeBudgetMs >= 0)) throw new RangeError("timeBudgetMs must be a non-negative number");
+  if (!(slackMs > 0)) throw new RangeError("slackMs must be a positive number");
+  const now = options.now ?? Date.now;
+
+  const batch = q.Let(
+    { user: userBySubFql(options.usersIndex || DEFAULT_USERS_INDEX, sub) },
+    q.If(
+      q.IsNull(q.Var("user")),
+      { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false },
+      deletePageFql(q.Paginate(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), { size: batchSize }), TOKEN_AT, ENTRY_AT),
     ),
-    { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false },
   );
-  const total: RevokeResult = { revoked: 0, ledgerEntriesDeleted: 0 };
-  for (;;) {
-    const page = asPageDeleteCounts(await client.query(batch));
+  const total: RevokeUserResult = { revoked: 0, ledgerEntriesDeleted: 0, workRemaining: false };
+  // Without a budget no clock is read and no deadline is set: the client's timeout applies.
+  const box = budgeted ? new TimeBox({ budgetMs: timeBudgetMs, slackMs, queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS }, now()) : undefined;
+  for (let batches = 0; ; batches++) {
+    let batchStart = 0;
+    if (box) {
+      batchStart = now();
+      if (batches > 0 && !box.fits(batchStart)) {
+        total.workRemaining = true;
+        return total;
+      }
+    }
+    const page = asPageDeleteCounts(await (box ? box.query(client, batch, batchStart) : client.query(batch)));
     total.revoked += page.tokensDeleted;
     total.ledgerEntriesDeleted += page.ledgerEntriesDeleted;
     if (!page.more) return total;
     if (page.ledgerEntriesDeleted === 0) throw new LedgerStalledError("revokeUserTokens");
+    if (box) box.pageDone(batchStart, now());
   }
 }
 

@@ -17,8 +17,9 @@ where FaunaDB has not already removed them by their ttl. Reads only expired entr
 Options:
   --dry-run             only count the expired entries; delete nothing
   --page-size N         ledger entries per query (default: CLEANUP_PAGE_SIZE or 250)
-  --time-budget-ms MS   stop starting new pages after this long
-                        (default: CLEANUP_TIME_BUDGET_MS, or no limit)
+  --time-budget-ms MS   stop starting new pages after this long; no query runs
+                        past MS + 5000 (default: CLEANUP_TIME_BUDGET_MS, or no
+                        limit; each query is abandoned after 8 s regardless)
   -h, --help            show this help
 
 Environment: FAUNA_ENDPOINT, FAUNA_SECRET (a server key), CLEANUP_PAGE_SIZE,

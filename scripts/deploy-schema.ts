@@ -4,7 +4,7 @@
  * collection and its unique index). Safe to run on every deploy.
  */
 import { parseArgs } from "node:util";
-import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/config.ts";
+import { loadDeploySchemaConfig } from "../lib/config.ts";
 import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
 import { deploySchema } from "../lib/schema.ts";
 import { Misconfigured, SchemaConflict } from "../lib/errors.ts";
@@ -49,8 +49,9 @@ async function main(argv: string[]): Promise<number> {
   let client;
   let names;
   try {
-    client = createFaunaClient(loadFaunaConfig(process.env));
-    names = loadUsersSchemaNames(process.env);
+    const { fauna, ...usersNames } = loadDeploySchemaConfig(process.env);
+    client = createFaunaClient(fauna);
+    names = usersNames;
   } catch (e) {
     if (!(e instanceof Misconfigured)) throw e;
     console.error(`deploy-schema: configuration error:\n  ${e.problems.join("\n  ")}`);

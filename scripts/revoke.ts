@@ -3,7 +3,7 @@
  * npm run revoke -- --token <id>     revoke one secret, by its token document's id
  */
 import { parseArgs } from "node:util";
-import { loadFaunaConfig } from "../lib/config.ts";
+import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/config.ts";
 import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
 import { revokeToken, revokeUserTokens, InvalidTokenIdError, type RevokeResult } from "../lib/revoke.ts";
@@ -21,7 +21,8 @@ Options:
 
 Environment: FAUNA_ENDPOINT, FAUNA_SECRET (a server key), FAUNA_USERS_INDEX.
 
-Prints {"revoked": n, "ledgerEntriesDeleted": m}. Exit status: 0 done, 1 nothing to
+Prints {"revoked": n, "ledgerEntriesDeleted": m} (with --sub also
+"workRemaining": false: the command line has no time limit). Exit status: 0 done, 1 nothing to
 revoke for --token (unknown, expired or already revoked) or the database failed,
 2 bad usage or configuration.`;
 
@@ -47,9 +48,11 @@ async function main(): Promise<number> {
   }
   if ((values.sub === undefined) === (values.token === undefined)) usage("give exactly one of --sub and --token");
   if (values.sub !== undefined && values.sub.trim() === "") usage("--sub must not be empty");
-  const usersIndex = process.env.FAUNA_USERS_INDEX?.trim() || DEFAULT_USERS_INDEX;
   let client;
+  let usersIndex: string;
   try {
+    // Validated like the exchange's own configuration (a bad name exits 2 here, not later as a FaunaDB error).
+    ({ usersIndex } = loadUsersSchemaNames(process.env));
     client = createFaunaClient(loadFaunaConfig(process.env));
   } catch (err) {
     console.error((err as Error).message);

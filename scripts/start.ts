@@ -12,7 +12,7 @@ import { startEmulator } from "../emulator/index.ts";
 import { startDevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
 import { serveHandler } from "../lib/http/node-server.ts";
-import { DEFAULT_USERS_COLLECTION } from "../lib/ledger-schema.ts";
+import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
 
 const q = faunadb.query;
 const HOST = "127.0.0.1";
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
   const root = new faunadb.Client({ secret: ROOT_SECRET, endpoint: emulator.url, checkNewVersion: false });
   closers.push(() => root.close());
-  await deploySchema(root, { withUsers: true });
+  await deploySchema(root, { withUsers: true, usersCollection: DEFAULT_USERS_COLLECTION, usersIndex: DEFAULT_USERS_INDEX });
   // Lets a user secret read its own user document: something to try the secret on.
   await root.query(
     q.If(
@@ -78,17 +78,25 @@ async function main(): Promise<void> {
   );
   closers.push(() => issuer.close());
 
+  // Everything that must match what was just deployed and started is set here, whatever
+  // a developer's shell (or a production .env) holds: the users collection and index
+  // deployed above, the dev issuer (which signs RS256 with its JWKS beside the issuer),
+  // and no ledger claims. Only the two local conveniences below may be overridden.
   Object.assign(process.env, {
     FAUNA_ENDPOINT: emulator.url,
     FAUNA_SECRET: serverSecret,
     AUTH0_ISSUER: issuer.issuer,
+    AUTH0_JWKS_URI: issuer.jwksUri,
     AUTH0_AUDIENCE: issuer.audience,
+    AUTH0_ALGORITHMS: "RS256",
+    FAUNA_USERS_COLLECTION: DEFAULT_USERS_COLLECTION,
+    FAUNA_USERS_INDEX: DEFAULT_USERS_INDEX,
+    LEDGER_CLAIMS: "",
     // Locally any sub may sign in; production defaults to refusing unknown users.
     CREATE_MISSING_USERS: process.env.CREATE_MISSING_USERS ?? "true",
     ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? "*",
   });
   delete process.env.AUTH0_DOMAIN;
-  delete process.env.AUTH0_JWKS_URI;
   delete process.env.AUTH0_PUBLIC_KEY;
   // Imported only now: the function reads its configuration at load, like a cold start.
   const fn = await import("../netlify/functions/exchange-jwt-for-secret.mts");

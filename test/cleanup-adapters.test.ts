@@ -165,6 +165,10 @@ describe("command lines and the scheduled function", () => {
     assert.equal((await run("scripts/revoke.ts", [], env)).code, 2);
     assert.equal((await run("scripts/revoke.ts", ["--sub", "x", "--token", "1"], env)).code, 2);
     assert.equal((await run("scripts/revoke.ts", ["--token", "not-a-number"], env)).code, 2);
+    // FAUNA_USERS_INDEX is validated as the exchange validates it, before any query.
+    const badIndex = await run("scripts/revoke.ts", ["--sub", "auth0|cli-c"], { ...env, FAUNA_USERS_INDEX: "users by sub" });
+    assert.equal(badIndex.code, 2);
+    assert.match(badIndex.stderr, /FAUNA_USERS_INDEX must be a Fauna collection\/index name/);
 
     const one = await run("scripts/revoke.ts", ["--token", b[0]!.token.id], env);
     assert.equal(one.code, 0, one.stderr);
@@ -176,7 +180,7 @@ describe("command lines and the scheduled function", () => {
 
     const all = await run("scripts/revoke.ts", ["--sub", "auth0|cli-c"], env);
     assert.equal(all.code, 0, all.stderr);
-    assert.deepEqual(JSON.parse(all.stdout), { revoked: 3, ledgerEntriesDeleted: 3 });
+    assert.deepEqual(JSON.parse(all.stdout), { revoked: 3, ledgerEntriesDeleted: 3, workRemaining: false });
     for (const i of a) assert.equal(await secretWorks(target.endpoint, i.secret), false);
     assert.equal(await secretWorks(target.endpoint, b[1]!.secret), true);
   });

@@ -61,7 +61,7 @@ describe("cleanup and revocation of secrets issued by the exchange", () => {
     // "Sign out everywhere" with A's own JWT.
     const res = await call(s.url, { method: "DELETE", ...bearer(s.issuer.mint({ sub: "auth0|e2e-a" })) });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { revoked: 1 });
+    assert.deepEqual(res.body, { revoked: 1, complete: true });
     assert.equal(await secretWorks(s.target.endpoint, longA[1]!), false);
     assert.equal(await secretWorks(s.target.endpoint, longB), true);
     state = await readLedgerState(server);

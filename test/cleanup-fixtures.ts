@@ -4,6 +4,8 @@
  * (token + ledger document created in one query), so these suites do not depend on the
  * JWT side of the project.
  */
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import faunadb from "faunadb";
 import { DEFAULT_USERS_COLLECTION, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
 import { deploySchema } from "../lib/schema.ts";
@@ -149,4 +151,42 @@ export async function secretWorks(endpoint: string, secret: string): Promise<boo
   } finally {
     await c.close().catch(() => undefined);
   }
+}
+
+export interface HangingServer {
+  /** `http://127.0.0.1:<port>`: a FaunaDB endpoint that accepts every query and never answers. */
+  endpoint: string;
+  /** Requests (HTTP/2 streams) received so far. */
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A hung FaunaDB: an HTTP/2 server (cleartext, as the driver speaks to an `http://`
+ * endpoint) on an ephemeral port that accepts connections and requests and never answers.
+ */
+export async function startHangingServer(): Promise<HangingServer> {
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let requests = 0;
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  server.on("stream", (stream) => {
+    requests++;
+    stream.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get requests() {
+      return requests;
+    },
+    async close() {
+      for (const s of sessions) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { loadConfig, loadFaunaConfig } from "../lib/config.ts";
+import { loadConfig, loadDeploySchemaConfig, loadFaunaConfig } from "../lib/config.ts";
 import { Misconfigured } from "../lib/errors.ts";
 
 const minimal = {
@@ -124,4 +124,73 @@ test("loadFaunaConfig needs only the Fauna variables", () => {
     secret: "s",
   });
   assert.throws(() => loadFaunaConfig({ AUTH0_DOMAIN: "x" }), (e: Misconfigured) => e.problems.length === 2);
+});
+
+test("AUTH0_PUBLIC_KEY refuses a private key, in every PEM flavour, without echoing it", () => {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+  const pems = [
+    privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    privateKey.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pw" }).toString(),
+    ec.export({ type: "sec1", format: "pem" }).toString(),
+  ];
+  for (const pem of pems) {
+    let message = "";
+    try {
+      loadConfig({ ...minimal, AUTH0_PUBLIC_KEY: pem.replace(/\n/g, "\\n") });
+    } catch (e) {
+      assert.ok(e instanceof Misconfigured);
+      assert.equal(e.problems.length, 1);
+      message = e.message;
+    }
+    assert.match(message, /AUTH0_PUBLIC_KEY holds a PRIVATE key/, pem.split("\n")[0]);
+    const body = pem.split("\n")[1]!;
+    assert.ok(!message.includes(body.slice(0, 16)), "the key's content is never echoed");
+  }
+});
+
+test("AUTH0_PUBLIC_KEY must fit every algorithm in AUTH0_ALGORITHMS", () => {
+  const spki = (k: ReturnType<typeof generateKeyPairSync>["publicKey"]) => k.export({ type: "spki", format: "pem" }).toString();
+  const rsa = spki(generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey);
+  const p256 = spki(generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey);
+  const p384 = spki(generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey);
+  const ed = spki(generateKeyPairSync("ed25519").publicKey);
+  const fits: [string, string][] = [
+    [rsa, "RS256"],
+    [rsa, "RS256,PS512"],
+    [p256, "ES256"],
+    [p384, "ES384"],
+  ];
+  for (const [pem, algs] of fits) assert.deepEqual(loadConfig({ ...minimal, AUTH0_PUBLIC_KEY: pem, AUTH0_ALGORITHMS: algs }).jwt.algorithms, algs.split(","));
+  const misfits: [string, string, RegExp][] = [
+    [p256, "RS256", /an EC \(prime256v1\) key, which cannot verify RS256/],
+    [p256, "ES384", /cannot verify ES384/],
+    [p384, "ES256,ES384", /cannot verify ES256 listed/],
+    [rsa, "ES256", /an rsa key, which cannot verify ES256/],
+    [rsa, "RS256,ES512", /cannot verify ES512 listed/],
+    [ed, "RS256", /an ed25519 key/],
+  ];
+  for (const [pem, algs, why] of misfits) {
+    const problems = problemsOf({ ...minimal, AUTH0_PUBLIC_KEY: pem, AUTH0_ALGORITHMS: algs });
+    assert.equal(problems.length, 1, `${algs}: ${problems.join("; ")}`);
+    assert.match(problems[0]!, why);
+    assert.match(problems[0]!, /AUTH0_PUBLIC_KEY.*AUTH0_ALGORITHMS/);
+  }
+});
+
+test("deploy-schema's configuration: every bad variable in one error", () => {
+  assert.deepEqual(loadDeploySchemaConfig({ FAUNA_ENDPOINT: "http://127.0.0.1:8443", FAUNA_SECRET: "s" }), {
+    fauna: { endpoint: "http://127.0.0.1:8443", secret: "s" },
+    usersCollection: "users",
+    usersIndex: "users_by_auth0_id",
+  });
+  assert.throws(
+    () => loadDeploySchemaConfig({ FAUNA_SECRET: "s", FAUNA_USERS_COLLECTION: "bad name", FAUNA_USERS_INDEX: "1x" }),
+    (e: Misconfigured) => {
+      assert.equal(e.problems.length, 3);
+      for (const name of ["FAUNA_ENDPOINT", "FAUNA_USERS_COLLECTION", "FAUNA_USERS_INDEX"]) assert.ok(e.message.includes(name), name);
+      return true;
+    },
+  );
 });

@@ -1,11 +1,19 @@
 /** The two halves of the error contract: driver failures → typed errors, typed errors → HTTP. */
-import { test } from "node:test";
+import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
 import faunadb from "faunadb";
 import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
 import { errorShape } from "../lib/http.ts";
 import * as errors from "../lib/errors.ts";
+import { Misconfigured } from "../lib/errors.ts";
+import { exchangeQuery } from "../lib/exchange.ts";
+import { LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
+import { startStack, type Stack } from "./support/stack.ts";
+import { captureLogs } from "./support/log-capture.ts";
+import { bearer, call } from "./support/http-client.ts";
+
+const q = faunadb.query;
 
 test("driver failures that are not HTTP answers", () => {
   const refused = Object.assign(new Error("stream cancelled"), {
@@ -77,4 +85,62 @@ test("every typed error has one status and OAuth error", () => {
     if (status === 500) assert.ok(!errorShape(err, false).description.includes("FAUNA"), "internals stay in the log");
   }
   assert.equal(codes.size, rows.length, "codes are unique per class");
+});
+
+describe("a failure after Create(Tokens()) inside the one query writes nothing", () => {
+  // The ledger collection is deleted, so the query fails at its last step, creating the
+  // ledger entry: after the user lookup (or creation) and the token creation.
+  let s: Stack;
+  const logs = captureLogs();
+  before(async () => {
+    s = await startStack({ users: ["auth0|existing"], env: { CREATE_MISSING_USERS: "true" } });
+    logs.forbid(s.target.serverSecret, s.target.adminSecret);
+    await s.admin.query(q.Delete(q.Collection(LEDGER_COLLECTION)));
+  });
+  after(async () => {
+    logs.stop();
+    logs.assertClean();
+    await s.close();
+  });
+
+  const written = async () => {
+    const [tokens, users] = await Promise.all([
+      s.admin.query<number>(q.Count(q.Tokens())),
+      s.admin.query<number>(q.Count(q.Documents(q.Collection("users")))),
+    ]);
+    return { tokens, users, ledgerExists: await s.admin.query<boolean>(q.Exists(q.Collection(LEDGER_COLLECTION))) };
+  };
+
+  for (const [name, sub] of [
+    ["an existing user", "auth0|existing"],
+    ["a new user (CREATE_MISSING_USERS on: created in the same query)", "auth0|newcomer"],
+  ] as const) {
+    test(name, async () => {
+      const jwt = s.issuer.mint({ sub });
+      logs.forbid(jwt);
+      // The failure really is the ledger Create, after the token's.
+      const direct = await s.target
+        .client(s.target.serverSecret)
+        .query(exchangeQuery({ sub, expiresAt: new Date(Date.now() + 60_000), usersCollection: "users", usersIndex: "users_by_auth0_id", createMissingUsers: true }))
+        .then(
+          () => assert.fail("the query must fail"),
+          (e: { requestResult: { responseContent: { errors: { code: string; position: unknown[] }[] } } }) => e.requestResult.responseContent.errors[0]!,
+        );
+      assert.equal(direct.code, "invalid ref");
+      assert.ok(direct.position.includes("entry"), `failed at ${JSON.stringify(direct.position)}`);
+
+      const misconfiguredLines = () => logs.text().split("\n").filter((l) => /"outcome":"ERR_MISCONFIGURED","status":500.*deploy-schema/.test(l)).length;
+      const linesBefore = misconfiguredLines();
+      const before = await written();
+      const writesBefore = s.target.emulator?.stats.snapshot().documentsWritten;
+      const res = await call(s.url, bearer(jwt));
+      assert.equal(res.status, 500, JSON.stringify(res.body));
+      assert.equal(res.body.error, "server_error");
+      assert.equal(misconfiguredLines(), linesBefore + 1, "logged as a misconfiguration, with the fix");
+      await assert.rejects(s.exchange.exchange(jwt), { code: Misconfigured.code });
+      assert.deepEqual(await written(), before, "no token, no user");
+      assert.equal(before.ledgerExists, false);
+      if (s.target.emulator) assert.equal(s.target.emulator.stats.snapshot().documentsWritten, writesBefore, "no document at all");
+    });
+  }
 });

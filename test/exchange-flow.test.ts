@@ -154,14 +154,33 @@ describe("the whole flow", () => {
     }
   });
 
-  test("no meta when no allow-listed claim is present", async () => {
-    const before = (await ledger(s)).length;
-    const res = await call(s.url, bearer(mint(s, { sub: "auth0|bob", claims: { email: "b@example.com" } })));
+  /** Sends the request and returns the one ledger entry it added. */
+  async function newEntryOf(init: RequestInit): Promise<LedgerDoc> {
+    const before = new Set((await ledger(s)).map((e) => e.ref.id));
+    const res = await call(s.url, init);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
     logs.forbid(res.body.secret as string);
-    const entries = await ledger(s);
-    assert.equal(entries.length, before + 1);
-    const newest = entries.find((e) => !("meta" in e.data) && e.data.issued_at.date.getTime() >= Date.now() - 60_000);
-    assert.ok(newest, "a ledger entry without meta");
+    const added = (await ledger(s)).filter((e) => !before.has(e.ref.id));
+    assert.equal(added.length, 1);
+    return added[0]!;
+  }
+
+  test("no meta when no allow-listed claim is present", async () => {
+    const entry = await newEntryOf(bearer(mint(s, { sub: "auth0|bob", claims: { email: "b@example.com" } })));
+    assert.ok(!("meta" in entry.data), JSON.stringify(entry.data.meta));
+  });
+
+  test("an allow-listed claim too large for meta is left out with a warning naming it; the JWT is still exchanged", async () => {
+    const huge = `openid ${"x".repeat(5000)}`;
+    const entry = await newEntryOf(bearer(mint(s, { sub: "auth0|bob", claims: { azp: "spa-client", scope: huge } })));
+    assert.deepEqual(entry.data.meta, { azp: "spa-client" });
+    const warning = logs.text().split("\n").find((l) => l.includes('"event":"ledger_claims_dropped"'));
+    assert.ok(warning, "a warning");
+    assert.match(warning, /"level":"warn".*"claims":\["scope"\]/);
+    assert.ok(!warning.includes("xxxxxxxx"), "never the claim's value");
+    // Two that each fit but not together: the first (in LEDGER_CLAIMS order) is kept.
+    const both = await newEntryOf(bearer(mint(s, { sub: "auth0|bob", claims: { azp: "a".repeat(3000), scope: "s".repeat(3000) } })));
+    assert.deepEqual(Object.keys(both.data.meta ?? {}), ["azp"]);
   });
 
   test("DELETE /api/token revokes every secret of the caller", async () => {
@@ -177,8 +196,9 @@ describe("the whole flow", () => {
       await assert.rejects(s.target.client(secret).query(q.CurrentIdentity()), (e: Error) => e.name === "Unauthorized");
     }
     assert.equal(await s.target.client(bobs.body.secret as string).query(q.HasCurrentIdentity()), true);
+    assert.equal(res.body.complete, true);
     const again = await call(s.url, { method: "DELETE", ...bearer(mint(s, { sub: "auth0|alice" })) });
-    assert.deepEqual(again.body, { revoked: 0 });
+    assert.deepEqual(again.body, { revoked: 0, complete: true });
     const bad = await call(s.url, { method: "DELETE", ...bearer(mint(s, { sub: "auth0|alice", aud: "nope" })) });
     assert.equal(bad.status, 401);
   });
@@ -258,6 +278,39 @@ describe("first exchanges of a new user", () => {
     assert.equal(r.status, 200);
     logs.forbid(r.body.secret as string);
     assert.deepEqual(await s.counts(), { tokens: before.tokens + 1, ledger: before.ledger + 1, users: before.users + 1 });
+  });
+
+  test("a first exchange that loses the unique-index race: one user document, exactly one retry", async (t) => {
+    const emulator = emulatorOnly(t, s.target, "fault injection and stats");
+    if (!emulator) return;
+    const sub = "auth0|race-loser";
+    const jwt = mint(s, { sub });
+    const winner = s.target.client(s.target.serverSecret);
+    const before = await s.counts();
+    let winnerQueries = 0;
+    // FaunaDB's answer to the loser: while its query ran, a concurrent one created the
+    // user; its own Create then broke the unique index, and nothing of it was committed.
+    emulator.faults.failQueries({
+      count: 1,
+      status: 400,
+      code: "instance not unique",
+      beforeRefusing: async () => {
+        winnerQueries++;
+        await winner.query(q.Create(q.Collection("users"), { data: { auth0_id: sub } }));
+      },
+    });
+    const queriesBefore = emulator.stats.snapshot().queries;
+    const r = await call(s.url, bearer(jwt));
+    emulator.faults.clear();
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    logs.forbid(r.body.secret as string);
+    assert.equal(emulator.stats.snapshot().queries - queriesBefore - winnerQueries, 2, "the lost query and one retry");
+    assert.deepEqual(await s.counts(), { tokens: before.tokens + 1, ledger: before.ledger + 1, users: before.users + 1 });
+    const users = await s.admin.query<{ data: faunadb.values.Ref[] }>(q.Paginate(q.Match(q.Index("users_by_auth0_id"), sub)));
+    assert.equal(users.data.length, 1);
+    // The secret acts as the winner's user document.
+    const identity = await s.target.client(r.body.secret as string).query<faunadb.values.Ref>(q.CurrentIdentity());
+    assert.ok(sameRef(identity, users.data[0]!));
   });
 
   test("it is retried only once", async (t) => {

@@ -24,11 +24,18 @@ after(() => {
 let s: Stack;
 const nowS = () => Math.floor(Date.now() / 1000);
 const ORIGIN = "https://app.example.com";
+const FAILURE_BACKOFF_MS = 50;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   // Many rows below present unknown kids on purpose; the refetch budget that limits
-  // such floods (tested in jwt.test.ts) is raised so that later rows still refetch.
-  s = await startStack({ users: ["auth0|known"], env: { ALLOWED_ORIGINS: ORIGIN }, jwtOptions: { jwksRequestsPerMinute: 1000 } });
+  // such floods (tested in jwt.test.ts) is raised so that later rows still refetch, and
+  // the pause after a failed JWKS fetch is shortened so rows after an outage need not wait.
+  s = await startStack({
+    users: ["auth0|known"],
+    env: { ALLOWED_ORIGINS: ORIGIN },
+    jwtOptions: { jwksRequestsPerMinute: 1000, jwksFailureBackoffMs: FAILURE_BACKOFF_MS },
+  });
   logs.forbid(s.target.serverSecret, s.target.adminSecret);
   // Warm the key cache so rows below measure the handler, not the first fetch.
   const warm = await call(s.url, bearer(s.issuer.mint({ sub: "auth0|known" })));
@@ -208,6 +215,7 @@ describe("other statuses", () => {
     } finally {
       s.issuer.setUnavailable(false);
     }
+    await sleep(FAILURE_BACKOFF_MS + 10);
     const ok = await call(s.url, bearer(mint({ sub: "auth0|known" })));
     assert.equal(ok.status, 200);
     logs.forbid(ok.body.secret as string);
@@ -250,6 +258,97 @@ describe("other statuses", () => {
   });
 });
 
+describe("identity provider outages (the default refetch budget)", () => {
+  // Clients treat 401 as "sign out": an identity provider's blip must be a 503 for every
+  // request it touches, and must not leave valid tokens refused once it is over.
+  let o: Stack;
+  before(async () => {
+    o = await startStack({ users: ["auth0|known"], jwtOptions: { jwksFailureBackoffMs: FAILURE_BACKOFF_MS } });
+    logs.forbid(o.target.serverSecret, o.target.adminSecret);
+    const warm = await call(o.url, bearer(o.issuer.mint({ sub: "auth0|known" })));
+    assert.equal(warm.status, 200);
+    logs.forbid(warm.body.secret as string);
+  });
+  after(() => o.close());
+
+  const mintO = (sub = "auth0|known") => {
+    const jwt = o.issuer.mint({ sub });
+    logs.forbid(jwt);
+    return jwt;
+  };
+
+  test("concurrent requests with a rotated-in key during an outage all get 503, and nothing is written", async () => {
+    o.issuer.rotate();
+    o.issuer.setUnavailable(true);
+    o.issuer.resetJwksFetches();
+    const before = await o.counts();
+    const replies = await Promise.all(Array.from({ length: 12 }, () => call(o.url, bearer(mintO()))));
+    for (const r of replies) {
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.equal(r.body.error, "temporarily_unavailable");
+      assert.equal(r.headers.get("retry-after"), "2");
+      assert.equal(r.headers.get("www-authenticate"), null);
+    }
+    assert.equal(o.issuer.jwksFetches, 1, "one shared fetch");
+    assert.deepEqual(await o.counts(), before);
+    // Each refusal is logged with what failed (status or code, never a URL).
+    assert.match(logs.text(), /"event":"token_exchange".*"outcome":"ERR_IDP_UNAVAILABLE","status":503.*"idp":\{"status":503\}/);
+  });
+
+  test("after the outage, the rotated-in key verifies promptly though more fetches failed than the budget", async () => {
+    o.issuer.resetJwksFetches();
+    for (let i = 0; i < 7; i++) {
+      await sleep(FAILURE_BACKOFF_MS + 10);
+      const r = await call(o.url, bearer(mintO()));
+      assert.equal(r.status, 503, `attempt ${i}: ${JSON.stringify(r.body)}`);
+    }
+    assert.ok(o.issuer.jwksFetches > 5, `only ${o.issuer.jwksFetches} fetches: the test must exceed the budget of 5 a minute`);
+    o.issuer.setUnavailable(false);
+    await sleep(FAILURE_BACKOFF_MS + 10);
+    const started = Date.now();
+    const ok = await call(o.url, bearer(mintO()));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    logs.forbid(ok.body.secret as string);
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  test("a JWKS URL answering 404 is 500 server_error (misconfiguration, logged), not 503", async () => {
+    o.issuer.rotate();
+    o.issuer.setJwksStatus(404);
+    try {
+      await sleep(FAILURE_BACKOFF_MS + 10);
+      const r = await call(o.url, bearer(mintO()));
+      assert.equal(r.status, 500);
+      assert.equal(r.body.error, "server_error");
+      assert.ok(!/JWKS|AUTH0|404/.test(r.body.error_description as string));
+      assert.equal(r.headers.get("retry-after"), null);
+      assert.match(logs.text(), /"outcome":"ERR_MISCONFIGURED","status":500.*"problems":\[".*AUTH0_JWKS_URI.*HTTP 404/);
+    } finally {
+      o.issuer.setJwksStatus(undefined);
+    }
+  });
+});
+
+describe("the node:http adapter", () => {
+  test("a handler that throws gets the OAuth 500 shape, not plain text", async () => {
+    const server = await serveHandler(async () => {
+      throw new Error("boom");
+    });
+    try {
+      const res = await call(server.url);
+      assert.equal(res.status, 500);
+      assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+      assert.equal(res.headers.get("cache-control"), "no-store");
+      assert.deepEqual(Object.keys(res.body).sort(), ["error", "error_description"]);
+      assert.equal(res.body.error, "server_error");
+      assert.ok(!/boom/.test(res.body.error_description as string));
+    } finally {
+      await server.close();
+    }
+    assert.match(logs.text(), /"event":"handler_crashed"/);
+  });
+});
+
 describe("CORS", () => {
   test("preflight from an allowed origin", async () => {
     const res = await fetch(s.url, {
@@ -280,6 +379,21 @@ describe("CORS", () => {
     assert.equal(err.headers.get("access-control-allow-origin"), ORIGIN);
     const other = await call(s.url, { headers: { origin: "https://evil.example", authorization: "Bearer x" } });
     assert.equal(other.headers.get("access-control-allow-origin"), null);
+    assert.equal(other.headers.get("access-control-expose-headers"), null);
+  });
+
+  test("an allowed origin's script may read WWW-Authenticate and Retry-After", async () => {
+    const err = await call(s.url, { headers: { origin: ORIGIN, authorization: "Bearer x" } });
+    assert.equal(err.status, 401);
+    assert.equal(err.headers.get("access-control-expose-headers"), "WWW-Authenticate, Retry-After");
+    const wildcard = await serveHandler(createHttpHandler({ exchange: createTokenExchange(loadConfig({ ...envOf(s), ALLOWED_ORIGINS: "*" })) }));
+    try {
+      const res = await call(wildcard.url, { headers: { origin: "https://any.example", authorization: "Bearer x" } });
+      assert.equal(res.headers.get("access-control-allow-origin"), "*");
+      assert.equal(res.headers.get("access-control-expose-headers"), "WWW-Authenticate, Retry-After");
+    } finally {
+      await wildcard.close();
+    }
   });
 });
 

@@ -3,9 +3,11 @@
  * every rejection reason, the attacks a key-by-reference design invites, and
  * the JWKS cache / refetch behaviour.
  */
-import { test, describe, before, after } from "node:test";
+import { test, describe, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, createPublicKey } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { startDevIssuer, type DevIssuer } from "../lib/dev-issuer.ts";
 import { createJwtVerifier, type JwtVerifierOptions } from "../lib/jwt.ts";
 import type { JwtConfig } from "../lib/config.ts";
@@ -20,7 +22,9 @@ import {
   JwtMalformed,
   JwtNotYetValid,
   JwtSignatureInvalid,
+  Misconfigured,
 } from "../lib/errors.ts";
+import { captureLogs } from "./support/log-capture.ts";
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -226,21 +230,231 @@ describe("JWKS refetch budget", () => {
 });
 
 describe("identity provider outages", () => {
-  test("JWKS answering 503", async () => {
-    const v = verifier();
-    issuer.setUnavailable(true);
-    try {
-      await assert.rejects(v.verify(issuer.mint({ sub: "a" })), rejectsWith(IdentityProviderUnavailable.code));
-    } finally {
-      issuer.setUnavailable(false);
-    }
+  // Their own issuer, back up after each test: outages must not leak into other tests.
+  let idp: DevIssuer;
+  before(async () => {
+    idp = await startDevIssuer();
   });
-  test("JWKS host refusing connections", async () => {
+  afterEach(() => idp.setJwksStatus(undefined));
+  after(() => idp.close());
+  const idpVerifier = (opts: JwtVerifierOptions = {}, over: Partial<JwtConfig> = {}) =>
+    createJwtVerifier({ issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [idp.audience], algorithms: ["RS256"], ...over }, opts);
+
+  test("JWKS answering 503: unavailable, with the status as the cause, logged once", async () => {
+    const logs = captureLogs();
+    try {
+      const v = idpVerifier();
+      idp.setUnavailable(true);
+      await assert.rejects(v.verify(idp.mint({ sub: "a" })), (e: unknown) => {
+        assert.ok(e instanceof IdentityProviderUnavailable);
+        assert.deepEqual(e.cause, { status: 503 });
+        return true;
+      });
+    } finally {
+      logs.stop();
+    }
+    const lines = logs.text().split("\n").filter((l) => l.includes("jwks_fetch_failed"));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /"level":"warn".*"jwks_host":"127\.0\.0\.1:\d+","status":503/);
+  });
+
+  test("JWKS host refusing connections: the cause is the connection error's code", async () => {
     const gone = await startDevIssuer();
     const jwksUri = gone.jwksUri;
     const token = gone.mint({ sub: "a" });
     await gone.close();
     const v = createJwtVerifier({ issuer: gone.issuer, jwksUri, audiences: [gone.audience], algorithms: ["RS256"] });
-    await assert.rejects(v.verify(token), rejectsWith(IdentityProviderUnavailable.code));
+    const logs = captureLogs();
+    try {
+      await assert.rejects(v.verify(token), (e: unknown) => {
+        assert.ok(e instanceof IdentityProviderUnavailable);
+        assert.deepEqual(e.cause, { code: "ECONNREFUSED" });
+        return true;
+      });
+    } finally {
+      logs.stop();
+    }
+  });
+
+  test("JWKS URL answering 404 is a misconfiguration (naming AUTH0_JWKS_URI), not an outage", async () => {
+    const logs = captureLogs();
+    try {
+      const v = idpVerifier({ jwksFailureBackoffMs: 20 });
+      idp.setJwksStatus(404);
+      await assert.rejects(v.verify(idp.mint({ sub: "a" })), (e: unknown) => {
+        assert.ok(e instanceof Misconfigured);
+        assert.match(e.problems.join(), /AUTH0_JWKS_URI.*HTTP 404/);
+        return true;
+      });
+      // Also for a lookup right after it, without another fetch.
+      idp.resetJwksFetches();
+      await assert.rejects(v.verify(idp.mint({ sub: "b" })), rejectsWith(Misconfigured.code));
+      assert.equal(idp.jwksFetches, 0);
+      idp.setJwksStatus(429);
+      await new Promise((r) => setTimeout(r, 30));
+      await assert.rejects(v.verify(idp.mint({ sub: "c" })), rejectsWith(IdentityProviderUnavailable.code), "429 is throttling: transient");
+    } finally {
+      logs.stop();
+    }
+    assert.match(logs.text(), /"level":"error","event":"jwks_fetch_failed".*"status":404/);
+  });
+
+  test("a JWKS that hangs is a timeout (503); one that redirects is a misconfiguration", async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((req, res) => {
+      if (req.url === "/moved") res.writeHead(301, { location: idp.jwksUri }).end();
+      // Anything else: never answered.
+    });
+    server.on("connection", (c) => sockets.add(c));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const logs = captureLogs();
+    try {
+      const config = { issuer: idp.issuer, audiences: [idp.audience], algorithms: ["RS256" as const] };
+      const hanging = createJwtVerifier({ ...config, jwksUri: `${base}/hang` }, { jwksTimeoutMs: 200 });
+      await assert.rejects(hanging.verify(idp.mint({ sub: "a" })), (e: unknown) => {
+        assert.ok(e instanceof IdentityProviderUnavailable);
+        assert.deepEqual(e.cause, { code: "timeout" });
+        return true;
+      });
+      const moved = createJwtVerifier({ ...config, jwksUri: `${base}/moved` });
+      await assert.rejects(moved.verify(idp.mint({ sub: "a" })), (e: unknown) => {
+        assert.ok(e instanceof Misconfigured);
+        assert.match(e.problems.join(), /redirects; set AUTH0_JWKS_URI/);
+        return true;
+      });
+    } finally {
+      logs.stop();
+      for (const c of sockets) c.destroy();
+      server.close();
+    }
+  });
+
+  test("concurrent lookups sharing a failed fetch all get 503, never 401; cached keys keep working", async () => {
+    const v = idpVerifier();
+    const cachedKid = idp.mint({ sub: "warm" });
+    await v.verify(cachedKid);
+    idp.rotate();
+    idp.setUnavailable(true);
+    idp.resetJwksFetches();
+    const logs = captureLogs();
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => v.verify(idp.mint({ sub: `u${i}` }))));
+    } finally {
+      logs.stop();
+    }
+    assert.equal(idp.jwksFetches, 1, "they shared one fetch");
+    for (const r of results) {
+      assert.equal(r.status, "rejected");
+      assert.equal((r.reason as { code: string }).code, IdentityProviderUnavailable.code);
+    }
+    assert.equal((await v.verify(idp.mint({ sub: "old-key", kid: JSON.parse(Buffer.from(cachedKid.split(".")[0]!, "base64url").toString()).kid }))).sub, "old-key");
+  });
+
+  test("during the backoff after a failure, new kids get 503 without another fetch", async () => {
+    const v = idpVerifier({ jwksFailureBackoffMs: 60_000 });
+    await v.verify(idp.mint({ sub: "warm" }));
+    idp.rotate();
+    idp.setUnavailable(true);
+    idp.resetJwksFetches();
+    const logs = captureLogs();
+    try {
+      for (let i = 0; i < 10; i++) await assert.rejects(v.verify(idp.mint({ sub: `u${i}` })), rejectsWith(IdentityProviderUnavailable.code));
+    } finally {
+      logs.stop();
+    }
+    assert.equal(idp.jwksFetches, 1);
+  });
+
+  test("failed fetches spend no refetch budget: after recovery a rotated-in key verifies at once", async () => {
+    const backoff = 20;
+    const v = idpVerifier({ jwksRequestsPerMinute: 2, jwksFailureBackoffMs: backoff });
+    await v.verify(idp.mint({ sub: "warm" })); // budget 2 → 1
+    idp.rotate();
+    idp.setUnavailable(true);
+    idp.resetJwksFetches();
+    const logs = captureLogs();
+    try {
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, backoff + 5));
+        await assert.rejects(v.verify(idp.mint({ sub: `down${i}` })), rejectsWith(IdentityProviderUnavailable.code), `attempt ${i}`);
+      }
+    } finally {
+      logs.stop();
+    }
+    assert.equal(idp.jwksFetches, 5, "one fetch per backoff, more than the budget");
+    idp.setUnavailable(false);
+    await new Promise((r) => setTimeout(r, backoff + 5));
+    assert.equal((await v.verify(idp.mint({ sub: "back" }))).sub, "back");
+    assert.equal(idp.jwksFetches, 6);
+  });
+});
+
+describe("which keys count", () => {
+  test("a key's published alg still binds it after the fetch that brought it is stale", async () => {
+    const idp = await startDevIssuer();
+    try {
+      const second = idp.createKey();
+      idp.publish(second);
+      const maxAge = 1500;
+      const v = createJwtVerifier(
+        { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [idp.audience], algorithms: ["RS256", "RS384"] },
+        { keyCacheMaxAgeMs: maxAge },
+      );
+      const t0 = Date.now();
+      await v.verify(idp.mint({ sub: "first" })); // the fetch
+      await new Promise((r) => setTimeout(r, t0 + 1200 - Date.now()));
+      await v.verify(idp.mint({ sub: "second", key: second })); // a later first use of another key of that fetch
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + maxAge + 80 - Date.now())));
+      // Published with alg RS256: an RS384 signature by it is refused, however the key was cached.
+      await assert.rejects(v.verify(idp.mint({ sub: "x", key: second, algorithm: "RS384" })), rejectsWith(JwtAlgorithmNotAllowed.code));
+    } finally {
+      await idp.close();
+    }
+  });
+
+  test("a JWK that is not a signing key (use: enc, unsupported kty) is no known kid: no refetch bypass", async () => {
+    const idp = await startDevIssuer();
+    try {
+      const enc = idp.createKey("enc-key");
+      idp.publishJwk({ ...(enc.publicKey.export({ format: "jwk" }) as Record<string, unknown>), kid: "enc-key", use: "enc", alg: "RSA-OAEP" });
+      idp.publishJwk({ kty: "oct", kid: "sym-key", k: "c2VjcmV0" });
+      const v = createJwtVerifier(
+        { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [idp.audience], algorithms: ["RS256"] },
+        { jwksRequestsPerMinute: 2 },
+      );
+      await v.verify(idp.mint({ sub: "warm" })); // budget 2 → 1
+      idp.resetJwksFetches();
+      for (let i = 0; i < 10; i++) {
+        await assert.rejects(v.verify(idp.mint({ sub: "x", key: enc })), rejectsWith(JwksNoMatchingKey.code));
+        await assert.rejects(v.verify(idp.mint({ sub: "x", key: enc, kid: "sym-key" })), rejectsWith(JwksNoMatchingKey.code));
+      }
+      assert.ok(idp.jwksFetches <= 1, `fetched ${idp.jwksFetches} times`);
+    } finally {
+      await idp.close();
+    }
+  });
+
+  test("a token without a kid: accepted with one signing key, refused as malformed with several", async () => {
+    const idp = await startDevIssuer();
+    try {
+      const make = () => createJwtVerifier({ issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [idp.audience], algorithms: ["RS256"] });
+      assert.equal((await make().verify(idp.mint({ sub: "one-key", omitKid: true }))).sub, "one-key");
+      const first = idp.currentKey;
+      idp.rotate();
+      const v = make();
+      // Signed by either published key: which one is what a kid would have said.
+      for (const key of [first, idp.currentKey]) {
+        await assert.rejects(v.verify(idp.mint({ sub: "x", key, omitKid: true })), (e: unknown) => {
+          assert.ok(e instanceof JwtMalformed);
+          assert.equal(e.reason, "malformed");
+          assert.match(e.message, /kid is required/);
+          return true;
+        });
+      }
+    } finally {
+      await idp.close();
+    }
   });
 });

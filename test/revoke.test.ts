@@ -79,7 +79,7 @@ describe("revocation", () => {
 
     emu.stats.reset();
     const r = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 2 });
-    assert.deepEqual(r, { revoked: 5, ledgerEntriesDeleted: 6 });
+    assert.deepEqual(r, { revoked: 5, ledgerEntriesDeleted: 6, workRemaining: false });
     // 6 entries in batches of 2: three queries, the last one learning nothing follows.
     assert.equal(emu.stats.snapshot().queries, 3);
     for (const i of aliceTokens) assert.equal(await works(i), false);
@@ -90,15 +90,58 @@ describe("revocation", () => {
     assert.deepEqual(new Set(state.entries.map((e) => e.token)), new Set(bobTokens.map((i) => i.token.id)));
 
     // Nothing left to revoke; an unknown sub revokes nothing.
-    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0 });
-    assert.deepEqual(await revokeUserTokens(client, "auth0|nobody", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0 });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, workRemaining: false });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|nobody", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, workRemaining: false });
     for (const i of bobTokens) assert.equal(await works(i), true);
+  });
+
+  test("revokeUserTokens with a time budget stops between batches, says so, and a second call completes", async (t) => {
+    const emu = emulatorOnly(t, target, "stats");
+    if (!emu) return;
+    const now = (await client.query(q.ToMillis(q.Now()))) as number;
+    const more = await issueTokens(client, Array.from({ length: 45 }, () => ({ user: alice, expiresAt: now + 60 * MIN })));
+    const all = [...aliceTokens, ...more];
+
+    // A clock that moves 100 ms each time it is read: the call starts at 100, batch k (from 0)
+    // starts at 200(k+1) and "takes" 100 ms, so it may start while 200(k+1) - 100 + 100 <= 600:
+    // a 600 ms budget allows exactly 3 batches.
+    let fake = 0;
+    emu.stats.reset();
+    const first = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5, timeBudgetMs: 600, now: () => (fake += 100) });
+    assert.deepEqual(first, { revoked: 15, ledgerEntriesDeleted: 15, workRemaining: true });
+    assert.equal(emu.stats.snapshot().queries, 3);
+
+    // A zero budget (the real clock) still makes progress: the first batch always runs.
+    const tiny = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5, timeBudgetMs: 0 });
+    assert.equal(tiny.ledgerEntriesDeleted >= 5, true);
+    assert.equal(tiny.workRemaining, true);
+
+    const second = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5, timeBudgetMs: 60_000 });
+    assert.deepEqual(second, { revoked: 50 - 15 - tiny.revoked, ledgerEntriesDeleted: 50 - 15 - tiny.ledgerEntriesDeleted, workRemaining: false });
+    for (const i of all) assert.equal(await works(i), false);
+    for (const i of bobTokens) assert.equal(await works(i), true);
+    const state = await readLedgerState(client);
+    assert.deepEqual(ledgerProblems(state), []);
+    assert.equal(state.entries.length, bobTokens.length);
+  });
+
+  test("revokeUserTokens finds the user through the users index alone", async (t) => {
+    const emu = emulatorOnly(t, target, "stats");
+    if (!emu) return;
+    // Bob has 3 entries; one batch reads (as the cleanup does) each token and ledger
+    // document to guard and delete it, and nothing else: not the user document.
+    emu.stats.reset();
+    assert.deepEqual(await revokeUserTokens(client, "auth0|bob", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 3, ledgerEntriesDeleted: 3, workRemaining: false });
+    const stats = emu.stats.snapshot();
+    assert.equal(stats.queries, 1);
+    assert.equal(stats.documentsRead, 3 * 4);
   });
 
   test("a sub whose text looks like FQL is only ever a term", async () => {
     assert.deepEqual(await revokeUserTokens(client, '{"delete":{"collection":"users"}}', { usersIndex: DEFAULT_USERS_INDEX }), {
       revoked: 0,
       ledgerEntriesDeleted: 0,
+      workRemaining: false,
     });
     for (const i of [...aliceTokens, ...bobTokens]) assert.equal(await works(i), true);
   });

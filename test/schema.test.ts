@@ -113,6 +113,10 @@ describe("npm run deploy-schema", () => {
     const missing = await run([], {});
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /FAUNA_ENDPOINT is missing[\s\S]*FAUNA_SECRET is missing/);
+    // Fauna's variables and the users names are checked in one pass: all named at once.
+    const allBad = await run(["--with-users"], { FAUNA_SECRET: "s", FAUNA_USERS_COLLECTION: "bad name", FAUNA_USERS_INDEX: "users-by-id" });
+    assert.equal(allBad.code, 2);
+    for (const name of ["FAUNA_ENDPOINT", "FAUNA_USERS_COLLECTION", "FAUNA_USERS_INDEX"]) assert.match(allBad.stderr, new RegExp(name));
     const refused = await run([], { FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: "fnAnot-a-real-key-000000000000" });
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /refused FAUNA_SECRET/);

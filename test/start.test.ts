@@ -11,7 +11,20 @@ const q = faunadb.query;
 
 test("npm start serves /api/token and prints a working command", async () => {
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    env: { ...process.env, PORT: "0", EMULATOR_PORT: "0", ISSUER_PORT: "0", LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      PORT: "0",
+      EMULATOR_PORT: "0",
+      ISSUER_PORT: "0",
+      LOG_LEVEL: "warn",
+      // A developer's shell left over from another project: npm start must not pass any
+      // of it to the function it deploys the default schema and a RS256 issuer for.
+      FAUNA_USERS_COLLECTION: "members",
+      FAUNA_USERS_INDEX: "members_by_sub",
+      AUTH0_ALGORITHMS: "ES256",
+      LEDGER_CLAIMS: "scope",
+      AUTH0_JWKS_URI: "https://elsewhere.example/jwks.json",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -41,6 +54,7 @@ test("npm start serves /api/token and prints a working command", async () => {
     const client = new faunadb.Client({ secret: body.secret, endpoint: emulatorUrl, checkNewVersion: false });
     try {
       assert.equal(await client.query(q.Select(["data", "auth0_id"], q.Get(q.CurrentIdentity()))), "auth0|dev-user");
+      assert.equal(await client.query(q.Select(["collection", "id"], q.CurrentIdentity())), "users");
     } finally {
       await client.close();
     }

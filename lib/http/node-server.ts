@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { log } from "../log.ts";
+import { handlerCrashed, routeNotFound } from "./respond.ts";
 
 export interface ServedHandler {
   /** Base URL, e.g. `http://127.0.0.1:8888`. */
@@ -49,16 +50,18 @@ export async function serveHandler(
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     // Netlify routes only config.path to the function; mimic that.
     if (opts.route && path !== opts.route) {
-      res.writeHead(404, { "content-type": "text/plain" }).end("Not found");
+      send(res, routeNotFound()).catch(() => res.destroy());
       return;
     }
     handler(toRequest(req, base))
       .then((response) => send(res, response))
-      .catch((e: unknown) => {
+      .catch(async (e: unknown) => {
         log("error", "handler_crashed", { error: e });
-        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-        res.end("Internal error");
-      });
+        // Once the head is out, all that can be done is to end the response.
+        if (res.headersSent) res.end();
+        else await send(res, handlerCrashed());
+      })
+      .catch(() => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -17,6 +17,7 @@ import {
 } from "../errors.ts";
 
 const RETRY_AFTER_SECONDS = 2;
+const SERVER_ERROR_DESCRIPTION = "The token service failed; try again later.";
 
 interface ErrorShape {
   status: number;
@@ -53,7 +54,7 @@ export function errorShape(err: TokenExchangeError, form: boolean): ErrorShape {
       return { status: 503, error: "temporarily_unavailable", description: err.message };
     default:
       // Misconfiguration and database surprises: the detail goes to the log only.
-      return { status: 500, error: "server_error", description: "The token service failed; try again later." };
+      return { status: 500, error: "server_error", description: SERVER_ERROR_DESCRIPTION };
   }
 }
 
@@ -73,6 +74,29 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 /** RFC 6750 §3 quoted-string: no quotes or backslashes, printable ASCII only. */
 function quoted(s: string): string {
   return s.replace(/[^\x20-\x7e]|["\\]/g, "'");
+}
+
+/** A success: 200 with a JSON body (never cached: it may carry a secret). */
+export function ok(body: unknown, headers: Record<string, string>): Response {
+  return json(200, body, headers);
+}
+
+/** A preflight's answer: no body, no content. */
+export function noContent(headers: Record<string, string>): Response {
+  return new Response(null, { status: 204, headers });
+}
+
+/** A path the function is not routed at (what Netlify answers for it, as plain text). */
+export function routeNotFound(): Response {
+  return new Response("Not found", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+/**
+ * The handler itself threw (a bug): the same OAuth shape as every other failure, with
+ * nothing about what happened (that goes to the log).
+ */
+export function handlerCrashed(): Response {
+  return json(500, { error: "server_error", error_description: SERVER_ERROR_DESCRIPTION }, {});
 }
 
 export function errorResponse(err: TokenExchangeError, form: boolean, cors: Record<string, string>): Response {

@@ -2,6 +2,11 @@
  * Scheduled every 15 minutes: deletes the ledger entries (and any remaining tokens) of
  * expired secrets, within a time budget well inside Netlify's 30 s limit. All the work
  * is in lib/cleanup.ts; this adapter only wires configuration to it.
+ *
+ * The bound: pages start only inside CLEANUP_TIME_BUDGET_MS (default 20 s) and every
+ * query is abandoned 5 s after the budget at the latest, even if FaunaDB hangs (the
+ * client's own 8 s timeout, meant for the HTTP function, does not apply to the cleanup's
+ * queries), so a run ends by budget + 5 s: 25 s by default, plus the cold start.
  */
 import type { Config, Context } from "@netlify/functions";
 import type faunadb from "faunadb";
