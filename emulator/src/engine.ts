@@ -72,10 +72,6 @@ export class Engine {
     return this.secrets.get(secret);
   }
 
-  forgetSecret(secret: string): void {
-    this.secrets.delete(secret);
-  }
-
   query(authorization: string | undefined, bodyText: string): QueryResult {
     const started = performance.now();
     const snapshot = this.snapshotMicros();

@@ -70,6 +70,4 @@ export function parseDate(s: string): number | null {
   return daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
-export const msToNs = (ms: number): bigint => BigInt(Math.round(ms)) * NS_PER_MS;
-export const nsToMs = (ns: bigint): number => Number(floorDiv(ns, NS_PER_MS));
 export { NS_PER_DAY };

@@ -80,10 +80,6 @@ export class Ref {
 
 export const native = (name: NativeName): Ref => new Ref(name);
 export const collectionRef = (name: string, db?: Ref): Ref => new Ref(name, native("collections"), db);
-export const indexRef = (name: string, db?: Ref): Ref => new Ref(name, native("indexes"), db);
-export const databaseRef = (name: string, db?: Ref): Ref => new Ref(name, native("databases"), db);
-export const roleRef = (name: string, db?: Ref): Ref => new Ref(name, native("roles"), db);
-export const functionRef = (name: string, db?: Ref): Ref => new Ref(name, native("functions"), db);
 
 /** An instant with nanosecond precision (FaunaDB times carry nanoseconds). */
 export class TimeV {
@@ -140,10 +136,6 @@ export function floorDiv(a: bigint, b: bigint): bigint {
   return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
 }
 
-export const isObject = (v: Value): v is ObjectV => v instanceof Map;
-export const isInt = (v: Value): v is bigint => typeof v === "bigint";
-export const isDouble = (v: Value): v is number => typeof v === "number";
-export const isNumber = (v: Value): v is bigint | number => typeof v === "bigint" || typeof v === "number";
 
 export const int64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 

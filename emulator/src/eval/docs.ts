@@ -3,11 +3,11 @@
  * credentials, schema documents) with permission checks, ttl visibility,
  * patch semantics and unique-index enforcement (spec §5.4, §5.5).
  */
-import { allowed, baselineAllows, resourceKey, type Action } from "../auth/permissions.ts";
+import { allowed, baselineAllows, type Action } from "../auth/permissions.ts";
 import { err, type Pos, type ValidationFailure } from "../errors.ts";
 import { compareValues } from "../order.ts";
 import { docAsObject, entriesFor, isLive, termKey, type Database, type DocRecord } from "../storage/database.ts";
-import { DocV, Ref, TimeV, typeName, type ObjectV, type Value, native } from "../values.ts";
+import { DocV, Ref, TimeV, typeName, type ObjectV, type Value } from "../values.ts";
 import type { Ctx } from "./context.ts";
 
 /** Where a ref's document is stored. */
@@ -269,5 +269,3 @@ export function liveRecord(ctx: Ctx, loc: Located): DocRecord | undefined {
   return r && isLive(r, ctx.snapshotNs) ? r : undefined;
 }
 
-export const tokensRef = native("tokens");
-export { resourceKey };

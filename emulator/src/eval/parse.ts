@@ -215,6 +215,3 @@ export function parseLegacyRef(s: string, pos: Pos): Ref {
   throw err.invalidExpression(pos, `Invalid ref '${s}'.`);
 }
 
-export function parseTimeString(s: string): bigint | null {
-  return parseInstant(s);
-}

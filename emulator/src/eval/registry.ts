@@ -23,7 +23,6 @@ export interface FormDef {
 }
 
 const bySignature = new Map<string, FormDef>();
-const byName = new Map<string, FormDef>();
 
 const signature = (keys: Iterable<string>): string => [...keys].sort().join("\u0000");
 
@@ -33,7 +32,6 @@ export function defineForm(def: FormDef): FormDef {
     if (bySignature.has(sig)) throw new Error(`form shape defined twice: ${shape.join(",")}`);
     bySignature.set(sig, def);
   }
-  byName.set(def.name, def);
   return def;
 }
 
@@ -54,6 +52,3 @@ export function lookupForm(keys: string[]): FormDef | undefined {
   return bySignature.get(signature(keys));
 }
 
-export function formByName(name: string): FormDef | undefined {
-  return byName.get(name);
-}

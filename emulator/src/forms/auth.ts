@@ -10,10 +10,9 @@ import { check, databaseOf, readDoc, renderDoc, userFields, type Located } from 
 import { defineForm } from "../eval/registry.ts";
 import { firstOfSet } from "../sets/read.ts";
 import { asFSet } from "../sets/sets.ts";
-import { Ref, SetV, TimeV, native, typeName, type ObjectV, type Value } from "../values.ts";
+import { Ref, SetV, native, typeName, type ObjectV, type Value } from "../values.ts";
 import { credentialsOf, passwordMatches } from "./credentials.ts";
 import { nativeHandlers } from "./native-handlers.ts";
-import { hashSecret } from "../engine.ts";
 
 /** Creates a token for `instance` (Create(Tokens()) and Login share it). */
 function issueToken(ctx: Ctx, instance: Ref, params: ObjectV, pos: Pos): Value {
@@ -126,11 +125,10 @@ defineForm({
 defineForm({ name: "has_current_token", shapes: [["has_current_token"]], eval: (c) => !!(c.ctx.principal.token ?? c.ctx.principal.key) });
 
 /** The identity named by Login/Identify's first argument: a ref, or the first document of a readable set. */
-function identityArg(ctx: Ctx, v: Value, pos: Pos, formPos: Pos): Ref | undefined {
+function identityArg(ctx: Ctx, v: Value, pos: Pos): Ref | undefined {
   if (v instanceof SetV) return firstOfSet(ctx, asFSet(v, pos), pos, pos);
   if (v instanceof Ref && !v.isNative) return v;
   throw err.expected(pos, "Ref or Set", typeName(v));
-  void formPos;
 }
 
 defineForm({
@@ -138,7 +136,7 @@ defineForm({
   shapes: [["login", "params"]],
   eval(c) {
     const ctx = c.ctx;
-    const who = identityArg(ctx, c.arg("login"), c.at("login"), c.pos);
+    const who = identityArg(ctx, c.arg("login"), c.at("login"));
     const params = asObject(c.arg("params"), c.at("params"));
     const pw = params.get("password");
     const creds = who ? credentialsOf(ctx.db, who, ctx.snapshotNs) : undefined;
@@ -181,7 +179,7 @@ defineForm({
   eval(c) {
     const ctx = c.ctx;
     const pw = asString(c.arg("password"), c.at("password"));
-    const who = identityArg(ctx, c.arg("identify"), c.at("identify"), c.pos);
+    const who = identityArg(ctx, c.arg("identify"), c.at("identify"));
     if (!who) return false;
     const creds = credentialsOf(ctx.db, who, ctx.snapshotNs);
     return !!creds && passwordMatches(creds.fields.get("hashed_password"), pw);
@@ -207,4 +205,3 @@ defineForm({
   },
 });
 
-export { hashSecret, TimeV };

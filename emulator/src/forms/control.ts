@@ -1,9 +1,10 @@
 /** Control flow, logic, comparison, Select and lambdas as values (spec §5.7). */
 import { err } from "../errors.ts";
+import type { Call } from "../eval/call.ts";
 import { asBool } from "../eval/casts.ts";
 import { defineForm, defineFormOptional } from "../eval/registry.ts";
 import { compareValues, valuesEqual } from "../order.ts";
-import { DocV, PageV, Ref, typeName, type Value } from "../values.ts";
+import { PageV, Ref, typeName, type Value } from "../values.ts";
 
 defineForm({
   name: "if",
@@ -117,7 +118,7 @@ export function step(v: Value, key: Value): Value | undefined {
   return undefined;
 }
 
-function pathOf(c: import("../eval/call.ts").Call, key: string): Value[] {
+function pathOf(c: Call, key: string): Value[] {
   const p = c.arg(key);
   const path = Array.isArray(p) ? p : [p];
   for (const k of path) {
@@ -207,4 +208,3 @@ defineForm({
   eval: (c) => c.lambda("query"),
 });
 
-export { DocV };

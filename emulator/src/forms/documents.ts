@@ -98,9 +98,7 @@ defineForm({
       return h.create(c.ctx, params ?? new Map(), c.at("create"), c);
     }
     if (target.schemaKind === "collections") {
-      const loc = locate(c.ctx, new Ref("0", target), c.at("create"));
-      loc.id = c.ctx.engine.newId();
-      return userCreate(c, loc, params, false);
+      return userCreate(c, locate(c.ctx, new Ref(c.ctx.engine.newId(), target), c.at("create")), params, false);
     }
     if (target.coll && !target.coll.isNative) {
       const loc = locate(c.ctx, target, c.at("create"));

@@ -126,7 +126,7 @@ function createIndex(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   fields.set("partitions", params.get("partitions") ?? (terms.length ? 1n : 8n));
   copyOptional(params, fields, ["data"]);
   const rec = store(ctx, "indexes", name, fields);
-  ctx.db.addIndex(ctx.txn, { name, sources: sourceKeys, terms, values, unique: unique === true }, ctx.snapshotNs);
+  ctx.db.addIndex(ctx.txn, { name, sources: sourceKeys, terms, values, unique: unique === true });
   return renderDoc(rec);
 }
 
@@ -182,7 +182,7 @@ for (const [form, kind, create] of CREATORS) {
 }
 
 /** Update/Replace of a schema document: `data` merges, other fields are set (null removes). */
-function schemaUpdate(ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, replace: boolean, pos: Pos): Map<string, Value> {
+function schemaUpdate(_ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, replace: boolean, pos: Pos): Map<string, Value> {
   const fields = new Map(prev.fields);
   for (const [k, v] of params) {
     if (k === "name" && v !== prev.fields.get("name")) throw err.invalidArgument(pos, "Renaming schema documents is not supported by the emulator.");
@@ -197,7 +197,6 @@ function schemaUpdate(ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, 
     const idx = loc.db.indexes.get(loc.id);
     if (idx && params.has("unique")) idx.def.unique = params.get("unique") === true;
   }
-  void ctx;
   return fields;
 }
 
@@ -274,4 +273,3 @@ defineForm({
   },
 });
 
-export { renderDoc };

@@ -10,7 +10,7 @@ import { requireSchema } from "../eval/docs.ts";
 import { defineForm, defineFormOptional } from "../eval/registry.ts";
 import { strictEqual } from "../order.ts";
 import { paginate, setElements, setExists, DEFAULT_PAGE_SIZE } from "../sets/read.ts";
-import { AlgebraSet, asFSet, DocumentsSet, FilterSet, FSet, JoinSet, MatchSet, RangeSet, ReverseSet } from "../sets/sets.ts";
+import { AlgebraSet, asFSet, DocumentsSet, FilterSet, JoinSet, MatchSet, RangeSet, ReverseSet } from "../sets/sets.ts";
 import { LambdaV, PageV, Ref, SetV, typeName, type Value } from "../values.ts";
 
 defineForm({
@@ -236,4 +236,3 @@ for (const [name, empty] of [
   });
 }
 
-export { FSet };

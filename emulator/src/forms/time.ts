@@ -3,7 +3,7 @@ import { err, type Pos } from "../errors.ts";
 import type { Call } from "../eval/call.ts";
 import { asInt } from "../eval/casts.ts";
 import { defineForm } from "../eval/registry.ts";
-import { formatInstant, NS_PER_DAY, parseDate, parseInstant } from "../time.ts";
+import { NS_PER_DAY, parseDate, parseInstant } from "../time.ts";
 import { DateV, TimeV, floorDiv, typeName, type Value } from "../values.ts";
 
 const UNITS: Record<string, bigint> = {
@@ -188,4 +188,3 @@ for (const [name, part] of PARTS) {
   });
 }
 
-export { formatInstant };

@@ -118,13 +118,11 @@ export class MatchSet extends FSet {
     if (this.terms.length !== idx.def.terms.length && !(idx.def.terms.length === 0 && this.terms.length === 0)) return;
     const part = idx.partition(termKey(this.terms), false);
     if (!part) return;
-    const rev = idx.def.values.map((v) => v.reverse);
     const p = probe ? (e: IndexEntry) => probe([...e.values, e.ref]) : undefined;
     const iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
     const filter = docFilter(ctx);
     const now = ctx.snapshotNs;
     const db = databaseOf(ctx, dbPartOf(this.index), pos);
-    void rev;
     for (const e of iter) {
       ctx.txn.scanned++;
       if (e.ttl !== undefined && e.ttl <= now) continue;

@@ -8,7 +8,6 @@ import {
   Ref,
   TimeV,
   type Value,
-  collectionRef,
   native,
   type NativeName,
   DocV,
@@ -144,7 +143,7 @@ export class Database {
     txn.onUndo(() => this.stores.set(name, s));
   }
 
-  addIndex(txn: Txn, def: IndexDef, snapshotNs: bigint): IndexStore {
+  addIndex(txn: Txn, def: IndexDef): IndexStore {
     const idx = new IndexStore(def);
     for (const src of def.sources) {
       const s = this.stores.get(src);
@@ -153,7 +152,6 @@ export class Database {
     }
     this.indexes.set(def.name, idx);
     txn.onUndo(() => this.dropIndexRaw(def.name));
-    void snapshotNs;
     return idx;
   }
 
@@ -287,4 +285,3 @@ export function docAsObject(rec: DocRecord, hidden: readonly string[] = []): Doc
   return m;
 }
 
-export { collectionRef };
