@@ -105,7 +105,7 @@ export class Engine {
       }
     } catch (e) {
       txn.rollback();
-      const errors = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : undefined;
+      const errors = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : limitError(e);
       if (!errors) {
         const internal = new QueryError("internal error", "An internal server error occurred.", []);
         console.error("[emulator] internal error:", e);
@@ -134,6 +134,17 @@ export class Engine {
       },
     };
   }
+}
+
+/**
+ * JavaScript's own limits, met by pathological queries (nesting thousands deep, strings
+ * beyond what V8 holds), answered as query errors instead of 500s. Emulator choice: the
+ * real server has limits of its own whose exact errors the spec does not give.
+ */
+function limitError(e: unknown): QueryError[] | undefined {
+  if (!(e instanceof RangeError)) return undefined;
+  if (/call stack/i.test(e.message)) return [new QueryError("stack overflow", "The query nests too deeply.", [])];
+  return [new QueryError("invalid argument", "The result is too large.", [])];
 }
 
 export const hashSecret = (s: string): string => createHash("sha256").update(s).digest("base64url");

@@ -38,6 +38,19 @@ export const NATIVE_COLLECTIONS = [
 ] as const;
 export type NativeName = (typeof NATIVE_COLLECTIONS)[number];
 
+/** How messages name a native collection's documents: "Collection already exists.", "Token not found." */
+export const KIND_NAME: Record<NativeName, string> = {
+  collections: "Collection",
+  indexes: "Index",
+  databases: "Database",
+  keys: "Key",
+  tokens: "Token",
+  credentials: "Credentials",
+  functions: "Function",
+  roles: "Role",
+  access_providers: "Access Provider",
+};
+
 export class Ref {
   constructor(
     readonly id: string,

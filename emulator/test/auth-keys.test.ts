@@ -1,7 +1,7 @@
 /** §4.1, §4.2, §4.4, S.2.5: databases, keys, scoped secrets, built-in roles. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, emulatorOnly, type FaunaTarget } from "../../test/support/fauna-target.ts";
 import {
   q,
   raw,
@@ -317,5 +317,30 @@ describe("missing schema documents (§3.3)", () => {
       description: "Token not found.",
       position: [],
     });
+  });
+});
+
+describe("keys: lifetime", () => {
+  test("a key of a deleted database stays dead when a database of the same name is created again", async () => {
+    await admin.query(q.CreateDatabase({ name: "phoenix" }));
+    const key = await admin.query<{ secret: string; ref: unknown }>(q.CreateKey({ database: q.Database("phoenix"), role: "server" }));
+    const c = target.client(key.secret);
+    assert.equal(await c.query(q.Add(1, 1)), 2);
+    await admin.query(q.Delete(q.Database("phoenix")));
+    await expectError(c.query(q.Add(1, 1)), UNAUTHORIZED);
+    await admin.query(q.CreateDatabase({ name: "phoenix" }));
+    await expectError(c.query(q.Add(1, 1)), UNAUTHORIZED);
+    assert.equal(await admin.query(q.Exists(key.ref as never)), false);
+  });
+
+  test("a key's ttl is kept and enforced", async (t) => {
+    const key = await admin.query<{ secret: string; ttl?: unknown }>(q.CreateKey({ role: "server", ttl: q.TimeAdd(q.Now(), 1, "hour") }));
+    assert.ok(key.ttl, "ttl rendered on the key");
+    const emu = emulatorOnly(t, target, "clock");
+    if (!emu) return;
+    const c = target.client(key.secret);
+    assert.equal(await c.query(q.Add(1, 1)), 2);
+    emu.clock.advance(3_600_001);
+    await expectError(c.query(q.Add(1, 1)), UNAUTHORIZED);
   });
 });

@@ -326,3 +326,47 @@ describe("keys with custom roles", () => {
     assert.equal(await c.query(q.HasCurrentIdentity()), false);
   });
 });
+
+describe("predicates and composite sets", () => {
+  const tokenFor = async (user: Ref) =>
+    target.client((await server.query<{ secret: string }>(q.Create(q.Tokens(), { instance: user }))).secret);
+
+  test("a predicate cannot write: a membership predicate that tries to grants nothing and writes nothing", async () => {
+    await admin.query(q.CreateCollection({ name: "pw_users" }));
+    await admin.query(q.CreateCollection({ name: "pw_log" }));
+    await admin.query(
+      q.CreateRole({
+        name: "writes_in_predicate",
+        membership: [{ resource: q.Collection("pw_users"), predicate: q.Query(q.Lambda("ref", q.Do(q.Create(q.Collection("pw_log"), {}), true))) }],
+        privileges: [{ resource: q.Collection("x"), actions: { read: true } }],
+      }),
+    );
+    const who = await mk("pw_users", { name: "w" });
+    const c = await tokenFor(who);
+    await expectError(c.query(q.Get(x1)), DENIED);
+    assert.equal(await admin.query(q.Count(q.Documents(q.Collection("pw_log")))), 0);
+  });
+
+  test("Intersection with an unreadable component drops that component instead of emptying the result (S.1.4)", async () => {
+    // Same documents as x_by_y, but no role grants read on it.
+    await admin.query(q.CreateIndex({ name: "x_by_y_hidden", source: q.Collection("x"), terms: [{ field: ["data", "y"] }] }));
+    await admin.query(
+      q.CreateRole({
+        name: "reads_x_index",
+        membership: [{ resource: q.Collection("users"), predicate: q.Query(q.Lambda("ref", q.Equals(q.Var("ref"), vip))) }],
+        privileges: [
+          { resource: q.Index("x_by_y"), actions: { read: true } },
+          { resource: q.Collection("x"), actions: { read: true } },
+        ],
+      }),
+    );
+    const c = await tokenFor(vip);
+    const page = await c.query<Page>(q.Paginate(q.Intersection(q.Match(q.Index("x_by_y"), "a"), q.Match(q.Index("x_by_y_hidden"), "a"))));
+    assert.deepEqual(ids(page.data as Ref[]).sort(), ids([x1, x2]).sort());
+  });
+
+  test("a caller who may not create is refused (403) before its data is validated", async () => {
+    const c = await tokenFor(u1);
+    await expectError(c.query(q.Create(q.Collection("p"), { data: "not an object" } as never)), { ...DENIED, position: ["create"] });
+  });
+});

@@ -309,3 +309,12 @@ describe("set rendering (S.1.6)", () => {
     assert.deepEqual(ids((await c.query<Page<Ref>>(q.Paginate(joined as never))).data), ["201", "202"]);
   });
 });
+
+describe("native collections inside composite sets", () => {
+  test("render as plain refs (S.1.6)", async () => {
+    const r = await send(q.Union(q.Collections(), q.Documents(q.Collection("docs"))));
+    assert.equal(r.status, 200, r.text);
+    const set = (r.json as { resource: { "@set": { union: unknown[] } } }).resource["@set"].union;
+    assert.deepEqual(set[0], { "@ref": { id: "collections" } });
+  });
+});

@@ -317,3 +317,36 @@ describe("transport: CORS on HTTP/1.1", () => {
     assert.ok(expose === "*" || expose.includes("x-txn-time"), `expose-headers ${expose}`);
   });
 });
+
+describe("transport: requests that must not hurt the server", () => {
+  test("paths like `//` and `//ping` are plain unknown paths (404), and the server keeps answering", async () => {
+    for (const path of ["//", "//ping", "/%", "/?q=%zz"]) {
+      const r = await fetch(`${target.endpoint}${path}`, { method: "POST", headers: { authorization: `Bearer ${target.adminSecret}` }, body: "1" });
+      const body = (await r.json()) as { errors?: unknown[] };
+      assert.ok(Array.isArray(body.errors) || path === "/?q=%zz", `${path}: ${JSON.stringify(body)}`);
+      if (path !== "/?q=%zz") assert.equal(r.status, 404, path);
+    }
+    const ping = await fetch(`${target.endpoint}/ping`);
+    assert.equal(ping.status, 200);
+  });
+
+  test("a body that is not UTF-8 is invalid JSON (400), not silently repaired", async () => {
+    const bytes = Buffer.concat([Buffer.from('{"concat":["a","'), Buffer.from([0xff, 0xfe]), Buffer.from('"]}')]);
+    const r = await fetch(target.endpoint, { method: "POST", headers: { authorization: `Bearer ${target.adminSecret}` }, body: bytes });
+    assert.equal(r.status, 400);
+    const body = (await r.json()) as { errors: { code: string; description: string }[] };
+    assert.equal(body.errors[0]!.code, "invalid expression");
+    assert.equal(body.errors[0]!.description, "Request body is not valid JSON.");
+  });
+
+  test("(emulator choice) nesting thousands deep is a 400, not a 500 or a crash", async (t) => {
+    if (!emulatorOnly(t, target, "limits")) return;
+    const deep = "[".repeat(20000) + "]".repeat(20000);
+    const r = await fetch(target.endpoint, { method: "POST", headers: { authorization: `Bearer ${target.adminSecret}` }, body: deep });
+    assert.equal(r.status, 400, await r.clone().text());
+    const nestedAdds = '{"add":['.repeat(3000) + "1" + ",1]}".repeat(3000);
+    const r2 = await fetch(target.endpoint, { method: "POST", headers: { authorization: `Bearer ${target.adminSecret}` }, body: nestedAdds });
+    assert.ok(r2.status === 200 || r2.status === 400, String(r2.status));
+    assert.equal((await fetch(`${target.endpoint}/ping`)).status, 200);
+  });
+});

@@ -315,3 +315,24 @@ describe("recursion limit", () => {
     });
   });
 });
+
+describe("function documents stay callable", () => {
+  test("Update cannot give a function a body that is not a lambda", async () => {
+    await admin.query(q.CreateFunction({ name: "keepbody", body: q.Query(q.Lambda("x", q.Var("x"))) }));
+    await expectError(admin.query(q.Update(q.Function("keepbody"), { body: "s" })), {
+      status: 400,
+      code: "schema validation failed",
+      description: "Invalid type provided for field `body`.",
+    });
+    assert.equal(await admin.query(q.Call(q.Function("keepbody"), 7)), 7);
+  });
+
+  test("a custom role that does not exist is refused", async () => {
+    for (const role of ["no_such_role", q.Role("no_such_role")]) {
+      await expectError(admin.query(q.CreateFunction({ name: "badrole", body: q.Query(q.Lambda("x", 1)), role })), {
+        status: 400,
+        code: "validation failed",
+      });
+    }
+  });
+});

@@ -4,13 +4,12 @@
  * answers with 401.
  */
 import type { Engine } from "../engine.ts";
-import { Ctx, type BuiltinRole, type Principal, SERVER_PRINCIPAL } from "../eval/context.ts";
+import { Ctx, isBuiltinRole, type BuiltinRole, type Principal, PREDICATE_PRINCIPAL } from "../eval/context.ts";
 import { applyLambda } from "../eval/evaluate.ts";
 import type { Database } from "../storage/database.ts";
 import type { Txn } from "../storage/txn.ts";
 import { LambdaV, Ref, type Value, native } from "../values.ts";
 
-const BUILTIN = new Set<string>(["admin", "server", "server-readonly", "client"]);
 
 export interface Authenticated {
   db: Database;
@@ -67,7 +66,7 @@ export function authenticate(engine: Engine, header: string | undefined, txn: Tx
   }
   const role = doc.fields.get("role");
   const keyRef = db === rec.db ? doc.ref : undefined;
-  if (typeof role === "string" && BUILTIN.has(role)) {
+  if (isBuiltinRole(role)) {
     const p = scoped(engine, db, role as BuiltinRole, scope, txn, role === "admin");
     if (p && keyRef && p.db === db && !p.principal.identity) p.principal.key = keyRef;
     return p;
@@ -96,7 +95,7 @@ function scoped(
   let dbPath: string | undefined;
   let target: string | undefined;
   if (scope.length === 1) {
-    if (BUILTIN.has(scope[0]!) || scope[0]!.startsWith("@")) target = scope[0];
+    if (isBuiltinRole(scope[0]) || scope[0]!.startsWith("@")) target = scope[0];
     else return { db: base, principal: principal(role) }; // an unknown suffix is ignored
   } else {
     dbPath = scope[0];
@@ -113,7 +112,7 @@ function scoped(
     }
   }
   if (!target) return undefined;
-  if (BUILTIN.has(target)) {
+  if (isBuiltinRole(target)) {
     const p = principal(target as BuiltinRole);
     p.kind = db === engine.root && target === "admin" && role === "admin" ? "root" : "key";
     return { db, principal: p };
@@ -147,7 +146,7 @@ export function rolesFor(engine: Engine, db: Database, identity: Ref, txn: Txn):
       if (!(res instanceof Ref) || res.id !== identity.coll?.id) continue;
       const pred = m.get("predicate");
       if (pred instanceof LambdaV) {
-        const ctx = new Ctx(engine, db, { ...SERVER_PRINCIPAL, identity }, txn);
+        const ctx = new Ctx(engine, db, { ...PREDICATE_PRINCIPAL, identity }, txn);
         let ok: Value = false;
         try {
           ok = applyLambda(ctx, pred, identity, []);

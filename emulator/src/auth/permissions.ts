@@ -3,7 +3,7 @@
  * kind of collection; tokens and role keys by their roles' privileges, whose
  * predicates run with server rights.
  */
-import { SERVER_PRINCIPAL, type Ctx } from "../eval/context.ts";
+import { PREDICATE_PRINCIPAL, type Ctx } from "../eval/context.ts";
 import { applyLambda } from "../eval/evaluate.ts";
 import { LambdaV, Ref, type Value } from "../values.ts";
 
@@ -67,8 +67,8 @@ export function allowed(ctx: Ctx, action: Action, resource: string, arg: () => V
             const lam = grant;
             const input = arg();
             const actual = action === "write" && Array.isArray(input) && typeof lam.params !== "string" && lam.params.length === 2 ? input.slice(0, 2) : input;
-            // Predicates read with server rights but still know who is asking (Identity() inside works).
-            ok = ctx.as({ ...SERVER_PRINCIPAL, identity: p.identity, token: p.token }, () => applyLambda(ctx, lam, actual, []));
+            // Predicates read (never write) with server rights and still know who is asking.
+            ok = ctx.as({ ...PREDICATE_PRINCIPAL, identity: p.identity, token: p.token }, () => applyLambda(ctx, lam, actual, []));
           } catch {
             ok = false;
           }

@@ -4,7 +4,9 @@ import type { Database } from "../storage/database.ts";
 import type { Txn } from "../storage/txn.ts";
 import type { Ref } from "../values.ts";
 
-export type BuiltinRole = "admin" | "server" | "server-readonly" | "client";
+export const BUILTIN_ROLES = ["admin", "server", "server-readonly", "client"] as const;
+export type BuiltinRole = (typeof BUILTIN_ROLES)[number];
+export const isBuiltinRole = (r: unknown): r is BuiltinRole => (BUILTIN_ROLES as readonly unknown[]).includes(r);
 
 export interface Principal {
   kind: "root" | "key" | "token";
@@ -47,4 +49,8 @@ export class Ctx {
   }
 }
 
-export const SERVER_PRINCIPAL: Principal = { kind: "key", builtin: "server", roles: [], baseline: false };
+/**
+ * What role predicates run as: they may read anything in the database but write
+ * nothing, so a predicate can never change data as a side effect of a permission check.
+ */
+export const PREDICATE_PRINCIPAL: Principal = { kind: "key", builtin: "server-readonly", roles: [], baseline: false };

@@ -5,9 +5,8 @@
  */
 import { allowed, baselineAllows, type Action } from "../auth/permissions.ts";
 import { err, type Pos, type ValidationFailure } from "../errors.ts";
-import { compareValues } from "../order.ts";
-import { docAsObject, entriesFor, isLive, termKey, type Database, type DocRecord } from "../storage/database.ts";
-import { DocV, Ref, TimeV, typeName, type ObjectV, type Value } from "../values.ts";
+import { compareEntryValues, docAsObject, entriesFor, isLive, termKey, type Database, type DocRecord } from "../storage/database.ts";
+import { DocV, KIND_NAME, Ref, TimeV, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
 import type { Ctx } from "./context.ts";
 
 /** Where a ref's document is stored. */
@@ -19,24 +18,6 @@ export interface Located {
   kind: string;
 }
 
-const SCHEMA_KIND: Record<string, string> = {
-  collections: "Collection",
-  indexes: "Index",
-  databases: "Database",
-  keys: "Key",
-  tokens: "Token",
-  credentials: "Credentials",
-  functions: "Function",
-  roles: "Role",
-  access_providers: "Access Provider",
-};
-const UNDEFINED_KIND: Record<string, string> = {
-  collections: "collection",
-  indexes: "index",
-  databases: "database",
-  functions: "function",
-  roles: "role",
-};
 
 /** The database a ref's `database` part names, relative to the query's database. */
 export function databaseOf(ctx: Ctx, r: Ref | undefined, pos: Pos): Database {
@@ -70,7 +51,7 @@ export function locate(ctx: Ctx, r: Ref, pos: Pos): Located {
   const coll = r.coll!;
   if (coll.isNative) {
     const db = databaseOf(ctx, dbPartOf(r), pos);
-    return { db, collKey: `#${coll.id}`, id: r.id, kind: SCHEMA_KIND[coll.id] ?? "Document" };
+    return { db, collKey: `#${coll.id}`, id: r.id, kind: KIND_NAME[coll.id as NativeName] ?? "Document" };
   }
   const db = databaseOf(ctx, coll.db, pos);
   if (!db.live("#collections", coll.id, ctx.snapshotNs)) throw err.invalidRef(pos, "collection", coll.id);
@@ -82,7 +63,8 @@ export function requireSchema(ctx: Ctx, r: Ref, pos: Pos): DocRecord {
   const kind = r.schemaKind;
   const db = databaseOf(ctx, dbPartOf(r), pos);
   const rec = kind ? db.live(`#${kind}`, r.id, ctx.snapshotNs) : undefined;
-  if (!rec) throw err.invalidRef(pos, kind ? UNDEFINED_KIND[kind] ?? kind : "collection", r.id);
+  // "Ref refers to undefined collection 'x'" (index, database, function, role): the kind in lower case.
+  if (!rec) throw err.invalidRef(pos, kind ? KIND_NAME[kind].toLowerCase() : "collection", r.id);
   return rec;
 }
 
@@ -136,7 +118,7 @@ export function docExists(ctx: Ctx, r: Ref, pos: Pos): boolean {
   return !!rec && canRead(ctx, loc, rec);
 }
 
-/** Fields hidden on read: the secret is shown once, at creation. */
+/** A stored record as Get shows it (a token's secret was never stored: it is shown once, by its creator). */
 export function renderDoc(rec: DocRecord, extra?: [string, Value][]): DocV {
   const d = docAsObject(rec);
   if (extra) for (const [k, v] of extra) d.set(k, v);
@@ -239,8 +221,8 @@ export function enforceUnique(ctx: Ctx, db: Database, collKey: string, rec: DocR
       const part = idx.partition(termKey(e.terms), false);
       if (!part) continue;
       const rev = idx.def.values.map((v) => v.reverse);
-      for (const other of part.ascendFrom((x) => cmpVals(x.values, e.values, rev))) {
-        if (cmpVals(other.values, e.values, rev) !== 0) break;
+      for (const other of part.ascendFrom((x) => compareEntryValues(x.values, e.values, rev))) {
+        if (compareEntryValues(other.values, e.values, rev) !== 0) break;
         if (other.ref.equals(rec.ref)) continue;
         if (other.ttl !== undefined && other.ttl <= ctx.snapshotNs) continue;
         throw err.notUnique(pos);
@@ -249,14 +231,6 @@ export function enforceUnique(ctx: Ctx, db: Database, collKey: string, rec: DocR
   }
 }
 
-function cmpVals(a: Value[], b: Value[], rev: boolean[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareValues(a[i]!, b[i]!);
-    if (c !== 0) return rev[i] ? -c : c;
-  }
-  return Math.sign(a.length - b.length);
-}
 
 /** Writes a document record (create/update/replace) and enforces unique indexes. */
 export function writeRecord(ctx: Ctx, loc: Located, rec: DocRecord, uniquePos: Pos): void {

@@ -114,10 +114,10 @@ export function applyLambda(ctx: Ctx, lam: LambdaV, arg: Value, pos: Pos): Value
       if (p !== "_") vars.set(p, arg[i]!);
     });
   }
-  if (++ctx.depth > MAX_DEPTH) {
-    ctx.depth = 0;
+  if (ctx.depth >= MAX_DEPTH) {
     throw new QueryError("stack overflow", `Call stack reached the maximum limit of ${MAX_DEPTH}.`, []);
   }
+  ctx.depth++;
   try {
     return evaluate(lam.expr.body, lam.env.extend(vars), ctx);
   } finally {

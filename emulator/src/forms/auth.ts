@@ -5,7 +5,7 @@
  */
 import { err, QueryError, type Pos } from "../errors.ts";
 import { asBool, asObject, asString } from "../eval/casts.ts";
-import type { Ctx } from "../eval/context.ts";
+import { isBuiltinRole, type Ctx } from "../eval/context.ts";
 import { check, databaseOf, readDoc, renderDoc, userFields, type Located } from "../eval/docs.ts";
 import { defineForm } from "../eval/registry.ts";
 import { firstOfSet } from "../sets/read.ts";
@@ -56,13 +56,12 @@ nativeHandlers.set("tokens", {
   },
 });
 
-const BUILTIN_ROLES = new Set(["admin", "server", "server-readonly", "client"]);
 
 function createKey(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   const loc: Located = { db: ctx.db, collKey: "#keys", id: "", kind: "Key" };
   check(ctx, "create", loc, () => params, pos);
   const role = params.get("role");
-  const roleOk = (r: Value) => (typeof r === "string" && (BUILTIN_ROLES.has(r) || !!ctx.db.live("#roles", r, ctx.snapshotNs))) || (r instanceof Ref && r.schemaKind === "roles" && !!ctx.db.live("#roles", r.id, ctx.snapshotNs));
+  const roleOk = (r: Value) => (typeof r === "string" && (isBuiltinRole(r) || !!ctx.db.live("#roles", r, ctx.snapshotNs))) || (r instanceof Ref && r.schemaKind === "roles" && !!ctx.db.live("#roles", r.id, ctx.snapshotNs));
   if (role === undefined || role === null) throw err.validation(pos, [{ field: ["role"], code: "value required", description: "Required value not found." }]);
   if (!roleOk(role)) throw err.validation(pos, [{ field: ["role"], code: "invalid reference", description: "Cannot read reference." }]);
   const database = params.get("database");
@@ -73,8 +72,7 @@ function createKey(ctx: Ctx, params: ObjectV, pos: Pos): Value {
     }
     fields.set("database", database);
   }
-  const data = params.get("data");
-  if (data instanceof Map) fields.set("data", data);
+  for (const [k, v] of userFields(params, undefined, pos, true)) fields.set(k, v); // data and ttl
   const id = ctx.engine.newId();
   const { secret, hashed } = ctx.engine.newSecret("key", { db: ctx.db, collKey: "#keys", id });
   fields.set("hashed_secret", hashed);

@@ -6,6 +6,7 @@ import type { Ctx } from "../eval/context.ts";
 import {
   check,
   checkRefs,
+  qualify,
   docExists,
   liveRecord,
   locate,
@@ -19,7 +20,7 @@ import { defineForm } from "../eval/registry.ts";
 import type { DocRecord } from "../storage/database.ts";
 import { firstOfSet, setExists } from "../sets/read.ts";
 import { asFSet } from "../sets/sets.ts";
-import { Ref, SetV, TimeV, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
+import { Ref, SetV, TimeV, collectionRef, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
 import { writeCredentials } from "./credentials.ts";
 import { nativeHandlers } from "./native-handlers.ts";
 import { NS_PER_DAY } from "../time.ts";
@@ -59,8 +60,11 @@ function userCreate(c: Call, loc: Located, params: ObjectV | undefined, explicit
   const ctx = c.ctx;
   const pos = c.at("create");
   if (explicitId && !ID.test(loc.id)) {
-    throw err.invalidArgument(["id"], `Number or numeric String expected, non-numeric '${loc.id}' provided.`);
+    throw err.invalidArgument([...pos, "id"], `Number or numeric String expected, non-numeric '${loc.id}' provided.`);
   }
+  // Permission before validation: a caller who may not create learns nothing about the data rules.
+  const rawData = params?.get("data");
+  check(ctx, explicitId ? "create_with_id" : "create", loc, () => new Map<string, Value>([["data", rawData instanceof Map ? rawData : new Map()]]), pos);
   const fields = userFields(params, undefined, pos, true);
   checkRefs(ctx, fields.get("data"), ["data"], c.pos);
   if (!fields.has("ttl")) {
@@ -68,16 +72,21 @@ function userCreate(c: Call, loc: Located, params: ObjectV | undefined, explicit
     const ttlDays = coll?.fields.get("ttl_days");
     if (typeof ttlDays === "bigint") fields.set("ttl", timeAfterDays(ctx, ttlDays));
   }
-  const ref = new Ref(loc.id, new Ref(loc.collKey, new Ref("collections")));
-  const data = fields.get("data") ?? new Map();
-  check(ctx, explicitId ? "create_with_id" : "create", loc, () => new Map<string, Value>([["data", data]]), pos);
+  const ref = new Ref(loc.id, collectionRef(loc.collKey));
   if (loc.db.raw(loc.collKey, loc.id) && liveRecord(ctx, loc)) throw err.alreadyExists(pos, "Document");
   const rec: DocRecord = { ref, ts: ctx.txn.tsMicros, fields };
   writeRecord(ctx, loc, rec, pos);
   ctx.txn.created = true;
   const creds = params?.get("credentials");
   if (creds !== undefined && creds !== null) writeCredentials(ctx, loc.db, ref, creds, pos);
-  return renderDoc(rec);
+  return renderIn(ctx, loc, rec);
+}
+
+/** A written document as the caller sees it: its ref qualified when it lives in a child database. */
+function renderIn(ctx: Ctx, loc: Located, rec: DocRecord): Value {
+  const d = renderDoc(rec);
+  if (loc.db !== ctx.db) d.set("ref", qualify(ctx, loc.db, rec.ref));
+  return d;
 }
 
 function timeAfterDays(ctx: Ctx, days: bigint): TimeV {
@@ -142,7 +151,7 @@ function change(c: Call, key: "update" | "replace"): Value {
   writeRecord(ctx, loc, rec, c.pos);
   const creds = params.get("credentials");
   if (!nativeKind && creds !== undefined && creds !== null) writeCredentials(ctx, loc.db, prev.ref, creds, c.at(key));
-  return renderDoc(rec);
+  return renderIn(ctx, loc, rec);
 }
 
 defineForm({ name: "update", shapes: [["update"], ["update", "params"]], eval: (c) => change(c, "update") });
@@ -163,6 +172,6 @@ defineForm({
     const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;
     nativeHandlers.get(nativeKind as NativeName)?.remove?.(ctx, loc, prev);
     loc.db.put(ctx.txn, loc.collKey, loc.id, undefined);
-    return renderDoc(prev);
+    return renderIn(ctx, loc, prev);
   },
 });

@@ -6,7 +6,7 @@
 import { err, QueryError, QueryErrors, type Pos, type ValidationFailure } from "../errors.ts";
 import type { Call } from "../eval/call.ts";
 import { asObject } from "../eval/casts.ts";
-import type { BuiltinRole, Ctx, Principal } from "../eval/context.ts";
+import { isBuiltinRole, type Ctx, type Principal } from "../eval/context.ts";
 import { check, mergePatch, renderDoc, requireSchema, type Located } from "../eval/docs.ts";
 import { applyLambda, Closure, Env } from "../eval/evaluate.ts";
 import { parseLambda } from "../eval/parse.ts";
@@ -15,16 +15,9 @@ import { allowed } from "../auth/permissions.ts";
 import { Database, type DocRecord, type IndexField } from "../storage/database.ts";
 import { parseJson } from "../wire/json.ts";
 import { renderValue } from "../wire/render.ts";
-import { LambdaV, Ref, native, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
+import { KIND_NAME, LambdaV, Ref, native, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
 import { nativeHandlers } from "./native-handlers.ts";
 
-const WHAT: Partial<Record<NativeName, string>> = {
-  collections: "Collection",
-  indexes: "Index",
-  roles: "Role",
-  functions: "Function",
-  databases: "Database",
-};
 
 function nameOf(params: ObjectV, pos: Pos): string {
   const name = params.get("name");
@@ -35,10 +28,10 @@ function nameOf(params: ObjectV, pos: Pos): string {
 
 /** Shared start of every CreateX: permission, name, uniqueness. */
 function begin(ctx: Ctx, kind: NativeName, params: ObjectV, pos: Pos): { name: string; loc: Located } {
-  const loc: Located = { db: ctx.db, collKey: `#${kind}`, id: "", kind: WHAT[kind]! };
+  const loc: Located = { db: ctx.db, collKey: `#${kind}`, id: "", kind: KIND_NAME[kind] };
   check(ctx, "create", loc, () => params, pos);
   const name = nameOf(params, pos);
-  if (ctx.db.live(`#${kind}`, name, ctx.snapshotNs)) throw err.alreadyExists(pos, WHAT[kind]!);
+  if (ctx.db.live(`#${kind}`, name, ctx.snapshotNs)) throw err.alreadyExists(pos, KIND_NAME[kind]);
   loc.id = name;
   return { name, loc };
 }
@@ -144,6 +137,7 @@ function createFunction(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   const body = params.get("body");
   if (body === undefined || body === null) throw err.validation(pos, [{ field: ["body"], code: "value required", description: "Required value not found." }]);
   if (!(body instanceof LambdaV)) throw new QueryError("schema validation failed", "Invalid type provided for field `body`.", pos);
+  checkFunctionRole(ctx, params.get("role"), pos);
   const fields = new Map<string, Value>([
     ["name", name],
     ["body", body],
@@ -181,8 +175,23 @@ for (const [form, kind, create] of CREATORS) {
   if (!nativeHandlers.has(kind)) nativeHandlers.set(kind, { create, update: schemaUpdate });
 }
 
+/** A function's `role`: a built-in name, or existing custom roles (by name or ref, alone or in an array). */
+function checkFunctionRole(ctx: Ctx, role: Value | undefined, pos: Pos): void {
+  if (role === undefined || role === null || isBuiltinRole(role)) return;
+  const names = (Array.isArray(role) ? role : [role]).map((r) => (r instanceof Ref && r.schemaKind === "roles" ? r.id : r));
+  if (names.every((n) => isBuiltinRole(n) || (typeof n === "string" && ctx.db.live("#roles", n, ctx.snapshotNs)))) return;
+  throw err.validation(pos, [{ field: ["role"], code: "invalid reference", description: "Cannot read reference." }]);
+}
+
 /** Update/Replace of a schema document: `data` merges, other fields are set (null removes). */
-function schemaUpdate(_ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, replace: boolean, pos: Pos): Map<string, Value> {
+function schemaUpdate(ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, replace: boolean, pos: Pos): Map<string, Value> {
+  if (loc.collKey === "#functions") {
+    const body = params.get("body");
+    if (body !== undefined && body !== null && !(body instanceof LambdaV)) {
+      throw new QueryError("schema validation failed", "Invalid type provided for field `body`.", pos);
+    }
+    checkFunctionRole(ctx, params.get("role"), pos);
+  }
   const fields = new Map(prev.fields);
   for (const [k, v] of params) {
     if (k === "name" && v !== prev.fields.get("name")) throw err.invalidArgument(pos, "Renaming schema documents is not supported by the emulator.");
@@ -212,6 +221,11 @@ nativeHandlers.get("collections")!.remove = (ctx, loc, prev) => {
 };
 nativeHandlers.get("indexes")!.remove = (ctx, loc, prev) => loc.db.removeIndex(ctx.txn, prev.ref.id);
 nativeHandlers.get("databases")!.remove = (ctx, loc, prev) => {
+  // Its keys go with it, or a database created later under the same name would accept them.
+  for (const key of [...loc.db.store("#keys")!.docs.values()]) {
+    const target = key.fields.get("database");
+    if (target instanceof Ref && target.id === prev.ref.id) loc.db.put(ctx.txn, "#keys", key.ref.id, undefined);
+  }
   const child = loc.db.children.get(prev.ref.id);
   if (!child) return;
   loc.db.children.delete(prev.ref.id);
@@ -241,9 +255,7 @@ function bodyOf(rec: DocRecord): Closure {
 function roleOf(role: Value | undefined, caller: Principal): Principal | undefined {
   if (role === undefined || role === null) return undefined;
   const base = { identity: caller.identity, token: caller.token, key: caller.key, baseline: false };
-  if (typeof role === "string" && ["admin", "server", "server-readonly", "client"].includes(role)) {
-    return { kind: "key", builtin: role as BuiltinRole, roles: [], ...base };
-  }
+  if (isBuiltinRole(role)) return { kind: "key", builtin: role, roles: [], ...base };
   const names = (Array.isArray(role) ? role : [role]).flatMap((r) => (r instanceof Ref ? [r.id] : typeof r === "string" ? [r] : []));
   return { kind: "key", builtin: null, roles: names, ...base };
 }

@@ -30,7 +30,9 @@ function errorBody(code: string, description: string): string {
 }
 
 export function handle(engine: Engine, faults: Faults, req: PlainRequest): PlainResponse | Promise<PlainResponse> {
-  const url = new URL(req.path, "http://emulator");
+  // The request target is a path; `new URL` would read `//x` as a host (or throw).
+  const [pathname, query = ""] = req.path.split("?", 2) as [string, string?];
+  const url = { pathname, searchParams: new URLSearchParams(query) };
   const base = (status: number, body: string, extra: Record<string, string> = {}): PlainResponse => ({
     status,
     body,

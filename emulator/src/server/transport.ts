@@ -28,13 +28,39 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** Stands in for a body that is not UTF-8: it fails JSON parsing, as FaunaDB's parser would. */
+const NOT_UTF8 = "\u0000";
+
 function readBody(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    stream.on("end", () => {
+      try {
+        resolve(utf8.decode(Buffer.concat(chunks)));
+      } catch {
+        resolve(NOT_UTF8);
+      }
+    });
     stream.on("error", reject);
   });
+}
+
+const INTERNAL = {
+  status: 500,
+  headers: { "content-type": "application/json;charset=utf-8" },
+  body: '{"errors":[{"code":"internal error","description":"An internal server error occurred."}]}',
+};
+
+/** The handler's answer; a bug in it becomes a 500 for this request, never a crashed server. */
+async function answer(handler: Handler, req: PlainRequest): Promise<PlainResponse> {
+  try {
+    return await handler(req);
+  } catch (e) {
+    console.error("[emulator] request failed:", e);
+    return INTERNAL;
+  }
 }
 
 /**
@@ -74,7 +100,7 @@ export function createTransport(handler: Handler): Transport {
   h2.on("stream", (stream, headers) => {
     readBody(stream).then(
       async (body) => {
-        const res = await handler({
+        const res = await answer(handler, {
           method: String(headers[":method"] ?? "GET"),
           path: String(headers[":path"] ?? "/"),
           headers: headers as PlainRequest["headers"],
@@ -97,7 +123,7 @@ export function createTransport(handler: Handler): Transport {
     }
     readBody(req).then(
       async (body) => {
-        const out = await handler({ method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body });
+        const out = await answer(handler, { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body });
         res.writeHead(out.status, { ...out.headers, ...CORS });
         res.end(out.body);
       },

@@ -289,7 +289,9 @@ export class AlgebraSet extends FSet {
     super();
   }
   describe(): ObjectV {
-    return new Map<string, Value>([[this.op, this.bare ? this.sets[0]! : this.sets]]);
+    // A native collection (Collections(), Tokens()…) used as a component renders as its plain ref.
+    const shown = this.sets.map((s): Value => (s instanceof DocumentsSet && s.coll.isNative ? s.coll : s));
+    return new Map<string, Value>([[this.op, this.bare ? shown[0]! : shown]]);
   }
   shape(ctx: Ctx, pos: Pos): Shape {
     const shapes = this.sets.map((s) => s.shape(ctx, pos));
@@ -310,7 +312,10 @@ export class AlgebraSet extends FSet {
     const cmp = dir === "asc" ? base : (a: Entry, b: Entry) => base(b, a);
     const { reverse } = this.shape(ctx, pos);
     const same = (a: Entry, b: Entry) => compareTuples(coveredOf(a), coveredOf(b), reverse) === 0 && coveredOf(a).length === coveredOf(b).length;
-    const streams = this.sets.map((s, i) => (i === 0 || this.op !== "difference" || s.readable(ctx, pos) ? (s.readable(ctx, pos) ? s.scan(ctx, dir, probe, pos) : []) : []));
+    // Unreadable components are left out, not read as empty: an Intersection with one
+    // would otherwise be empty, and a Difference would subtract nothing anyway (S.1.4).
+    const keepsFirst = this.op === "difference" || this.op === "distinct";
+    const streams = this.sets.filter((s, i) => (keepsFirst && i === 0) || s.readable(ctx, pos)).map((s) => s.scan(ctx, dir, probe, pos));
     for (const g of groups(streams, cmp, same)) {
       const counts = g.map((x) => x.length);
       switch (this.op) {

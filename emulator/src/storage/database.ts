@@ -9,7 +9,7 @@ import {
   TimeV,
   type Value,
   native,
-  type NativeName,
+  NATIVE_COLLECTIONS,
   DocV,
 } from "../values.ts";
 import { SortedList } from "./sorted-list.ts";
@@ -80,7 +80,6 @@ export function compareEntryValues(a: readonly Value[], b: readonly Value[], rev
 
 export const termKey = (terms: readonly Value[]): string => terms.map(keyOf).join("\u0001");
 
-const NATIVE_STORES: NativeName[] = ["collections", "indexes", "databases", "keys", "tokens", "credentials", "functions", "roles", "access_providers"];
 
 export class Database {
   readonly stores = new Map<string, CollectionStore>();
@@ -94,7 +93,7 @@ export class Database {
     readonly name: string,
     readonly parent?: Database,
   ) {
-    for (const n of NATIVE_STORES) this.stores.set(`#${n}`, new CollectionStore(`#${n}`));
+    for (const n of NATIVE_COLLECTIONS) this.stores.set(`#${n}`, new CollectionStore(`#${n}`));
   }
 
   /** This database as a ref path seen from `ancestor` (undefined when they are the same). */
@@ -277,11 +276,11 @@ export function entriesFor(def: IndexDef, rec: DocRecord): IndexEntry[] {
 }
 
 /** A document's fields as FaunaDB renders them: ref, ts, then the stored fields. */
-export function docAsObject(rec: DocRecord, hidden: readonly string[] = []): DocV {
+export function docAsObject(rec: DocRecord): DocV {
   const m = new DocV();
   m.set("ref", rec.ref);
   m.set("ts", rec.ts);
-  for (const [k, v] of rec.fields) if (!hidden.includes(k)) m.set(k, v);
+  for (const [k, v] of rec.fields) m.set(k, v);
   return m;
 }
 
