@@ -4,7 +4,7 @@
  * The same cleanup the scheduled function runs, from a shell. Without a time budget it
  * runs until nothing expired is left (a shell has no 30 s limit).
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseCommandLine, usageError } from "./command-line.ts";
 import { loadFaunaConfig } from "../lib/config.ts";
 import { createFaunaClient } from "../lib/fauna.ts";
 import { cleanupOptionsFromEnv, deleteExpiredTokens, CleanupConfigError, type CleanupOptions } from "../lib/cleanup.ts";
@@ -28,31 +28,19 @@ CLEANUP_TIME_BUDGET_MS.
 Prints one JSON summary. Exit status: 0 done (or stopped by the budget: see
 "workRemaining"), 1 the database failed, 2 bad usage or configuration.`;
 
-function usage(message: string): never {
-  console.error(`${message}\n\n${HELP}`);
-  process.exit(2);
-}
-
 async function main(): Promise<number> {
-  let values: { "dry-run"?: boolean; "page-size"?: string; "time-budget-ms"?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        "dry-run": { type: "boolean" },
-        "page-size": { type: "string" },
-        "time-budget-ms": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    usage((err as Error).message);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(HELP, {
+    options: {
+      "dry-run": { type: "boolean" },
+      "page-size": { type: "string" },
+      "time-budget-ms": { type: "string" },
+      ...HELP_OPTION,
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   let client;
   const options: CleanupOptions = { dryRun: values["dry-run"] ?? false, timeBudgetMs: Number.POSITIVE_INFINITY };
   try {
@@ -62,7 +50,7 @@ async function main(): Promise<number> {
     Object.assign(options, fromEnv, fromFlags);
     client = createFaunaClient(loadFaunaConfig(process.env));
   } catch (err) {
-    if (err instanceof CleanupConfigError) usage(err.message.replace("CLEANUP_PAGE_SIZE", "--page-size / CLEANUP_PAGE_SIZE").replace("CLEANUP_TIME_BUDGET_MS", "--time-budget-ms / CLEANUP_TIME_BUDGET_MS"));
+    if (err instanceof CleanupConfigError) return usageError(HELP, err.message.replace("CLEANUP_PAGE_SIZE", "--page-size / CLEANUP_PAGE_SIZE").replace("CLEANUP_TIME_BUDGET_MS", "--time-budget-ms / CLEANUP_TIME_BUDGET_MS"));
     console.error((err as Error).message);
     return 2;
   }

@@ -3,7 +3,7 @@
  * Creates the ledger collection and its indexes (and, with --with-users, the users
  * collection and its unique index). Safe to run on every deploy.
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseCommandLine } from "./command-line.ts";
 import { loadDeploySchemaConfig } from "../lib/config.ts";
 import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
 import { deploySchema } from "../lib/schema.ts";
@@ -32,20 +32,12 @@ Exit codes: 0 schema in place (created or already there)
 export const EXIT = { ok: 0, conflict: 1, usage: 2, database: 3 } as const;
 
 async function main(argv: string[]): Promise<number> {
-  let values: { "with-users"?: boolean; json?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { "with-users": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    }));
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(USAGE, {
+    args: argv,
+    options: { "with-users": { type: "boolean" }, json: { type: "boolean" }, ...HELP_OPTION },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   let client;
   let names;
   try {

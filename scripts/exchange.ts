@@ -4,7 +4,7 @@
  * the configuration in the environment. `-` reads the JWT from stdin (keeps it
  * out of shell history and `ps`).
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseCommandLine, usageError } from "./command-line.ts";
 import { text } from "node:stream/consumers";
 import { exchangeJwtForSecret, resetDefaultExchange } from "../lib/exchange.ts";
 import { InvalidToken, isTokenExchangeError, Misconfigured } from "../lib/errors.ts";
@@ -22,26 +22,14 @@ Exit codes: 0 issued; 1 refused (invalid token, unknown user); 2 usage or
 configuration error; 3 identity provider or database unavailable or failing.`;
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { metadata: { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(USAGE, {
+    args: argv,
+    allowPositionals: true,
+    options: { metadata: { type: "string" }, ...HELP_OPTION },
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    console.error(USAGE);
-    return 2;
-  }
+  if (positionals.length !== 1) return usageError(USAGE, "give exactly one JWT (or - to read it from stdin)");
   let metadata: Record<string, unknown> | undefined;
   if (values.metadata !== undefined) {
     try {

@@ -2,7 +2,7 @@
  * npm run revoke -- --sub <sub>      revoke every secret issued to that user
  * npm run revoke -- --token <id>     revoke one secret, by its token document's id
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseCommandLine, usageError } from "./command-line.ts";
 import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/config.ts";
 import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
@@ -26,28 +26,16 @@ Prints {"revoked": n, "ledgerEntriesDeleted": m} (with --sub also
 revoke for --token (unknown, expired or already revoked) or the database failed,
 2 bad usage or configuration.`;
 
-function usage(message: string): never {
-  console.error(`${message}\n\n${HELP}`);
-  process.exit(2);
-}
-
 async function main(): Promise<number> {
-  let values: { sub?: string; token?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      options: { sub: { type: "string" }, token: { type: "string" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    usage((err as Error).message);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if ((values.sub === undefined) === (values.token === undefined)) usage("give exactly one of --sub and --token");
-  if (values.sub !== undefined && values.sub.trim() === "") usage("--sub must not be empty");
+  const parsed = parseCommandLine(HELP, {
+    options: { sub: { type: "string" }, token: { type: "string" }, ...HELP_OPTION },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
+  if ((values.sub === undefined) === (values.token === undefined)) return usageError(HELP, "give exactly one of --sub and --token");
+  if (values.sub !== undefined && values.sub.trim() === "") return usageError(HELP, "--sub must not be empty");
   let client;
   let usersIndex: string;
   try {
@@ -73,7 +61,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(result));
     return 0;
   } catch (err) {
-    if (err instanceof InvalidTokenIdError) usage(`--token: ${err.message}`);
+    if (err instanceof InvalidTokenIdError) return usageError(HELP, `--token: ${err.message}`);
     const mapped = mapFaunaError(err);
     console.error(`revoke failed: ${mapped.code}: ${mapped.message}`);
     return mapped.code === "ERR_MISCONFIGURED" ? 2 : 1;
