@@ -4,17 +4,12 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import faunadb from "faunadb";
 import { startEmulator, type EmulatorHandle } from "../index.ts";
-import { q, expectError, assertDocRef, rawQuery, type Doc } from "./support.ts";
+import { q, expectError, assertDocRef, rawQuery, type Doc, clientPool } from "./support.ts";
 
 let emu: EmulatorHandle;
-const clients: faunadb.Client[] = [];
-const client = (secret: string) => {
-  const c = new faunadb.Client({ secret, endpoint: emu.url, checkNewVersion: false, http2SessionIdleTime: 50 });
-  clients.push(c);
-  return c;
-};
+const pool = clientPool(() => emu.url);
+const client = pool.client;
 
 before(async () => {
   emu = await startEmulator({ port: 0, secret: "rootpw" });
@@ -23,7 +18,7 @@ before(async () => {
   await client("rootpw:app:admin").query(q.CreateDatabase({ name: "sub" }));
 });
 after(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await pool.closeAll();
   await emu.close();
 });
 

@@ -3,16 +3,12 @@ import { describe, test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startEmulator, type EmulatorHandle } from "../index.ts";
-import { q, expectError, errors, rawQuery, timeText, type Doc } from "./support.ts";
+import { q, expectError, errors, rawQuery, timeText, type Doc, clientPool } from "./support.ts";
 
 let emu: EmulatorHandle;
 let db: faunadb.Client;
-const clients: faunadb.Client[] = [];
-const client = (secret: string) => {
-  const c = new faunadb.Client({ secret, endpoint: emu.url, checkNewVersion: false, http2SessionIdleTime: 50 });
-  clients.push(c);
-  return c;
-};
+const pool = clientPool(() => emu.url);
+const client = pool.client;
 
 before(async () => {
   emu = await startEmulator({ port: 0 });
@@ -23,7 +19,7 @@ before(async () => {
 after(async () => {
   emu.faults.clear();
   emu.clock.resume();
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await pool.closeAll();
   await emu.close();
 });
 

@@ -215,3 +215,16 @@ export interface Doc<D = Record<string, unknown>> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Driver clients against one endpoint, closed together when a suite ends. */
+export function clientPool(endpoint: () => string) {
+  const clients: faunadb.Client[] = [];
+  return {
+    client(secret: string): faunadb.Client {
+      const c = new faunadb.Client({ secret, endpoint: endpoint(), checkNewVersion: false, http2SessionIdleTime: 50 });
+      clients.push(c);
+      return c;
+    },
+    closeAll: () => Promise.all(clients.map((c) => c.close().catch(() => undefined))),
+  };
+}
