@@ -7,7 +7,6 @@
  * Ports: PORT (8888), EMULATOR_PORT (8443), ISSUER_PORT (8890); 0 picks a free one.
  */
 import faunadb from "faunadb";
-import type { Context } from "@netlify/functions";
 import { startEmulator } from "../emulator/index.ts";
 import { startDevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
@@ -100,10 +99,8 @@ async function main(): Promise<void> {
   delete process.env.AUTH0_PUBLIC_KEY;
   // Imported only now: the function reads its configuration at load, like a cold start.
   const fn = await import("../netlify/functions/exchange-jwt-for-secret.mts");
-  // The handler ignores its context; a local server has none of Netlify's to give.
-  const context = {} as Context;
   const server = await listenOrExplain("Token endpoint", "PORT", () =>
-    serveHandler((req) => fn.default(req, context), { port: port("PORT", 8888), host: HOST, route: fn.config.path as string }),
+    serveHandler(fn.default, { port: port("PORT", 8888), host: HOST, route: fn.config.path as string }),
   );
   closers.push(() => server.close());
 

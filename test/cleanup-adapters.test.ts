@@ -113,7 +113,7 @@ describe("command lines and the scheduled function", () => {
     console.log = (...a: unknown[]) => void lines.push(a.join(" "));
     try {
       const fn = await import("../netlify/functions/delete-expired-tokens.mts");
-      const res = await fn.default(new Request("http://localhost/.netlify/functions/delete-expired-tokens", { method: "POST", body: '{"next_run":"2030-01-01T00:15:00.000Z"}' }), {} as never);
+      const res = await fn.default(new Request("http://localhost/.netlify/functions/delete-expired-tokens", { method: "POST", body: '{"next_run":"2030-01-01T00:15:00.000Z"}' }));
       assert.equal(res.status, 200);
       const body = (await res.json()) as Record<string, unknown>;
       assert.equal(body.ledgerEntriesDeleted, 7);
@@ -143,7 +143,7 @@ describe("command lines and the scheduled function", () => {
       // A separate module instance: the one above has already cached its client.
       const fresh = new URL("../netlify/functions/delete-expired-tokens.mts?broken-env", import.meta.url).href;
       const fn = (await import(fresh)) as typeof import("../netlify/functions/delete-expired-tokens.mts");
-      const res = await fn.default(new Request("http://localhost/"), {} as never);
+      const res = await fn.default(new Request("http://localhost/"));
       assert.equal(res.status, 500);
       assert.deepEqual(await res.json(), { error: "ERR_MISCONFIGURED" });
       assert.equal(errors.length, 1);
