@@ -6,7 +6,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "./support/fauna-target.ts";
@@ -51,15 +50,6 @@ describe("command lines and the scheduled function", () => {
   });
   after(async () => {
     await target.close();
-  });
-
-  test("netlify.toml, if it declares a schedule, agrees with the function's", async () => {
-    const fn = await import("../netlify/functions/delete-expired-tokens.mts");
-    assert.deepEqual(fn.config, { schedule: "*/15 * * * *" });
-    const toml = await readFile(new URL("../netlify.toml", import.meta.url), "utf8").catch(() => "");
-    const section = /\[functions\."?delete-expired-tokens"?\]([^[]*)/.exec(toml)?.[1] ?? "";
-    const declared = /schedule\s*=\s*"([^"]*)"/.exec(section)?.[1];
-    if (declared !== undefined) assert.equal(declared, fn.config.schedule);
   });
 
   test("delete-expired-tokens: --help, bad flags, --dry-run, then a real run", async (t) => {
