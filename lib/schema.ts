@@ -13,6 +13,7 @@ import {
 } from "./ledger-schema.ts";
 import { SchemaConflict } from "./errors.ts";
 import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
 
 const q = faunadb.query;
 
@@ -124,10 +125,10 @@ interface State {
 }
 
 async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
-  return client.query<State>({
+  return queryWithDeadline<State>(client, {
     collections: def.collections.map((c) => q.Exists(q.Collection(c))),
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
-  });
+  }, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
 }
 
 function indexParams(i: IndexDefinition): Record<string, unknown> {
@@ -170,11 +171,11 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
     const missingIndexes = def.indexes.filter((_, n) => !state.indexes[n]);
     try {
       if (missingCollections.length > 0) {
-        await client.query(q.Do(...missingCollections.map((name) => q.CreateCollection({ name }))));
+        await queryWithDeadline(client, q.Do(...missingCollections.map((name) => q.CreateCollection({ name }))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
         created.push(...missingCollections.map((c) => `collection ${c}`));
       }
       if (missingIndexes.length > 0) {
-        await client.query(q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))));
+        await queryWithDeadline(client, q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
         created.push(...missingIndexes.map((i) => `index ${i.name}`));
       }
     } catch (e) {
