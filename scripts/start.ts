@@ -8,7 +8,7 @@
  */
 import faunadb from "faunadb";
 import type { Context } from "@netlify/functions";
-import { startEmulator } from "../emulator/index.ts";
+import { startEmulator } from "fql4-emulator";
 import { startDevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
 import { serveHandler } from "../lib/http/node-server.ts";
