@@ -2,8 +2,45 @@
  * The form table. Every FQL function is declared once, with the exact key sets
  * FaunaDB's parser accepts for it, in the module of its family (forms/*.ts).
  */
-import type { Value } from "../values.ts";
-import type { Call } from "./call.ts";
+import type { Pos } from "../errors.ts";
+import type { LambdaV, Value } from "../values.ts";
+import type { Ctx } from "./context.ts";
+
+/** An evaluated argument and where it sits in the query. */
+export interface ArgItem {
+  value: Value;
+  pos: Pos;
+}
+
+/** An argument not evaluated yet, for forms that evaluate lazily (Do, And, Or). */
+export interface DeferredArg {
+  pos: Pos;
+  value(): Value;
+}
+
+/**
+ * The functions' contract: what one evaluation of a form sees of its call. The evaluator
+ * implements it; a form never sees the expression tree, only its arguments and their positions.
+ */
+export interface FormCall {
+  readonly ctx: Ctx;
+  /** The form's own position. */
+  readonly pos: Pos;
+  /** The position of an argument slot. */
+  at(key: string): Pos;
+  has(key: string): boolean;
+  arg(key: string): Value;
+  /** An optional argument; `undefined` when the key is absent. */
+  opt(key: string): Value | undefined;
+  /** Variadic argument: each element with its own position (`[key, i]`, or `[key]` when bare). */
+  args(key: string): { items: ArgItem[]; bare: boolean };
+  /** A variadic argument's elements, each evaluated only when asked, in the order asked. */
+  deferred(key: string): DeferredArg[];
+  /** The argument as a lambda, or "Lambda expected" at its slot. */
+  lambda(key: string): LambdaV;
+  /** Applies a lambda; arity errors are reported at the `key` slot. */
+  apply(lam: LambdaV, arg: Value, key: string): Value;
+}
 
 export interface FormDef {
   /** The function's key, e.g. "time_add". */
@@ -19,7 +56,7 @@ export interface FormDef {
    * "Lambda expected, X provided." (reduce, query, merge's lambda).
    */
   strictLambdas?: string[];
-  eval(c: Call): Value;
+  eval(c: FormCall): Value;
 }
 
 const bySignature = new Map<string, FormDef>();

@@ -1,6 +1,6 @@
 /** Append, Prepend, Take, Drop and the folds Sum, Mean, Any, All, Max, Min, Reduce (spec S.4.2, S.4.3). */
 import { err, QueryError, QueryErrors, type Pos } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { asInt } from "../eval/casts.ts";
 import { defineForm } from "../eval/registry.ts";
 import { compareValues } from "../order.ts";
@@ -89,7 +89,7 @@ interface FoldInput {
   wrap(result: Value): Value;
 }
 
-function foldInput(c: Call, v: Value, pos: Pos): FoldInput {
+function foldInput(c: FormCall, v: Value, pos: Pos): FoldInput {
   if (Array.isArray(v)) return { items: v, wrap: (r) => r };
   if (v instanceof PageV) return { items: v.data, wrap: (r) => new PageV([r], v.before, v.after) };
   if (v instanceof SetV || (v instanceof Ref && v.isNative)) {
@@ -135,7 +135,7 @@ fold("any", (items, pos) => booleans(items, pos).some((b) => b));
 fold("all", (items, pos) => booleans(items, pos).every((b) => b));
 
 /** Comparing refs needs them resolved: every ref to an undefined collection/schema object is reported. */
-function checkRefs(c: Call, items: Value[], pos: Pos): void {
+function checkRefs(c: FormCall, items: Value[], pos: Pos): void {
   const errors: QueryError[] = [];
   for (const x of items) {
     if (!(x instanceof Ref) || x.isNative) continue;

@@ -6,7 +6,7 @@
 import { err, QueryError, type Pos } from "../errors.ts";
 import { asBool, asObject, asString } from "../eval/casts.ts";
 import { isBuiltinRole, type Ctx } from "../eval/context.ts";
-import { check, databaseOf, readDoc, renderDoc, userFields, type Located } from "../eval/docs.ts";
+import { check, databaseOf, readDoc, renderDoc, userFields, type Located } from "../access/docs.ts";
 import { defineForm } from "../eval/registry.ts";
 import { firstOfSet } from "../sets/read.ts";
 import { asFSet } from "../sets/sets.ts";
@@ -17,8 +17,8 @@ import { nativeHandlers } from "./native-handlers.ts";
 /** Creates a token for `instance` (Create(Tokens()) and Login share it). */
 function issueToken(ctx: Ctx, instance: Ref, params: ObjectV, pos: Pos): Value {
   const fields = userFields(params, undefined, pos, true);
-  const id = ctx.engine.newId();
-  const { secret, hashed } = ctx.engine.newSecret("token", { db: ctx.db, collKey: "#tokens", id });
+  const id = ctx.host.newId();
+  const { secret, hashed } = ctx.host.newSecret("token", { db: ctx.db, collKey: "#tokens", id });
   const stored = new Map<string, Value>([["instance", instance]]);
   if (fields.has("ttl")) stored.set("ttl", fields.get("ttl")!);
   if (fields.has("data")) stored.set("data", fields.get("data")!);
@@ -73,8 +73,8 @@ function createKey(ctx: Ctx, params: ObjectV, pos: Pos): Value {
     fields.set("database", database);
   }
   for (const [k, v] of userFields(params, undefined, pos, true)) fields.set(k, v); // data and ttl
-  const id = ctx.engine.newId();
-  const { secret, hashed } = ctx.engine.newSecret("key", { db: ctx.db, collKey: "#keys", id });
+  const id = ctx.host.newId();
+  const { secret, hashed } = ctx.host.newSecret("key", { db: ctx.db, collKey: "#keys", id });
   fields.set("hashed_secret", hashed);
   const rec = { ref: new Ref(id, native("keys")), ts: ctx.txn.tsMicros, fields };
   ctx.db.put(ctx.txn, "#keys", id, rec);
@@ -191,7 +191,7 @@ defineForm({
     const ctx = c.ctx;
     const raw = asString(c.arg("key_from_secret"), c.at("key_from_secret"));
     const notFound = () => new QueryError("instance not found", `No key found for secret ${raw}.`, c.pos, {}, 400);
-    const rec = ctx.engine.lookupSecret(raw.split(":")[0]!);
+    const rec = ctx.host.lookupSecret(raw.split(":")[0]!);
     if (!rec || rec.db !== ctx.db) throw notFound();
     try {
       const ref = new Ref(rec.id, native(rec.collKey === "#keys" ? "keys" : "tokens"));

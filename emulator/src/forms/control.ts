@@ -1,6 +1,6 @@
 /** Control flow, logic, comparison, Select and lambdas as values (spec §5.7). */
 import { err } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { asBool } from "../eval/casts.ts";
 import { defineForm, defineFormOptional } from "../eval/registry.ts";
 import { compareValues, valuesEqual } from "../order.ts";
@@ -21,11 +21,10 @@ defineForm({
   shapes: [["do"]],
   variadic: ["do"],
   eval(c) {
-    const a = c.form.args.get("do")!;
-    const items = a.k === "varargs" ? a.items : [a];
+    const items = c.deferred("do");
     if (!items.length) throw err.invalidExpression(c.at("do"), "Expression list cannot be empty.");
     let last: Value = null;
-    for (const x of items) last = c.eval(x);
+    for (const x of items) last = x.value();
     return last;
   },
 });
@@ -49,11 +48,10 @@ for (const [name, short] of [
     shapes: [[name]],
     variadic: [name],
     eval(c) {
-      const a = c.form.args.get(name)!;
-      const items = a.k === "varargs" ? a.items : [a];
+      const items = c.deferred(name);
       if (!items.length) throw err.nonEmptyExpected(c.at(name));
       for (const x of items) {
-        const v = c.eval(x);
+        const v = x.value();
         if (typeof v !== "boolean") throw err.expected(x.pos, "Boolean", typeName(v));
         if (v === short) return short;
       }
@@ -118,7 +116,7 @@ export function step(v: Value, key: Value): Value | undefined {
   return undefined;
 }
 
-function pathOf(c: Call, key: string): Value[] {
+function pathOf(c: FormCall, key: string): Value[] {
   const p = c.arg(key);
   const path = Array.isArray(p) ? p : [p];
   for (const k of path) {

@@ -5,11 +5,11 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { err, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
-import { check, locate } from "../eval/docs.ts";
+import { check, locate } from "../access/docs.ts";
 import type { Database, DocRecord } from "../storage/database.ts";
 import { Ref, native, type Value } from "../values.ts";
 import { nativeHandlers } from "./native-handlers.ts";
-import { renderDoc } from "../eval/docs.ts";
+import { renderDoc } from "../access/docs.ts";
 
 function hashPassword(pw: string): string {
   const salt = randomBytes(8).toString("hex");
@@ -47,7 +47,7 @@ export function writeCredentials(ctx: Ctx, db: Database, instance: Ref, creds: V
   }
   if (stored === undefined) return;
   const existing = credentialsOf(db, instance, ctx.snapshotNs);
-  const id = existing?.ref.id ?? ctx.engine.newId();
+  const id = existing?.ref.id ?? ctx.host.newId();
   const fields = new Map<string, Value>([
     ["instance", instance],
     ["hashed_password", stored],

@@ -1,6 +1,6 @@
 /** Get, Exists, Create, Update, Replace, Delete for every kind of document. */
 import { err } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { asObject } from "../eval/casts.ts";
 import type { Ctx } from "../eval/context.ts";
 import {
@@ -15,7 +15,7 @@ import {
   userFields,
   writeRecord,
   type Located,
-} from "../eval/docs.ts";
+} from "../access/docs.ts";
 import { defineForm } from "../eval/registry.ts";
 import type { DocRecord } from "../storage/database.ts";
 import { firstOfSet, setExists } from "../sets/read.ts";
@@ -56,7 +56,7 @@ defineForm({
   },
 });
 
-function userCreate(c: Call, loc: Located, params: ObjectV | undefined, explicitId: boolean): Value {
+function userCreate(c: FormCall, loc: Located, params: ObjectV | undefined, explicitId: boolean): Value {
   const ctx = c.ctx;
   const pos = c.at("create");
   if (explicitId && !ID.test(loc.id)) {
@@ -104,10 +104,10 @@ defineForm({
     if (target.isNative) {
       const h = nativeHandlers.get(target.id as NativeName);
       if (!h) throw err.invalidArgument(c.at("create"), `Cannot create documents in ${target.id}.`);
-      return h.create(c.ctx, params ?? new Map(), c.at("create"), c);
+      return h.create(c.ctx, params ?? new Map(), c.at("create"));
     }
     if (target.schemaKind === "collections") {
-      return userCreate(c, locate(c.ctx, new Ref(c.ctx.engine.newId(), target), c.at("create")), params, false);
+      return userCreate(c, locate(c.ctx, new Ref(c.ctx.host.newId(), target), c.at("create")), params, false);
     }
     if (target.coll && !target.coll.isNative) {
       const loc = locate(c.ctx, target, c.at("create"));
@@ -117,7 +117,7 @@ defineForm({
   },
 });
 
-function change(c: Call, key: "update" | "replace"): Value {
+function change(c: FormCall, key: "update" | "replace"): Value {
   const ctx = c.ctx;
   const target = c.arg(key);
   if (!(target instanceof Ref) || target.isNative) throw err.expected(c.at(key), "Ref", typeName(target));

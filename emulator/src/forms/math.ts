@@ -4,7 +4,7 @@
  * turns the rest of the fold into Double arithmetic.
  */
 import { err, type Pos } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { asInt } from "../eval/casts.ts";
 import { defineForm, defineFormOptional } from "../eval/registry.ts";
 import { int64, type Value } from "../values.ts";
@@ -18,7 +18,7 @@ function asNumber(v: Value, pos: Pos): Num {
 }
 
 /** The arguments of a variadic form; the first one that is not a number fails (spec S.7.4 example). */
-function numbersOf(c: Call, name: string): Num[] {
+function numbersOf(c: FormCall, name: string): Num[] {
   const { items } = c.args(name);
   if (!items.length) throw err.nonEmptyExpected(c.at(name));
   return items.map(({ value, pos }) => asNumber(value, pos));
@@ -64,7 +64,7 @@ for (const [name, op] of Object.entries(FOLDS)) {
   });
 }
 
-function unary(name: string, fn: (n: Num, c: Call) => Value): void {
+function unary(name: string, fn: (n: Num, c: FormCall) => Value): void {
   defineForm({ name, shapes: [[name]], eval: (c) => fn(asNumber(c.arg(name), c.at(name)), c) });
 }
 

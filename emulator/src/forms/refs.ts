@@ -1,11 +1,11 @@
 /** Ref constructors: pure, they build refs whether or not anything exists (spec §5.3). */
 import { err } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { defineForm, defineFormOptional } from "../eval/registry.ts";
 import { parseLegacyRef } from "../eval/parse.ts";
 import { NATIVE_COLLECTIONS, Ref, native, typeName, type NativeName, type Value } from "../values.ts";
 
-function scopeOf(c: Call): Ref | undefined {
+function scopeOf(c: FormCall): Ref | undefined {
   if (!c.has("scope")) return undefined;
   const s = c.arg("scope");
   if (s === null) return undefined;
@@ -76,6 +76,6 @@ defineForm({
 defineForm({
   name: "new_id",
   shapes: [["new_id"]],
-  eval: (c) => c.ctx.engine.newId(),
+  eval: (c) => c.ctx.host.newId(),
 });
-defineForm({ name: "next_id", shapes: [["next_id"]], eval: (c) => c.ctx.engine.newId() });
+defineForm({ name: "next_id", shapes: [["next_id"]], eval: (c) => c.ctx.host.newId() });

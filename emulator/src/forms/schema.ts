@@ -4,10 +4,10 @@
  * them, and Call (spec §5.3, §6, S.7).
  */
 import { err, QueryError, QueryErrors, type Pos, type ValidationFailure } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { asObject } from "../eval/casts.ts";
 import { isBuiltinRole, type Ctx, type Principal } from "../eval/context.ts";
-import { check, mergePatch, renderDoc, requireSchema, type Located } from "../eval/docs.ts";
+import { check, mergePatch, renderDoc, requireSchema, type Located } from "../access/docs.ts";
 import { applyLambda, Closure, Env } from "../eval/evaluate.ts";
 import { parseLambda } from "../eval/parse.ts";
 import { defineForm } from "../eval/registry.ts";
@@ -170,7 +170,7 @@ for (const [form, kind, create] of CREATORS) {
   defineForm({
     name: form,
     shapes: [[form]],
-    eval: (c: Call) => create(c.ctx, asObject(c.arg(form), c.at(form)), c.at(form)),
+    eval: (c: FormCall) => create(c.ctx, asObject(c.arg(form), c.at(form)), c.at(form)),
   });
   if (!nativeHandlers.has(kind)) nativeHandlers.set(kind, { create, update: schemaUpdate });
 }

@@ -4,9 +4,9 @@
  * Join, Reverse, IsEmpty (spec §5.5–5.6, S.1).
  */
 import { err, QueryErrors } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { asInt, asLambda } from "../eval/casts.ts";
-import { requireSchema } from "../eval/docs.ts";
+import { requireSchema } from "../access/docs.ts";
 import { defineForm, defineFormOptional } from "../eval/registry.ts";
 import { strictEqual } from "../order.ts";
 import { paginate, setElements, setExists, DEFAULT_PAGE_SIZE } from "../sets/read.ts";
@@ -74,7 +74,7 @@ defineForm({
 });
 
 /** Map/Foreach/Filter over an array or a page (a page keeps its cursors). */
-function overCollection(c: Call, name: "map" | "foreach", fn: (items: Value[], lam: LambdaV) => Value[]): Value {
+function overCollection(c: FormCall, name: "map" | "foreach", fn: (items: Value[], lam: LambdaV) => Value[]): Value {
   const lam = c.lambda(name);
   const coll = c.arg("collection");
   if (Array.isArray(coll)) return fn(coll, lam);

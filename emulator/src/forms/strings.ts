@@ -3,7 +3,7 @@
  * Lengths and offsets are in code points, as the server counts them.
  */
 import { err, QueryErrors, type Pos, type QueryError } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { asBool, asInt, asString } from "../eval/casts.ts";
 import { defineForm, defineFormOptional } from "../eval/registry.ts";
 import { formatDate, formatInstant } from "../time.ts";
@@ -27,8 +27,8 @@ function searchStart(s: string, start: bigint | undefined): number {
   return utf16Offset(s, Number(start));
 }
 
-const stringArg = (c: Call, key: string): string => asString(c.arg(key), c.at(key));
-const optInt = (c: Call, key: string): bigint | undefined => (c.has(key) ? asInt(c.arg(key), c.at(key)) : undefined);
+const stringArg = (c: FormCall, key: string): string => asString(c.arg(key), c.at(key));
+const optInt = (c: FormCall, key: string): bigint | undefined => (c.has(key) ? asInt(c.arg(key), c.at(key)) : undefined);
 
 /** Throws the collected errors: one as itself, several together. */
 function throwAll(errors: QueryError[]): void {

@@ -1,6 +1,6 @@
 /** Time and date functions (spec §5.8, S.3). Times are nanoseconds; `ts` integers are microseconds. */
 import { err, type Pos } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall } from "../eval/registry.ts";
 import { asInt } from "../eval/casts.ts";
 import { defineForm } from "../eval/registry.ts";
 import { NS_PER_DAY, parseDate, parseInstant } from "../time.ts";
@@ -66,7 +66,7 @@ defineForm({
   },
 });
 
-function shift(c: Call, name: "time_add" | "time_subtract", sign: bigint): Value {
+function shift(c: FormCall, name: "time_add" | "time_subtract", sign: bigint): Value {
   const base = c.arg(name);
   const offset = asInt(c.arg("offset"), c.at("offset"));
   const unit = c.arg("unit");

@@ -1,7 +1,7 @@
 /** Conversions (ToString, ToNumber, ToInteger, ToDouble; spec S.5.3) and the type predicates (S.4.6). */
 import { err, QueryError, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
-import { locate, requireSchema } from "../eval/docs.ts";
+import { locate, requireSchema } from "../access/docs.ts";
 import { defineForm } from "../eval/registry.ts";
 import { formatDate, formatInstant } from "../time.ts";
 import { BytesV, DateV, DocV, LambdaV, PageV, Ref, SetV, TimeV, typeName, type NativeName, type Value } from "../values.ts";
