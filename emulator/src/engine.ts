@@ -9,12 +9,15 @@ import { leadingError, QueryError, QueryErrors } from "./errors.ts";
 import { Ctx, type Host, type SecretRecord } from "./eval/context.ts";
 import { Env, evaluate } from "./eval/evaluate.ts";
 import { parseQuery } from "./eval/parse.ts";
-import "./forms/index.ts";
+import { registerForms } from "./eval/registry.ts";
+import { FORMS } from "./forms/index.ts";
 import { Stats } from "./stats.ts";
 import { Database } from "./storage/database.ts";
 import { Txn } from "./storage/txn.ts";
 import { JsonSyntaxError, parseJson } from "./wire/json.ts";
 import { renderError, renderValue } from "./wire/render.ts";
+
+registerForms(FORMS);
 
 export interface QueryResult {
   status: number;

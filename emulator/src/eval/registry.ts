@@ -1,6 +1,7 @@
 /**
- * The form table. Every FQL function is declared once, with the exact key sets
- * FaunaDB's parser accepts for it, in the module of its family (forms/*.ts).
+ * The form table and the functions' contract. Every FQL function is declared once, as
+ * data, with the exact key sets FaunaDB's parser accepts for it, in the module of its
+ * family (forms/*.ts); the engine registers the families' one list.
  */
 import type { Pos } from "../errors.ts";
 import type { LambdaV, Value } from "../values.ts";
@@ -59,33 +60,37 @@ export interface FormDef {
   eval(c: FormCall): Value;
 }
 
-const bySignature = new Map<string, FormDef>();
-
-const signature = (keys: Iterable<string>): string => [...keys].sort().join("\u0000");
-
-export function defineForm(def: FormDef): FormDef {
-  for (const shape of def.shapes) {
-    const sig = signature(shape);
-    if (bySignature.has(sig)) throw new Error(`form shape defined twice: ${shape.join(",")}`);
-    bySignature.set(sig, def);
-  }
-  return def;
-}
-
-/** Declares a form whose optional keys may each be present or absent. */
-export function defineFormOptional(
-  def: Omit<FormDef, "shapes"> & { required?: string[]; optional?: string[] },
-): FormDef {
+/** Declares a form whose optional keys may each be present or absent: one shape per combination. */
+export function withOptional(def: Omit<FormDef, "shapes"> & { required?: string[]; optional?: string[] }): FormDef {
   const required = [def.name, ...(def.required ?? [])];
   const optional = def.optional ?? [];
   const shapes: string[][] = [];
   for (let mask = 0; mask < 1 << optional.length; mask++) {
     shapes.push([...required, ...optional.filter((_, i) => mask & (1 << i))]);
   }
-  return defineForm({ ...def, shapes });
+  const { required: _r, optional: _o, ...rest } = def;
+  return { ...rest, shapes };
+}
+
+const bySignature = new Map<string, FormDef>();
+
+const signature = (keys: Iterable<string>): string => [...keys].sort().join("\u0000");
+
+/**
+ * Adds definitions to the table the parser reads. The engine registers the one list
+ * of every family (forms/index.ts); registering the same definition again changes nothing.
+ */
+export function registerForms(defs: readonly FormDef[]): void {
+  for (const def of defs) {
+    for (const shape of def.shapes) {
+      const sig = signature(shape);
+      const known = bySignature.get(sig);
+      if (known && known !== def) throw new Error(`form shape defined twice: ${shape.join(",")}`);
+      bySignature.set(sig, def);
+    }
+  }
 }
 
 export function lookupForm(keys: string[]): FormDef | undefined {
   return bySignature.get(signature(keys));
 }
-

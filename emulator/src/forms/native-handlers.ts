@@ -1,9 +1,9 @@
-/** Per-kind behaviour of native collections, filled in by the families that own them. */
+/** Per-kind behaviour of native collections: each family that owns a kind exports its handler as data. */
 import type { Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
 import type { Located } from "../access/docs.ts";
 import type { DocRecord } from "../storage/database.ts";
-import type { NativeName, ObjectV, Value } from "../values.ts";
+import type { ObjectV, Value } from "../values.ts";
 
 /** How a native collection's documents are created, changed and removed (schema, tokens, keys, …). */
 export interface NativeHandler {
@@ -13,4 +13,4 @@ export interface NativeHandler {
   /** Side effects of deleting (a collection's documents, a database's contents, …). */
   remove?(ctx: Ctx, loc: Located, prev: DocRecord): void;
 }
-export const nativeHandlers = new Map<NativeName, NativeHandler>();
+

@@ -3,9 +3,8 @@
  * Lengths and offsets are in code points, as the server counts them.
  */
 import { err, QueryErrors, type Pos, type QueryError } from "../errors.ts";
-import type { FormCall } from "../eval/registry.ts";
+import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { asBool, asInt, asString } from "../eval/casts.ts";
-import { defineForm, defineFormOptional } from "../eval/registry.ts";
 import { formatDate, formatInstant } from "../time.ts";
 import { DateV, TimeV, type Value } from "../values.ts";
 import { renderValue } from "../wire/render.ts";
@@ -36,22 +35,6 @@ function throwAll(errors: QueryError[]): void {
   if (errors.length) throw new QueryErrors(errors);
 }
 
-// ---- simple string functions --------------------------------------------------------------------
-
-defineFormOptional({
-  name: "concat",
-  optional: ["separator"],
-  variadic: ["concat"],
-  eval(c) {
-    const { items, bare } = c.args("concat");
-    // A bare value that evaluates to an array (a Var, a Map result…) is the list itself.
-    const list =
-      bare && Array.isArray(items[0]!.value) ? items[0]!.value.map((value, i) => ({ value, pos: [...c.at("concat"), i] })) : items;
-    const sep = c.has("separator") ? stringArg(c, "separator") : "";
-    return list.map(({ value, pos }) => asString(value, pos)).join(sep);
-  },
-});
-
 const NORMALIZERS = ["NFKCCaseFold", "NFC", "NFD", "NFKC", "NFKD"] as const;
 type Normalizer = (typeof NORMALIZERS)[number];
 
@@ -67,32 +50,9 @@ function nfkcCaseFold(s: string): string {
   return folded.normalize("NFKC");
 }
 
-defineFormOptional({
-  name: "casefold",
-  optional: ["normalizer"],
-  eval(c) {
-    let norm: Normalizer = "NFKCCaseFold";
-    if (c.has("normalizer")) {
-      const n = c.arg("normalizer");
-      if (typeof n !== "string" || !(NORMALIZERS as readonly string[]).includes(n)) {
-        throw err.expected(c.at("normalizer"), "String 'NFKCCaseFold', 'NFC', 'NFD', 'NFKC', or 'NFKD'", valueType(n));
-      }
-      norm = n as Normalizer;
-    }
-    const fold = (v: Value): Value => (typeof v !== "string" ? v : norm === "NFKCCaseFold" ? nfkcCaseFold(v) : v.normalize(norm));
-    const v = c.arg("casefold");
-    if (!Array.isArray(v)) return fold(v);
-    return v.length === 1 ? fold(v[0]!) : v.map(fold);
-  },
-});
-
-function stringFn(name: string, fn: (s: string) => Value): void {
-  defineForm({ name, shapes: [[name]], eval: (c) => fn(stringArg(c, name)) });
+function stringFn(name: string, fn: (s: string) => Value): FormDef {
+  return { name, shapes: [[name]], eval: (c) => fn(stringArg(c, name)) };
 }
-
-stringFn("lowercase", (s) => s.toLowerCase());
-stringFn("uppercase", (s) => s.toUpperCase());
-stringFn("length", (s) => BigInt(cpLength(s)));
 
 const wordSegmenter = new Intl.Segmenter("und", { granularity: "word" });
 /** Title case per word-break segment: its first letter-like character upper (title) case, the rest lower. */
@@ -113,86 +73,14 @@ function titleCase(s: string): string {
   }
   return out;
 }
-stringFn("titlecase", titleCase);
 
 // Java's Character.isWhitespace, which String.strip uses: no non-breaking spaces.
 const JAVA_SPACE = "[\\t\\n\\u000B\\f\\r\\u001C-\\u001F]|(?![\\u00A0\\u2007\\u202F])[\\p{Zs}\\p{Zl}\\p{Zp}]";
 const LEADING = new RegExp(`^(?:${JAVA_SPACE})+`, "u");
 const TRAILING = new RegExp(`(?:${JAVA_SPACE})+$`, "u");
-stringFn("trim", (s) => s.replace(LEADING, "").replace(TRAILING, ""));
-stringFn("ltrim", (s) => s.replace(LEADING, ""));
-stringFn("rtrim", (s) => s.replace(TRAILING, ""));
-stringFn("regexescape", (s) => `\\Q${s.split("\\E").join("\\E\\\\E\\Q")}\\E`);
-
-for (const [name, test] of [
-  ["containsstr", (s: string, x: string) => s.includes(x)],
-  ["startswith", (s: string, x: string) => s.startsWith(x)],
-  ["endswith", (s: string, x: string) => s.endsWith(x)],
-] as const) {
-  defineForm({
-    name,
-    shapes: [[name, "search"]],
-    eval: (c) => test(stringArg(c, name), stringArg(c, "search")),
-  });
-}
-
-defineFormOptional({
-  name: "findstr",
-  required: ["find"],
-  optional: ["start"],
-  eval(c) {
-    const s = stringArg(c, "findstr");
-    const find = stringArg(c, "find");
-    const i = s.indexOf(find, searchStart(s, optInt(c, "start")));
-    return BigInt(i < 0 ? -1 : cpIndex(s, i));
-  },
-});
-
-defineForm({
-  name: "replacestr",
-  shapes: [["replacestr", "find", "replace"]],
-  eval(c) {
-    const s = stringArg(c, "replacestr");
-    const find = stringArg(c, "find");
-    const rep = stringArg(c, "replace");
-    // A function replacer keeps `$` in the replacement literal.
-    return s.replaceAll(find, () => rep);
-  },
-});
 
 const MAX_REPEAT = 1024n;
 const repeatCount = (n: bigint): number => Number(n <= 0n ? 0n : n > MAX_REPEAT ? MAX_REPEAT : n);
-
-defineFormOptional({
-  name: "repeat",
-  optional: ["number"],
-  eval(c) {
-    const s = stringArg(c, "repeat");
-    return s.repeat(repeatCount(optInt(c, "number") ?? 2n));
-  },
-});
-
-defineForm({
-  name: "space",
-  shapes: [["space"]],
-  eval: (c) => " ".repeat(repeatCount(asInt(c.arg("space"), c.at("space")))),
-});
-
-defineFormOptional({
-  name: "substring",
-  optional: ["start", "length"],
-  eval(c) {
-    const cps = codePoints(stringArg(c, "substring"));
-    const start = optInt(c, "start") ?? 0n;
-    const length = optInt(c, "length");
-    const n = BigInt(cps.length);
-    const from = start < 0n ? n + start : start;
-    if (from < 0n || from > n) throw err.invalidArgument(c.pos, "start must be less than or equal to the string length");
-    if (length !== undefined && length < 0n) throw err.invalidArgument(c.pos, "length must be positive");
-    const to = length === undefined || from + length > n ? n : from + length;
-    return cps.slice(Number(from), Number(to)).join("");
-  },
-});
 
 /** Lucene's n-gram tokenizer: every gram of every start position, shortest first. */
 function ngrams(s: string, min: number, max: number): string[] {
@@ -203,26 +91,6 @@ function ngrams(s: string, min: number, max: number): string[] {
   }
   return out;
 }
-
-defineFormOptional({
-  name: "ngram",
-  optional: ["min", "max"],
-  eval(c) {
-    const v = c.arg("ngram");
-    const min = optInt(c, "min") ?? 1n;
-    const max = optInt(c, "max") ?? 2n;
-    const errors: QueryError[] = [];
-    const bad = (msg: string) => errors.push(err.invalidArgument(c.pos, msg));
-    if (min <= 0n || min > max) bad("min ngram size must be > 0 and <= max");
-    else if (min < max - 1n) bad("min ngram size must be >= max - 1");
-    if (max <= 0n) bad("max ngram size must be > 0");
-    else if (max < min) bad("max ngram size must be > 0 and >= min");
-    else if (max > min + 1n) bad("max ngram size must be <= min + 1");
-    throwAll(errors);
-    const items = Array.isArray(v) ? v : [v];
-    return items.flatMap((x): Value[] => (typeof x === "string" ? ngrams(x, Number(min), Number(max)) : [x]));
-  },
-});
 
 // ---- Java regexes ---------------------------------------------------------------------------------
 
@@ -647,65 +515,7 @@ function javaReplacement(rep: string, groups: number, pos: Pos): (m: RegExpExecA
   return (m) => parts.map((f) => f(m)).join("");
 }
 
-defineForm({
-  name: "containsstrregex",
-  shapes: [["containsstrregex", "pattern"]],
-  eval(c) {
-    const s = stringArg(c, "containsstrregex");
-    const re = javaRegex(stringArg(c, "pattern"), c.at("pattern"));
-    return !matches(s, re, 0).next().done;
-  },
-});
-
 const MAX_RESULTS = 1024n;
-
-defineFormOptional({
-  name: "findstrregex",
-  required: ["pattern"],
-  optional: ["start", "num_results"],
-  eval(c) {
-    const s = stringArg(c, "findstrregex");
-    const re = javaRegex(stringArg(c, "pattern"), c.at("pattern"));
-    const start = optInt(c, "start");
-    const num = optInt(c, "num_results") ?? MAX_RESULTS;
-    const limit = Number(num > MAX_RESULTS ? MAX_RESULTS : num);
-    const out: Value[] = [];
-    if (limit <= 0) return out;
-    for (const m of matches(s, re, searchStart(s, start))) {
-      const from = cpIndex(s, m.index);
-      const len = cpLength(m[0]);
-      out.push(
-        new Map<string, Value>([
-          ["start", BigInt(from)],
-          ["end", BigInt(len ? from + len - 1 : from)],
-          ["data", m[0]],
-        ]),
-      );
-      if (out.length >= limit) break;
-    }
-    return out;
-  },
-});
-
-defineFormOptional({
-  name: "replacestrregex",
-  required: ["pattern", "replace"],
-  optional: ["first"],
-  eval(c) {
-    const s = stringArg(c, "replacestrregex");
-    const re = javaRegex(stringArg(c, "pattern"), c.at("pattern"));
-    const replace = javaReplacement(stringArg(c, "replace"), re.groups, c.at("replace"));
-    const first = c.has("first") ? asBool(c.arg("first"), c.at("first")) : false;
-    let out = "";
-    let last = 0;
-    for (const m of matches(s, re, 0)) {
-      out += s.slice(last, m.index) + replace(m);
-      last = m.index + m[0].length;
-      if (first) break;
-    }
-    return out + s.slice(last);
-  },
-});
 
 // ---- Format (java.util.Formatter) -------------------------------------------------------------------
 
@@ -1031,40 +841,230 @@ function formatValue(spec: Spec, v: Value, pos: Pos): string {
   }
 }
 
-defineForm({
-  name: "format",
-  shapes: [["format", "values"]],
-  eval(c) {
-    const fmt = stringArg(c, "format");
-    const raw = c.arg("values");
-    const values = Array.isArray(raw) ? raw.map((v, i) => ({ v, pos: [...c.at("values"), i] })) : [{ v: raw, pos: c.at("values") }];
-    const pieces = parseFormat(fmt, c.at("format"));
-    // Resolve every argument index before formatting, as the server validates counts first.
-    let ordinary = 0;
-    let previous = -1;
-    const indexes = pieces.map((p): number | undefined => {
-      if (typeof p === "string" || p.conv === "%" || p.conv === "n") return undefined;
-      let idx: number;
-      if (p.index === "<") idx = previous;
-      else if (p.index !== undefined) {
-        idx = p.index - 1;
-        if (idx < 0 || idx >= values.length) throw err.invalidArgument(c.at("format"), "index must be >= 1 and <= arguments size");
-      } else {
-        idx = ordinary++;
-        if (idx >= values.length) throw err.invalidArgument(c.at("format"), "format specifiers count must be <= arguments size");
+export const forms: readonly FormDef[] = [
+  // ---- simple string functions --------------------------------------------------------------------
+  withOptional({
+    name: "concat",
+    optional: ["separator"],
+    variadic: ["concat"],
+    eval(c) {
+      const { items, bare } = c.args("concat");
+      // A bare value that evaluates to an array (a Var, a Map result…) is the list itself.
+      const list =
+        bare && Array.isArray(items[0]!.value) ? items[0]!.value.map((value, i) => ({ value, pos: [...c.at("concat"), i] })) : items;
+      const sep = c.has("separator") ? stringArg(c, "separator") : "";
+      return list.map(({ value, pos }) => asString(value, pos)).join(sep);
+    },
+  }),
+
+  withOptional({
+    name: "casefold",
+    optional: ["normalizer"],
+    eval(c) {
+      let norm: Normalizer = "NFKCCaseFold";
+      if (c.has("normalizer")) {
+        const n = c.arg("normalizer");
+        if (typeof n !== "string" || !(NORMALIZERS as readonly string[]).includes(n)) {
+          throw err.expected(c.at("normalizer"), "String 'NFKCCaseFold', 'NFC', 'NFD', 'NFKC', or 'NFKD'", valueType(n));
+        }
+        norm = n as Normalizer;
       }
-      if (idx < 0) throw err.invalidArgument(c.at("format"), "index must be >= 1 and <= arguments size");
-      previous = idx;
-      return idx;
-    });
-    return pieces
-      .map((p, k) => {
-        if (typeof p === "string") return p;
-        if (p.conv === "%") return justify("%", p);
-        if (p.conv === "n") return "\n";
-        const { v, pos } = values[indexes[k]!]!;
-        return formatValue(p, v, pos);
-      })
-      .join("");
+      const fold = (v: Value): Value => (typeof v !== "string" ? v : norm === "NFKCCaseFold" ? nfkcCaseFold(v) : v.normalize(norm));
+      const v = c.arg("casefold");
+      if (!Array.isArray(v)) return fold(v);
+      return v.length === 1 ? fold(v[0]!) : v.map(fold);
+    },
+  }),
+
+  stringFn("lowercase", (s) => s.toLowerCase()),
+  stringFn("uppercase", (s) => s.toUpperCase()),
+  stringFn("length", (s) => BigInt(cpLength(s))),
+  stringFn("titlecase", titleCase),
+  stringFn("trim", (s) => s.replace(LEADING, "").replace(TRAILING, "")),
+  stringFn("ltrim", (s) => s.replace(LEADING, "")),
+  stringFn("rtrim", (s) => s.replace(TRAILING, "")),
+  stringFn("regexescape", (s) => `\\Q${s.split("\\E").join("\\E\\\\E\\Q")}\\E`),
+
+  ...([
+    ["containsstr", (s: string, x: string) => s.includes(x)],
+    ["startswith", (s: string, x: string) => s.startsWith(x)],
+    ["endswith", (s: string, x: string) => s.endsWith(x)],
+  ] as const).map(
+    ([name, test]): FormDef => ({
+      name,
+      shapes: [[name, "search"]],
+      eval: (c) => test(stringArg(c, name), stringArg(c, "search")),
+    }),
+  ),
+
+  withOptional({
+    name: "findstr",
+    required: ["find"],
+    optional: ["start"],
+    eval(c) {
+      const s = stringArg(c, "findstr");
+      const find = stringArg(c, "find");
+      const i = s.indexOf(find, searchStart(s, optInt(c, "start")));
+      return BigInt(i < 0 ? -1 : cpIndex(s, i));
+    },
+  }),
+
+  {
+    name: "replacestr",
+    shapes: [["replacestr", "find", "replace"]],
+    eval(c) {
+      const s = stringArg(c, "replacestr");
+      const find = stringArg(c, "find");
+      const rep = stringArg(c, "replace");
+      // A function replacer keeps `$` in the replacement literal.
+      return s.replaceAll(find, () => rep);
+    },
   },
-});
+
+  withOptional({
+    name: "repeat",
+    optional: ["number"],
+    eval(c) {
+      const s = stringArg(c, "repeat");
+      return s.repeat(repeatCount(optInt(c, "number") ?? 2n));
+    },
+  }),
+
+  {
+    name: "space",
+    shapes: [["space"]],
+    eval: (c) => " ".repeat(repeatCount(asInt(c.arg("space"), c.at("space")))),
+  },
+
+  withOptional({
+    name: "substring",
+    optional: ["start", "length"],
+    eval(c) {
+      const cps = codePoints(stringArg(c, "substring"));
+      const start = optInt(c, "start") ?? 0n;
+      const length = optInt(c, "length");
+      const n = BigInt(cps.length);
+      const from = start < 0n ? n + start : start;
+      if (from < 0n || from > n) throw err.invalidArgument(c.pos, "start must be less than or equal to the string length");
+      if (length !== undefined && length < 0n) throw err.invalidArgument(c.pos, "length must be positive");
+      const to = length === undefined || from + length > n ? n : from + length;
+      return cps.slice(Number(from), Number(to)).join("");
+    },
+  }),
+
+  withOptional({
+    name: "ngram",
+    optional: ["min", "max"],
+    eval(c) {
+      const v = c.arg("ngram");
+      const min = optInt(c, "min") ?? 1n;
+      const max = optInt(c, "max") ?? 2n;
+      const errors: QueryError[] = [];
+      const bad = (msg: string) => errors.push(err.invalidArgument(c.pos, msg));
+      if (min <= 0n || min > max) bad("min ngram size must be > 0 and <= max");
+      else if (min < max - 1n) bad("min ngram size must be >= max - 1");
+      if (max <= 0n) bad("max ngram size must be > 0");
+      else if (max < min) bad("max ngram size must be > 0 and >= min");
+      else if (max > min + 1n) bad("max ngram size must be <= min + 1");
+      throwAll(errors);
+      const items = Array.isArray(v) ? v : [v];
+      return items.flatMap((x): Value[] => (typeof x === "string" ? ngrams(x, Number(min), Number(max)) : [x]));
+    },
+  }),
+
+  {
+    name: "containsstrregex",
+    shapes: [["containsstrregex", "pattern"]],
+    eval(c) {
+      const s = stringArg(c, "containsstrregex");
+      const re = javaRegex(stringArg(c, "pattern"), c.at("pattern"));
+      return !matches(s, re, 0).next().done;
+    },
+  },
+
+  withOptional({
+    name: "findstrregex",
+    required: ["pattern"],
+    optional: ["start", "num_results"],
+    eval(c) {
+      const s = stringArg(c, "findstrregex");
+      const re = javaRegex(stringArg(c, "pattern"), c.at("pattern"));
+      const start = optInt(c, "start");
+      const num = optInt(c, "num_results") ?? MAX_RESULTS;
+      const limit = Number(num > MAX_RESULTS ? MAX_RESULTS : num);
+      const out: Value[] = [];
+      if (limit <= 0) return out;
+      for (const m of matches(s, re, searchStart(s, start))) {
+        const from = cpIndex(s, m.index);
+        const len = cpLength(m[0]);
+        out.push(
+          new Map<string, Value>([
+            ["start", BigInt(from)],
+            ["end", BigInt(len ? from + len - 1 : from)],
+            ["data", m[0]],
+          ]),
+        );
+        if (out.length >= limit) break;
+      }
+      return out;
+    },
+  }),
+
+  withOptional({
+    name: "replacestrregex",
+    required: ["pattern", "replace"],
+    optional: ["first"],
+    eval(c) {
+      const s = stringArg(c, "replacestrregex");
+      const re = javaRegex(stringArg(c, "pattern"), c.at("pattern"));
+      const replace = javaReplacement(stringArg(c, "replace"), re.groups, c.at("replace"));
+      const first = c.has("first") ? asBool(c.arg("first"), c.at("first")) : false;
+      let out = "";
+      let last = 0;
+      for (const m of matches(s, re, 0)) {
+        out += s.slice(last, m.index) + replace(m);
+        last = m.index + m[0].length;
+        if (first) break;
+      }
+      return out + s.slice(last);
+    },
+  }),
+
+  {
+    name: "format",
+    shapes: [["format", "values"]],
+    eval(c) {
+      const fmt = stringArg(c, "format");
+      const raw = c.arg("values");
+      const values = Array.isArray(raw) ? raw.map((v, i) => ({ v, pos: [...c.at("values"), i] })) : [{ v: raw, pos: c.at("values") }];
+      const pieces = parseFormat(fmt, c.at("format"));
+      // Resolve every argument index before formatting, as the server validates counts first.
+      let ordinary = 0;
+      let previous = -1;
+      const indexes = pieces.map((p): number | undefined => {
+        if (typeof p === "string" || p.conv === "%" || p.conv === "n") return undefined;
+        let idx: number;
+        if (p.index === "<") idx = previous;
+        else if (p.index !== undefined) {
+          idx = p.index - 1;
+          if (idx < 0 || idx >= values.length) throw err.invalidArgument(c.at("format"), "index must be >= 1 and <= arguments size");
+        } else {
+          idx = ordinary++;
+          if (idx >= values.length) throw err.invalidArgument(c.at("format"), "format specifiers count must be <= arguments size");
+        }
+        if (idx < 0) throw err.invalidArgument(c.at("format"), "index must be >= 1 and <= arguments size");
+        previous = idx;
+        return idx;
+      });
+      return pieces
+        .map((p, k) => {
+          if (typeof p === "string") return p;
+          if (p.conv === "%") return justify("%", p);
+          if (p.conv === "n") return "\n";
+          const { v, pos } = values[indexes[k]!]!;
+          return formatValue(p, v, pos);
+        })
+        .join("");
+    },
+  },
+];

@@ -2,7 +2,7 @@
 import { err, QueryError, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
 import { locate, requireSchema } from "../access/docs.ts";
-import { defineForm } from "../eval/registry.ts";
+import type { FormDef } from "../eval/registry.ts";
 import { formatDate, formatInstant } from "../time.ts";
 import { BytesV, DateV, DocV, LambdaV, PageV, Ref, SetV, TimeV, typeName, type NativeName, type Value } from "../values.ts";
 import { javaDouble } from "../wire/json.ts";
@@ -113,51 +113,6 @@ function integralValue(digits: string, scale: number): bigint | undefined {
   return n % div === 0n ? n / div : undefined;
 }
 
-defineForm({
-  name: "to_string",
-  shapes: [["to_string"]],
-  eval(c) {
-    const v = c.arg("to_string");
-    const s = stringOf(v);
-    if (s === undefined) throw cannotCast(c.pos, v, "String");
-    return s;
-  },
-});
-
-defineForm({
-  name: "to_number",
-  shapes: [["to_number"]],
-  eval(c) {
-    const v = c.arg("to_number");
-    if (typeof v === "bigint" || typeof v === "number") return v;
-    const n = typeof v === "string" ? parseJavaNumber(v) : undefined;
-    if (n === undefined) throw cannotCast(c.pos, v, "Number");
-    return n;
-  },
-});
-
-defineForm({
-  name: "to_integer",
-  shapes: [["to_integer"]],
-  eval(c) {
-    const v = c.arg("to_integer");
-    const n = typeof v === "string" ? parseJavaNumber(v) : typeof v === "bigint" || typeof v === "number" ? v : undefined;
-    if (n === undefined) throw cannotCast(c.at("to_integer"), v, "Integer");
-    return typeof n === "bigint" ? n : toLong(n);
-  },
-});
-
-defineForm({
-  name: "to_double",
-  shapes: [["to_double"]],
-  eval(c) {
-    const v = c.arg("to_double");
-    const n = typeof v === "string" ? parseJavaNumber(v) : typeof v === "bigint" || typeof v === "number" ? v : undefined;
-    if (n === undefined) throw cannotCast(c.at("to_double"), v, "Double");
-    return Number(n);
-  },
-});
-
 // ---- type predicates ---------------------------------------------------------------------------
 
 /**
@@ -230,6 +185,53 @@ for (const [name, kind] of KIND_PREDICATES) {
   };
 }
 
-for (const [name, test] of Object.entries(PREDICATES)) {
-  defineForm({ name, shapes: [[name]], eval: (c) => test(c.arg(name), c.ctx) });
-}
+export const forms: readonly FormDef[] = [
+  {
+    name: "to_string",
+    shapes: [["to_string"]],
+    eval(c) {
+      const v = c.arg("to_string");
+      const s = stringOf(v);
+      if (s === undefined) throw cannotCast(c.pos, v, "String");
+      return s;
+    },
+  },
+
+  {
+    name: "to_number",
+    shapes: [["to_number"]],
+    eval(c) {
+      const v = c.arg("to_number");
+      if (typeof v === "bigint" || typeof v === "number") return v;
+      const n = typeof v === "string" ? parseJavaNumber(v) : undefined;
+      if (n === undefined) throw cannotCast(c.pos, v, "Number");
+      return n;
+    },
+  },
+
+  {
+    name: "to_integer",
+    shapes: [["to_integer"]],
+    eval(c) {
+      const v = c.arg("to_integer");
+      const n = typeof v === "string" ? parseJavaNumber(v) : typeof v === "bigint" || typeof v === "number" ? v : undefined;
+      if (n === undefined) throw cannotCast(c.at("to_integer"), v, "Integer");
+      return typeof n === "bigint" ? n : toLong(n);
+    },
+  },
+
+  {
+    name: "to_double",
+    shapes: [["to_double"]],
+    eval(c) {
+      const v = c.arg("to_double");
+      const n = typeof v === "string" ? parseJavaNumber(v) : typeof v === "bigint" || typeof v === "number" ? v : undefined;
+      if (n === undefined) throw cannotCast(c.at("to_double"), v, "Double");
+      return Number(n);
+    },
+  },
+
+  ...Object.entries(PREDICATES).map(
+    ([name, test]): FormDef => ({ name, shapes: [[name]], eval: (c) => test(c.arg(name), c.ctx) }),
+  ),
+];
