@@ -1,7 +1,7 @@
 /**
  * The README's layer table, enforced: every source file sits in exactly one layer, no
- * import (type-only ones included) runs up the table, and no files import each other in
- * a circle. The imports are read with TypeScript's own pre-processor, which sees through
+ * import (type-only ones included) runs up the table, no files import each other in
+ * a circle, and no source file grows past 500 lines. The imports are read with TypeScript's own pre-processor, which sees through
  * comments and strings; nothing is run.
  */
 import { test } from "node:test";
@@ -132,6 +132,14 @@ test("no import runs up the layers", () => {
 
 test("no files import each other in a circle", () => {
   assert.deepEqual(circles(graph), [], "import circles");
+});
+
+test("no source file is over 500 lines", () => {
+  const long = files
+    .map((f) => ({ f, lines: readFileSync(join(root, f), "utf8").split("\n").length - 1 }))
+    .filter(({ lines }) => lines > 500)
+    .map(({ f, lines }) => `${f}: ${lines} lines`);
+  assert.deepEqual(long, []);
 });
 
 test("the checks themselves catch what they look for", () => {

@@ -5,8 +5,8 @@ import { asInt } from "../eval/casts.ts";
 import { compareValues } from "../order.ts";
 import { setElements } from "../sets/read.ts";
 import { asFSet } from "../sets/sets.ts";
-import { int64, PageV, Ref, SetV, type Value } from "../values.ts";
-import { resolveRef, valueType } from "./types.ts";
+import { int64, PageV, Ref, SetV, valueType, type Value } from "../values.ts";
+import { resolveRef } from "./types.ts";
 
 /** The collection argument of Take/Drop: an array or a page (sets are refused in API 4). */
 function arrayOrPage(v: Value, pos: Pos): Value[] | PageV {

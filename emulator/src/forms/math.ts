@@ -6,8 +6,8 @@
 import { err, type Pos } from "../errors.ts";
 import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { asInt } from "../eval/casts.ts";
-import { int64, type Value } from "../values.ts";
-import { numText, toLong, valueType } from "./types.ts";
+import { int64, valueType, type Value } from "../values.ts";
+import { numText, toLong } from "../java/conversions.ts";
 
 type Num = bigint | number;
 

@@ -1,8 +1,7 @@
 /** Merge, ToObject, ToArray (spec S.4.4). Documents count as objects of their rendered fields. */
 import { err, QueryErrors, type QueryError } from "../errors.ts";
 import { withOptional, type FormDef } from "../eval/registry.ts";
-import type { ObjectV, Value } from "../values.ts";
-import { valueType } from "./types.ts";
+import { valueType, type ObjectV, type Value } from "../values.ts";
 
 export const forms: readonly FormDef[] = [
   withOptional({
