@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { startTarget } from "../test/support/fauna-target.ts";
+import { startTarget } from "fql4-emulator/testing";
 import { startDevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
 import { buildForNetlify, buildForVercel, LAMBDA_NODE_FLAGS } from "../test/platform/artifacts.ts";

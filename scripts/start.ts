@@ -7,7 +7,7 @@
  * Ports: PORT (8888), EMULATOR_PORT (8443), ISSUER_PORT (8890); 0 picks a free one.
  */
 import faunadb from "faunadb";
-import { startEmulator } from "../emulator/index.ts";
+import { startEmulator } from "fql4-emulator";
 import { startDevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
 import { serveHandler } from "../lib/http/node-server.ts";

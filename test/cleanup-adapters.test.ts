@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import faunadb from "faunadb";
-import { startTarget, type FaunaTarget } from "./support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { createLedgerSchema, createUsers, issueTokens, secretWorks, type Issued } from "./cleanup-fixtures.ts";
 import { LEDGER_BY_EXPIRATION_INDEX } from "../lib/ledger-schema.ts";
 

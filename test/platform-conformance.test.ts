@@ -15,7 +15,7 @@ import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import faunadb from "faunadb";
-import { startTarget, type FaunaTarget } from "./support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { createUsers, issueTokens } from "./cleanup-fixtures.ts";
 import { startDevIssuer, type DevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
