@@ -54,6 +54,8 @@ export interface HttpHandlerOptions {
   exchange: TokenExchange;
   /** Defaults to lib/revoke.ts; the seam exists for wiring, not for tests. */
   revoke?: RevokeUserTokens;
+  /** How long an exchange may take from the request's arrival. Default EXCHANGE_BUDGET_MS. */
+  exchangeBudgetMs?: number;
 }
 
 /** Anything that is not one of our typed errors is a bug of ours, never the database's. */
@@ -93,6 +95,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
   const { exchange } = opts;
   const config: Config = exchange.config;
   const revoke = opts.revoke ?? revokeUserTokens;
+  const exchangeBudgetMs = opts.exchangeBudgetMs ?? EXCHANGE_BUDGET_MS;
   const logRefusedOrigin = refusedOriginLogger();
 
   async function post(req: Request, cors: Record<string, string>, started: number): Promise<Response> {
@@ -100,7 +103,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
     try {
       const parsed = await parseTokenRequest(req, { allowForm: true });
       form = parsed.form;
-      const result = await exchange.exchange(parsed.jwt, { recordClaims: config.ledgerClaims, deadlineAt: started + EXCHANGE_BUDGET_MS });
+      const result = await exchange.exchange(parsed.jwt, { recordClaims: config.ledgerClaims, deadlineAt: started + exchangeBudgetMs });
       log("info", "token_exchange", {
         outcome: "issued",
         status: 200,

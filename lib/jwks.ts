@@ -44,8 +44,11 @@ export interface JwksOptions {
   now?: () => number;
 }
 
-/** The keys a token may be verified with, given its header's kid (if any). */
-export type KeyLookup = (kid: string | undefined, opts?: { timeoutMs?: number }) => Promise<SigningKey[]>;
+/**
+ * The keys a token may be verified with, given its header's kid (if any): at once when
+ * they are cached (the hot path stays synchronous), else once a fetch has brought them.
+ */
+export type KeyLookup = (kid: string | undefined, opts?: { timeoutMs?: number }) => SigningKey[] | Promise<SigningKey[]>;
 
 /** A synchronous token bucket: refuses at once instead of queueing. */
 class RefetchBudget {
@@ -215,10 +218,12 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
     if (!known(kid)) throw new JwksNoMatchingKey();
   }
 
-  return async (kid, o = {}) => {
-    await ensureKnown(kid, Math.max(1, Math.min(defaultTimeoutMs, o.timeoutMs ?? defaultTimeoutMs)));
+  const keysFor = (kid: string | undefined): SigningKey[] => {
     const s = fresh()!;
-    if (kid !== undefined) return [s.byKid.get(kid)!];
-    return s.all;
+    return kid !== undefined ? [s.byKid.get(kid)!] : s.all;
+  };
+  return (kid, o = {}) => {
+    if (known(kid)) return keysFor(kid);
+    return ensureKnown(kid, Math.max(1, Math.min(defaultTimeoutMs, o.timeoutMs ?? defaultTimeoutMs))).then(() => keysFor(kid));
   };
 }

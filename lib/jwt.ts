@@ -88,7 +88,7 @@ function readHeader(token: string): Header {
 
 function pemKeyLookup(pem: string): KeyLookup {
   const keys = [{ key: createPublicKey(pem) }];
-  return async () => keys;
+  return () => keys;
 }
 
 /** The payload of a token whose signature jsonwebtoken has already checked. */
@@ -148,7 +148,8 @@ export function createJwtVerifier(config: JwtConfig, opts: JwtVerifierOptions = 
       const header = readHeader(token);
       // Checked before any key lookup so a forged alg costs no JWKS fetch.
       if (!(algorithms as string[]).includes(header.alg)) throw new JwtAlgorithmNotAllowed();
-      const keys = await lookup(header.kid, v.timeoutMs !== undefined ? { timeoutMs: v.timeoutMs } : {});
+      const found = lookup(header.kid, v.timeoutMs !== undefined ? { timeoutMs: v.timeoutMs } : {});
+      const keys = Array.isArray(found) ? found : await found;
       // Which of several keys signed it is exactly what a kid says; guessing would let a
       // rotation turn into signature failures.
       if (jwksMode && header.kid === undefined && keys.length > 1) {

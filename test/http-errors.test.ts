@@ -260,10 +260,14 @@ describe("other statuses", () => {
 
 describe("identity provider outages (the default refetch budget)", () => {
   // Clients treat 401 as "sign out": an identity provider's blip must be a 503 for every
-  // request it touches, and must not leave valid tokens refused once it is over.
+  // request it touches, and must not leave valid tokens refused once it is over. The key
+  // cache runs on a clock of the test's own, so that a busy machine cannot stretch a burst
+  // of requests past the back-off after a failure: time moves only when a test moves it.
   let o: Stack;
+  let clockMs = Date.now();
+  const tick = (ms: number) => (clockMs += ms);
   before(async () => {
-    o = await startStack({ users: ["auth0|known"], jwtOptions: { jwksFailureBackoffMs: FAILURE_BACKOFF_MS } });
+    o = await startStack({ users: ["auth0|known"], jwtOptions: { jwksFailureBackoffMs: FAILURE_BACKOFF_MS, now: () => clockMs } });
     logs.forbid(o.target.serverSecret, o.target.adminSecret);
     const warm = await call(o.url, bearer(o.issuer.mint({ sub: "auth0|known" })));
     assert.equal(warm.status, 200);
@@ -298,13 +302,13 @@ describe("identity provider outages (the default refetch budget)", () => {
   test("after the outage, the rotated-in key verifies promptly though more fetches failed than the budget", async () => {
     o.issuer.resetJwksFetches();
     for (let i = 0; i < 7; i++) {
-      await sleep(FAILURE_BACKOFF_MS + 10);
+      tick(FAILURE_BACKOFF_MS + 10);
       const r = await call(o.url, bearer(mintO()));
       assert.equal(r.status, 503, `attempt ${i}: ${JSON.stringify(r.body)}`);
     }
     assert.ok(o.issuer.jwksFetches > 5, `only ${o.issuer.jwksFetches} fetches: the test must exceed the budget of 5 a minute`);
     o.issuer.setUnavailable(false);
-    await sleep(FAILURE_BACKOFF_MS + 10);
+    tick(FAILURE_BACKOFF_MS + 10);
     const started = Date.now();
     const ok = await call(o.url, bearer(mintO()));
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
@@ -316,7 +320,7 @@ describe("identity provider outages (the default refetch budget)", () => {
     o.issuer.rotate();
     o.issuer.setJwksStatus(404);
     try {
-      await sleep(FAILURE_BACKOFF_MS + 10);
+      tick(FAILURE_BACKOFF_MS + 10);
       const r = await call(o.url, bearer(mintO()));
       assert.equal(r.status, 500);
       assert.equal(r.body.error, "server_error");

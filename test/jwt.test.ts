@@ -21,6 +21,7 @@ import {
   JwtExpired,
   JwtIssuerInvalid,
   JwtMalformed,
+  JwtNotSigned,
   JwtNotYetValid,
   JwtSignatureInvalid,
   Misconfigured,
@@ -120,6 +121,40 @@ describe("rejects with a typed reason", () => {
     await assert.rejects(verifier().verify(issuer.mint({ sub: "a", claims: { sub: undefined } })), rejectsWith(JwtClaimMissing.code, "malformed"));
     await assert.rejects(verifier().verify(issuer.mint({ sub: "a", claims: { exp: undefined } })), rejectsWith(JwtClaimMissing.code, "malformed"));
     await assert.rejects(verifier().verify(issuer.mint({ sub: "a", claims: { sub: 42 } })), rejectsWith(JwtClaimMissing.code));
+  });
+  test("a signed sub that is empty, too long, or holds control characters", async () => {
+    for (const sub of ["", "x".repeat(256), "auth0|a\nb", "auth0|\u0000", "auth0|\u007f"]) {
+      await assert.rejects(verifier().verify(issuer.mint({ sub })), (e: unknown) => {
+        assert.ok(e instanceof JwtClaimMissing, JSON.stringify(sub));
+        assert.equal(e.claim, "sub");
+        return true;
+      });
+    }
+    assert.equal((await verifier().verify(issuer.mint({ sub: "x".repeat(255) }))).sub.length, 255);
+  });
+  test("an encrypted (JWE) or opaque token is named for what it is, with the Auth0 fix", async () => {
+    const jwe = `${b64({ alg: "dir", enc: "A256GCM" })}..${b64("iv")}.${b64("ciphertext")}.${b64("tag")}`;
+    for (const [token, kind] of [[jwe, "encrypted"], ["8f9a7c0d1e2b3a4c5d6e7f8091a2b3c4", "opaque"]] as const) {
+      await assert.rejects(verifier().verify(token), (e: unknown) => {
+        assert.ok(e instanceof JwtNotSigned);
+        assert.equal(e.kind, kind);
+        assert.equal(e.code, "ERR_JWT_NOT_SIGNED");
+        assert.match(e.message, /not a signed JWT.*AUTH0_AUDIENCE/);
+        return true;
+      });
+    }
+  });
+  test("wrong issuer and audience carry what was expected and what the signed token said", async () => {
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", iss: issuer.issuer.replace(/\/$/, "") })), (e: unknown) => {
+      assert.ok(e instanceof JwtIssuerInvalid);
+      assert.deepEqual(e.mismatch, { expected: issuer.issuer, received: issuer.issuer.replace(/\/$/, "") });
+      return true;
+    });
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "a", aud: "https://other.example/api" })), (e: unknown) => {
+      assert.ok(e instanceof JwtAudienceInvalid);
+      assert.deepEqual(e.mismatch, { expected: [issuer.audience], received: "https://other.example/api" });
+      return true;
+    });
   });
 });
 
