@@ -56,8 +56,7 @@ before(async () => {
 after(async () => {
   await root?.close();
   await browser?.close();
-  const code = await app?.stop();
-  assert.equal(code, 0, app?.output());
+  if (app) assert.equal(await app.stop(), 0, app.output());
 });
 
 const text = (page: Page, id: string) => page.getByTestId(id).innerText();
