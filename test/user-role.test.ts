@@ -45,16 +45,21 @@ describe("npm run deploy-schema -- --with-user-role", () => {
     assert.equal(await target.client().query(q.Exists(q.Collection(LEDGER_COLLECTION))), false);
 
     const env = { FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: target.adminSecret };
-    const first = await run(["--with-users", "--with-user-role"], env);
+    assert.equal((await run(["--with-users"], env)).code, 0);
+    const first = await run(["--with-user-role"], env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, new RegExp(`created +role ${USER_ROLE}`));
-    assert.match(first.stdout, /6 object\(s\) created/);
-    const second = await run(["--with-users", "--with-user-role", "--json"], env);
+    assert.match(first.stdout, /Schema deployed: 1 object\(s\) created/);
+    const second = await run(["--with-user-role"], env);
     assert.equal(second.code, 0, second.stderr);
-    const report = JSON.parse(second.stdout) as { changed: boolean; created: string[]; existing: string[] };
+    assert.match(second.stdout, new RegExp(`exists +role ${USER_ROLE}`));
+    assert.match(second.stdout, /Schema up to date: nothing changed\./);
+    const json = await run(["--with-users", "--with-user-role", "--json"], env);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { changed: boolean; created: string[]; existing: string[] };
     assert.equal(report.changed, false);
     assert.deepEqual(report.created, []);
-    assert.ok(report.existing.includes(`role ${USER_ROLE}`));
+    assert.equal(report.existing.length, 6);
     const role = await target.client().query<{ membership: { resource: faunadb.values.Ref }[] }>(q.Get(q.Role(USER_ROLE)));
     assert.equal(role.membership[0]!.resource.id, "users");
   });
@@ -138,6 +143,10 @@ describe("a secret under the user role", () => {
   test("with the role: its own user document, and nothing else", async () => {
     const report = await deploySchema(s.admin, { withUsers: true, withUserRole: true });
     assert.deepEqual(report.created, [`role ${USER_ROLE}`]);
+    // A secret issued afterwards (the earlier one gets the role too: roles apply per request).
+    const fresh = await call(s.url, bearer(s.issuer.mint({ sub: "auth0|alice" })));
+    assert.equal(fresh.status, 200);
+    me = s.target.client(fresh.body.secret as string);
 
     const own = await me.query<{ ref: faunadb.values.Ref; data: { auth0_id: string } }>(q.Get(q.CurrentIdentity()));
     assert.equal(own.data.auth0_id, "auth0|alice");
@@ -151,7 +160,7 @@ describe("a secret under the user role", () => {
     await assert.rejects(me.query(q.Create(q.Collection("users"), { data: { auth0_id: "auth0|mallory" } })), permissionDenied);
     // The ledger: no document, no index.
     const ledger = await s.admin.query<{ data: faunadb.values.Ref[] }>(q.Paginate(q.Documents(q.Collection(LEDGER_COLLECTION))));
-    assert.equal(ledger.data.length, 2);
+    assert.equal(ledger.data.length, 3);
     await assert.rejects(me.query(q.Get(ledger.data[0]!)), permissionDenied);
     assert.deepEqual((await me.query<{ data: unknown[] }>(q.Paginate(q.Documents(q.Collection(LEDGER_COLLECTION))))).data, []);
     await assert.rejects(me.query(q.Paginate(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.CurrentIdentity()))), permissionDenied);
@@ -159,10 +168,11 @@ describe("a secret under the user role", () => {
     await assert.rejects(me.query(q.Create(q.Tokens(), { instance: q.CurrentIdentity() })), permissionDenied);
     await assert.rejects(me.query(q.CreateKey({ role: "server" })), permissionDenied);
     assert.deepEqual((await me.query<{ data: unknown[] }>(q.Paginate(q.Keys()))).data, []);
-    // Listing tokens shows only its own (FaunaDB's baseline for every token, not the role's doing).
+    // Listing tokens shows only the user's own (FaunaDB's baseline for every token, not the role's doing).
     const tokens = await me.query<{ data: faunadb.values.Ref[] }>(q.Paginate(q.Tokens()));
-    assert.deepEqual(tokens.data.map((r) => r.id), [(await me.query<faunadb.values.Ref>(q.CurrentToken())).id]);
-    assert.equal((await s.counts()).tokens, 2);
+    assert.equal(tokens.data.length, 2);
+    for (const t of tokens.data) assert.equal((await s.admin.query<faunadb.values.Ref>(q.Select("instance", q.Get(t)))).id, own.ref.id);
+    assert.equal((await s.counts()).tokens, 3);
   });
 });
 
