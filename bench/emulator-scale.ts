@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import faunadb from "faunadb";
-import { startEmulator } from "../emulator/index.ts";
+import { startEmulator } from "fql4-emulator";
 
 const q = faunadb.query;
 const { values } = parseArgs({ options: { tokens: { type: "string", default: "200000" } } });

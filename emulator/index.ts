@@ -1,2 +1,11 @@
+/** The package entry: start an emulator in-process, and the types of what it hands back. */
 export { startEmulator } from "./src/server/start.ts";
-export type { EmulatorHandle, EmulatorOptions } from "./src/server/start.ts";
+export type {
+  EmulatorClock,
+  EmulatorFaults,
+  EmulatorHandle,
+  EmulatorOptions,
+  EmulatorStats,
+  FaultOptions,
+  StatsSnapshot,
+} from "./src/api.ts";

@@ -46,12 +46,17 @@ export interface Config {
   usersIndex: string;
   createMissingUsers: boolean;
   tokenMaxTtlSeconds: number;
+  /** Live secrets one user may hold; issuing one more revokes the oldest. 0: no bound. */
+  maxLiveSecretsPerUser: number;
   allowedOrigins: string[];
   /** JWT claims copied into the ledger's `meta` by the HTTP function. */
   ledgerClaims: string[];
 }
 
 export const DEFAULT_TOKEN_MAX_TTL_SECONDS = 3600;
+export const DEFAULT_MAX_LIVE_SECRETS_PER_USER = 20;
+/** Each exchange reads this many of the user's ledger entries at most: keep it small. */
+const MAX_MAX_LIVE_SECRETS_PER_USER = 1000;
 /** Fauna accepts any future ttl; a year is a sanity bound against typos, not a Fauna limit. */
 const MAX_TOKEN_MAX_TTL_SECONDS = 366 * 24 * 3600;
 
@@ -267,6 +272,16 @@ function readTtl(env: Env, p: Problems): number {
   return n;
 }
 
+function readMaxLiveSecrets(env: Env, p: Problems): number {
+  const v = read(env, "MAX_LIVE_SECRETS_PER_USER");
+  if (v === undefined) return DEFAULT_MAX_LIVE_SECRETS_PER_USER;
+  if (!/^\d+$/.test(v) || Number(v) > MAX_MAX_LIVE_SECRETS_PER_USER) {
+    p.add(`MAX_LIVE_SECRETS_PER_USER must be a whole number from 0 (no bound) to ${MAX_MAX_LIVE_SECRETS_PER_USER}`);
+    return DEFAULT_MAX_LIVE_SECRETS_PER_USER;
+  }
+  return Number(v);
+}
+
 /** FAUNA_USERS_COLLECTION / FAUNA_USERS_INDEX with their defaults, for deploy-schema. */
 export function loadUsersSchemaNames(env: Env): { usersCollection: string; usersIndex: string } {
   const p = new Problems();
@@ -303,6 +318,7 @@ export function loadConfig(env: Env): Config {
     usersIndex: readName(env, "FAUNA_USERS_INDEX", DEFAULT_USERS_INDEX, p),
     createMissingUsers: readBoolean(env, "CREATE_MISSING_USERS", false, p),
     tokenMaxTtlSeconds: readTtl(env, p),
+    maxLiveSecretsPerUser: readMaxLiveSecrets(env, p),
     allowedOrigins: readOrigins(env, p),
     ledgerClaims: readLedgerClaims(env, p),
   };

@@ -125,11 +125,20 @@ export class JwtAlgorithmNotAllowed extends InvalidToken {
   }
 }
 
+/**
+ * What was expected and what a signed token carried, for the operator's log (both are
+ * configuration or public claims, never secrets); the client sees only the message.
+ */
+export interface ClaimMismatch {
+  expected: string | readonly string[];
+  received: unknown;
+}
+
 export class JwtIssuerInvalid extends InvalidToken {
   static readonly code = "ERR_JWT_ISSUER_INVALID";
   readonly code = JwtIssuerInvalid.code;
   readonly reason = "wrong_issuer";
-  constructor() {
+  constructor(readonly mismatch?: ClaimMismatch) {
     super("The token was issued by an untrusted issuer.");
   }
 }
@@ -138,8 +147,38 @@ export class JwtAudienceInvalid extends InvalidToken {
   static readonly code = "ERR_JWT_AUDIENCE_INVALID";
   readonly code = JwtAudienceInvalid.code;
   readonly reason = "wrong_audience";
-  constructor() {
+  constructor(readonly mismatch?: ClaimMismatch) {
     super("The token is not meant for this audience.");
+  }
+}
+
+/**
+ * Not a signed JWT (a JWS in compact form) at all: an encrypted JWT (five segments) or
+ * an opaque string. With Auth0 this is the access token of a login that did not ask for
+ * the API's audience, so the message says how to fix it.
+ */
+export class JwtNotSigned extends InvalidToken {
+  static readonly code = "ERR_JWT_NOT_SIGNED";
+  readonly code = JwtNotSigned.code;
+  readonly reason = "malformed";
+  constructor(readonly kind: "encrypted" | "opaque") {
+    super(
+      `The token is ${kind === "encrypted" ? "an encrypted JWT (JWE)" : "not a JWT"}, not a signed JWT. With Auth0 this means the access token was requested without the API's audience: request it with the audience this service expects (AUTH0_AUDIENCE), e.g. authorizationParams.audience in auth0-spa-js.`,
+    );
+  }
+}
+
+/**
+ * RFC 7515 §4.1.11: a JWS listing a critical extension the recipient does not implement
+ * must be refused. None is implemented here, and neither is RFC 7797's unencoded payload
+ * (`b64`), which changes what the signature covers.
+ */
+export class JwtCritUnsupported extends InvalidToken {
+  static readonly code = "ERR_JWT_CRIT_UNSUPPORTED";
+  readonly code = JwtCritUnsupported.code;
+  readonly reason = "malformed";
+  constructor(readonly parameter: "crit" | "b64") {
+    super(`The token's header uses "${parameter}", an extension this service does not implement.`);
   }
 }
 
@@ -184,22 +223,52 @@ export interface IdentityProviderFailure {
   code?: string;
 }
 
+/** Seconds a client is asked to wait (`Retry-After`) after a transient failure. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 2;
+
 /** The JWKS could not be fetched (a transient failure: the client should retry). */
 export class IdentityProviderUnavailable extends TokenExchangeError {
-  static readonly code = "ERR_IDP_UNAVAILABLE";
-  readonly code = IdentityProviderUnavailable.code;
+  static readonly code: string = "ERR_IDP_UNAVAILABLE";
+  readonly code: string = IdentityProviderUnavailable.code;
   /** What failed (for logs; the client sees only the message). */
   override readonly cause: IdentityProviderFailure | undefined;
-  constructor(cause?: IdentityProviderFailure) {
-    super("The identity provider's signing keys could not be fetched; try again later.");
+  readonly retryAfterSeconds: number = DEFAULT_RETRY_AFTER_SECONDS;
+  constructor(cause?: IdentityProviderFailure, message = "The identity provider's signing keys could not be fetched; try again later.") {
+    super(message);
     this.cause = cause;
   }
+}
+
+/**
+ * The token names a key that is not in the cached key set, and the JWKS may not be
+ * fetched again yet (the refetch budget is spent, most likely by a flood of made-up
+ * kids). Whether the key exists cannot be known until the next refetch, so this is
+ * "retry later" (503 with Retry-After), never "sign in again" (401): a freshly rotated
+ * key must not sign users out.
+ */
+export class JwksRefetchDeferred extends IdentityProviderUnavailable {
+  static override readonly code = "ERR_JWKS_REFETCH_DEFERRED";
+  override readonly code = JwksRefetchDeferred.code;
+  override readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super({ code: "refetch_budget_spent" }, "The token's signing key is not known yet; try again later.");
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Where FaunaDB was being reached, and what went wrong: for the operator's log. */
+export interface DatabaseFailure {
+  /** FAUNA_ENDPOINT's host. */
+  host?: string;
+  /** `ECONNREFUSED`, `ENOTFOUND`, `timeout`, `http_503`, a TLS code, … */
+  cause?: string;
 }
 
 export class DatabaseUnavailable extends TokenExchangeError {
   static readonly code = "ERR_DATABASE_UNAVAILABLE";
   readonly code = DatabaseUnavailable.code;
-  constructor() {
+  readonly retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS;
+  constructor(readonly failure: DatabaseFailure = {}) {
     super("The database could not be reached; try again later.");
   }
 }
@@ -238,6 +307,24 @@ export class SchemaConflict extends TokenExchangeError {
     readonly differences: readonly string[],
   ) {
     super(`${object} exists with a different definition: ${differences.join("; ")}`);
+  }
+}
+
+/** The client went away before its request was read: nobody is waiting for an answer. */
+export class RequestAborted extends TokenExchangeError {
+  static readonly code = "ERR_REQUEST_ABORTED";
+  readonly code = RequestAborted.code;
+  constructor() {
+    super("The request was closed before its body was received.");
+  }
+}
+
+/** A failure of this service itself (a bug): the detail is logged, never sent. */
+export class InternalError extends TokenExchangeError {
+  static readonly code = "ERR_INTERNAL";
+  readonly code = InternalError.code;
+  constructor() {
+    super("The token service failed.");
   }
 }
 

@@ -4,10 +4,12 @@
  * anywhere writes nothing and a warm exchange costs exactly one round trip.
  */
 import faunadb from "faunadb";
-import { LEDGER_COLLECTION } from "./ledger-schema.ts";
+import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "./ledger-schema.ts";
+import { tokenLiveFql, userBySubFql } from "./ledger-delete.ts";
 import { loadConfig, type Config } from "./config.ts";
 import { InvalidMetadata, JwtExpired } from "./errors.ts";
 import { ABORT_REASONS, createFaunaClient, FAUNA_ERROR, faunaFailure, mapFaunaError } from "./fauna.ts";
+import { queryWithDeadline } from "./fauna-deadline.ts";
 import { log } from "./log.ts";
 import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "./jwt.ts";
 
@@ -57,13 +59,47 @@ export interface ExchangeQueryInput {
   usersCollection: string;
   usersIndex: string;
   createMissingUsers: boolean;
+  /** At most this many live secrets per user once this one is issued; 0 = no bound. */
+  maxLiveSecrets: number;
   meta?: Record<string, unknown>;
 }
 
 /**
- * The one query. The user lookup reads only the unique index (no document);
- * creating a missing user happens in the same transaction, and the unique index
- * makes the loser of a race between two first exchanges fail as a whole.
+ * How many of a user's newest ledger entries are looked at to count live secrets. Token
+ * ids grow with time, so live secrets are among the newest entries; the margin covers
+ * newer secrets that expired first (a JWT close to its own expiry) and entries the
+ * cleanup has not reached yet.
+ */
+export const LIVE_SECRETS_SCAN_MARGIN = 32;
+
+/**
+ * FQL: revoke the user's oldest live secrets so that, with the one being issued, at most
+ * `max` remain; evaluates to how many were revoked. Reads the by-user ledger index
+ * newest first (token ids grow with time) and one `Exists` per entry looked at.
+ */
+function evictOldestFql(user: faunadb.Expr, max: number): faunadb.Expr {
+  const recent = q.Paginate(q.Reverse(q.Match(q.Index(LEDGER_BY_USER_INDEX), user)), { size: max + LIVE_SECRETS_SCAN_MARGIN });
+  return q.Let(
+    {
+      // Index values are [token_ref, ledger_ref]; newest first.
+      live: q.Filter(q.Select("data", recent), q.Lambda("e", tokenLiveFql(q.Select(0, q.Var("e"))))),
+      over: q.Drop(max - 1, q.Var("live")),
+    },
+    q.Do(
+      q.Foreach(
+        q.Var("over"),
+        q.Lambda("e", q.Do(q.Delete(q.Select(0, q.Var("e"))), q.If(q.Exists(q.Select(1, q.Var("e"))), q.Delete(q.Select(1, q.Var("e"))), null))),
+      ),
+      q.Count(q.Var("over")),
+    ),
+  );
+}
+
+/**
+ * The one query. The user lookup reads only the unique index (no document); creating
+ * a missing user happens in the same transaction, and the unique index makes the loser
+ * of a race between two first exchanges fail as a whole. With a bound on live secrets,
+ * the oldest ones over it are revoked (token and ledger entry) in the same transaction.
  */
 export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
   const expiresAt = q.Time(i.expiresAt.toISOString());
@@ -72,8 +108,9 @@ export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
     : q.Abort(ABORT_REASONS.unknownUser);
   return q.Let(
     {
-      found: q.Select(["data", 0], q.Paginate(q.Match(q.Index(i.usersIndex), i.sub), { size: 1 }), null),
+      found: userBySubFql(i.usersIndex, i.sub),
       user: q.If(q.IsNull(q.Var("found")), missingUser, q.Var("found")),
+      evicted: i.maxLiveSecrets > 0 ? evictOldestFql(q.Var("user"), i.maxLiveSecrets) : 0,
       token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt }),
       entry: q.Create(q.Collection(LEDGER_COLLECTION), {
         data: {
@@ -85,7 +122,7 @@ export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
         },
       }),
     },
-    { secret: q.Select("secret", q.Var("token")) },
+    { secret: q.Select("secret", q.Var("token")), evicted: q.Var("evicted") },
   );
 }
 
@@ -143,6 +180,15 @@ export function ledgerMeta(
   return { meta: Object.keys(all).length > 0 ? all : undefined, dropped };
 }
 
+/**
+ * How long an exchange may take in all (the JWKS fetch a cold key needs, and every query):
+ * a synchronous Netlify or Vercel function has 10 s, and an answer must leave before that.
+ */
+export const EXCHANGE_BUDGET_MS = 8_000;
+
+/** A retry is sent only if at least this much of the budget is left. */
+const MIN_RETRY_MS = 250;
+
 export interface ExchangeOptions {
   /** Custom ledger `meta` (importing code only; the HTTP function never passes client data here). */
   metadata?: Record<string, unknown>;
@@ -152,6 +198,12 @@ export interface ExchangeOptions {
    * naming them; only `metadata` can make an exchange fail with InvalidMetadata.
    */
   recordClaims?: readonly string[];
+  /**
+   * When the exchange must be over (ms since the epoch): no JWKS fetch or query outlives
+   * it, and a query still running then is abandoned (503). Default: EXCHANGE_BUDGET_MS from
+   * the call.
+   */
+  deadlineAt?: number;
 }
 
 export interface ExchangeResult {
@@ -161,12 +213,14 @@ export interface ExchangeResult {
   expiresIn: number;
   /** The verified `sub` the secret was issued for. */
   sub: string;
+  /** The user's oldest live secrets revoked to stay within MAX_LIVE_SECRETS_PER_USER. */
+  evicted: number;
 }
 
 export interface TokenExchange {
   readonly config: Config;
   readonly client: faunadb.Client;
-  verify(jwt: string): Promise<VerifiedJwt>;
+  verify(jwt: string, opts?: { deadlineAt?: number }): Promise<VerifiedJwt>;
   /** Verify, then issue. Rejects with a `TokenExchangeError`. */
   exchange(jwt: string, opts?: ExchangeOptions): Promise<ExchangeResult>;
   /** Issue for an already verified token. */
@@ -181,17 +235,32 @@ export interface TokenExchangeDeps {
   now?: () => number;
 }
 
-function isLostUserRace(e: unknown): boolean {
+/**
+ * A failure after which the query certainly did not commit and may simply be sent again:
+ * the loser of two first exchanges for one new user (the unique index refused it; the
+ * retry finds the winner's user), or contention (409).
+ */
+function failedBeforeCommit(e: unknown): boolean {
   const f = faunaFailure(e);
   return f !== null && (f.code === FAUNA_ERROR.instanceNotUnique || f.status === 409);
+}
+
+interface QueryResult {
+  secret: string;
+  evicted: number;
 }
 
 export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}): TokenExchange {
   const client = deps.client ?? createFaunaClient(config.fauna);
   const verifier = deps.verifier ?? createJwtVerifier(config.jwt, deps.jwtOptions);
   const now = deps.now ?? Date.now;
+  const errorContext = { endpoint: config.fauna.endpoint, usersIndex: config.usersIndex, usersCollection: config.usersCollection };
+  // Deadlines are timers, so they read the real clock even when `now` is injected (it
+  // only moves the expiry arithmetic).
+  const remaining = (deadlineAt: number) => deadlineAt - Date.now();
 
   async function issue(verified: VerifiedJwt, opts: ExchangeOptions = {}): Promise<ExchangeResult> {
+    const deadlineAt = opts.deadlineAt ?? Date.now() + EXCHANGE_BUDGET_MS;
     const custom = toLedgerMeta(opts.metadata);
     const { meta, dropped } = ledgerMeta(custom, verified.claims, opts.recordClaims ?? []);
     if (dropped.length > 0) {
@@ -207,31 +276,35 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
       usersCollection: config.usersCollection,
       usersIndex: config.usersIndex,
       createMissingUsers: config.createMissingUsers,
+      maxLiveSecrets: config.maxLiveSecretsPerUser,
       ...(meta ? { meta } : {}),
     });
-    let result: { secret: string };
+    const send = () => queryWithDeadline<QueryResult>(client, query, { timeoutMs: remaining(deadlineAt) });
+    let result: QueryResult;
     try {
-      result = await client.query<{ secret: string }>(query);
+      result = await send();
     } catch (e) {
-      // Two first exchanges for one new user: the unique index lets one commit; the
-      // other failed whole and, retried once, now finds the user the winner created.
-      if (!(config.createMissingUsers && isLostUserRace(e))) throw mapFaunaError(e);
+      if (!failedBeforeCommit(e) || remaining(deadlineAt) < MIN_RETRY_MS) throw mapFaunaError(e, errorContext);
       try {
-        result = await client.query<{ secret: string }>(query);
+        result = await send();
       } catch (e2) {
-        throw mapFaunaError(e2);
+        throw mapFaunaError(e2, errorContext);
       }
     }
-    return { secret: result.secret, expiresAt, expiresIn: secondsUntil(expiresAt, nowMs), sub: verified.sub };
+    return { secret: result.secret, expiresAt, expiresIn: secondsUntil(expiresAt, nowMs), sub: verified.sub, evicted: result.evicted };
   }
+
+  const verify = (jwt: string, o: { deadlineAt?: number } = {}) =>
+    verifier.verify(jwt, o.deadlineAt !== undefined ? { timeoutMs: remaining(o.deadlineAt) } : {});
 
   return {
     config,
     client,
-    verify: (jwt) => verifier.verify(jwt),
+    verify,
     issue,
-    async exchange(jwt, opts) {
-      return issue(await verifier.verify(jwt), opts);
+    async exchange(jwt, opts = {}) {
+      const deadlineAt = opts.deadlineAt ?? Date.now() + EXCHANGE_BUDGET_MS;
+      return issue(await verify(jwt, { deadlineAt }), { ...opts, deadlineAt });
     },
   };
 }

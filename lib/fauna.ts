@@ -6,6 +6,8 @@
  */
 import faunadb from "faunadb";
 import type { FaunaConfig } from "./config.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, DeadlineClient } from "./fauna-deadline.ts";
+import { systemErrorCode } from "./error-cause.ts";
 import {
   DatabaseError,
   DatabaseUnavailable,
@@ -31,17 +33,25 @@ export const ABORT_REASONS = {
   unknownUser: "fte:unknown_user",
 } as const;
 
-/** Default driver timeout (seconds): a Netlify function has about 10 s in all. */
-export const FAUNA_TIMEOUT_SECONDS = 8;
+/** Default deadline of a query, in seconds. */
+export const FAUNA_TIMEOUT_SECONDS = DEFAULT_QUERY_TIMEOUT_MS / 1000;
 
-export function createFaunaClient(config: FaunaConfig, opts: { timeoutSeconds?: number } = {}): faunadb.Client {
-  return new faunadb.Client({
-    secret: config.secret,
-    endpoint: config.endpoint,
-    // The version check phones home to npm: no network surprises in a function or offline.
-    checkNewVersion: false,
-    timeout: opts.timeoutSeconds ?? FAUNA_TIMEOUT_SECONDS,
-  });
+/**
+ * The project's only way to make a client: every query it sends ends by a deadline of
+ * ours (lib/fauna-deadline.ts), `timeoutSeconds` unless a query asks for less.
+ */
+export function createFaunaClient(config: FaunaConfig, opts: { timeoutSeconds?: number } = {}): DeadlineClient {
+  const timeoutSeconds = opts.timeoutSeconds ?? FAUNA_TIMEOUT_SECONDS;
+  return new DeadlineClient(
+    {
+      secret: config.secret,
+      endpoint: config.endpoint,
+      // The version check phones home to npm: no network surprises in a function or offline.
+      checkNewVersion: false,
+      timeout: timeoutSeconds,
+    },
+    timeoutSeconds * 1000,
+  );
 }
 
 export interface FaunaFailure {
@@ -64,29 +74,79 @@ export function faunaFailure(e: unknown): FaunaFailure | null {
   };
 }
 
+/** What the caller was doing, so a mapped error can name what to fix. */
+export interface FaunaErrorContext {
+  /** FAUNA_ENDPOINT: its host goes into DatabaseUnavailable for the log. */
+  endpoint?: string;
+  /** The users index and collection in use, to name their variables when one is missing. */
+  usersIndex?: string;
+  usersCollection?: string;
+  /** e.g. "deploy-schema": who lacks a permission. Default "the exchange". */
+  operation?: string;
+  /** What FAUNA_SECRET must be for `operation`. Default "a server key". */
+  needs?: string;
+}
+
+function hostOf(endpoint: string | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why FaunaDB could not be talked to, as a short code safe for logs. */
+function transportCause(e: unknown): string {
+  if (isFaunaTimeout(e)) return "timeout";
+  if (e instanceof SyntaxError) return "unreadable_response";
+  return systemErrorCode(e) ?? "connection_failed";
+}
+
+/**
+ * A missing schema object, named with the variable that names it. FaunaDB's own
+ * description ("Ref refers to undefined index 'x'") says which object it was.
+ */
+function missingSchemaObject(description: string, ctx: FaunaErrorContext): string {
+  const m = /undefined (collection|index) '([^']*)'/.exec(description);
+  if (m) {
+    const [, kind, name] = m;
+    if (kind === "index" && name === ctx.usersIndex) {
+      return `index '${name}' (FAUNA_USERS_INDEX) does not exist: fix FAUNA_USERS_INDEX, or create it (npm run deploy-schema -- --with-users creates it, unique on data.auth0_id)`;
+    }
+    if (kind === "collection" && name === ctx.usersCollection) {
+      return `collection '${name}' (FAUNA_USERS_COLLECTION) does not exist: fix FAUNA_USERS_COLLECTION, or create it (npm run deploy-schema -- --with-users)`;
+    }
+    return `${kind} '${name}' does not exist: run \`npm run deploy-schema\``;
+  }
+  return "a collection or index is missing: run `npm run deploy-schema`";
+}
+
 /**
  * Driver error → typed error. Deliberately lossy: the driver error holds the
  * request and response (which can include an issued secret), so none of it is
- * carried along; only Fauna's error code survives, for logs.
+ * carried along; only Fauna's error code, the endpoint's host and a short cause
+ * survive, for logs.
  */
-export function mapFaunaError(e: unknown): TokenExchangeError {
+export function mapFaunaError(e: unknown, ctx: FaunaErrorContext = {}): TokenExchangeError {
   if (e instanceof TokenExchangeError) return e;
+  const host = hostOf(ctx.endpoint);
   const f = faunaFailure(e);
   if (f) {
     if (f.code === FAUNA_ERROR.transactionAborted && f.description === ABORT_REASONS.unknownUser) return new UnknownUser();
-    if (f.status === 401) return new Misconfigured(["the database refused FAUNA_SECRET"]);
+    if (f.status === 401) {
+      return new Misconfigured([`FaunaDB at ${host ?? "FAUNA_ENDPOINT"} refused FAUNA_SECRET (401): it is not a valid key for that database`]);
+    }
     if (f.code === FAUNA_ERROR.permissionDenied) {
-      return new Misconfigured(["FAUNA_SECRET lacks a permission the exchange needs (use a server key)"]);
+      return new Misconfigured([`FAUNA_SECRET lacks a permission ${ctx.operation ?? "the exchange"} needs (use ${ctx.needs ?? "a server key"})`]);
     }
-    if (f.code === FAUNA_ERROR.invalidRef) {
-      return new Misconfigured(["a collection or index is missing: run `npm run deploy-schema`"]);
-    }
-    if (isTransientStatus(f.status)) return new DatabaseUnavailable();
+    if (f.code === FAUNA_ERROR.invalidRef) return new Misconfigured([missingSchemaObject(f.description, ctx)]);
+    if (isTransientStatus(f.status)) return new DatabaseUnavailable({ ...(host ? { host } : {}), cause: `http_${f.status}${f.code ? `:${f.code}` : ""}` });
     return new DatabaseError(f.code || String(f.status));
   }
   // Driver errors that are not HTTP answers (bad arguments) are our bugs.
   if (e instanceof faunadb.errors.FaunaError) return new DatabaseError(e.name);
-  if (isTransportFailure(e)) return new DatabaseUnavailable();
+  if (isTransportFailure(e)) return new DatabaseUnavailable({ ...(host ? { host } : {}), cause: transportCause(e) });
   return new DatabaseError("unexpected");
 }
 

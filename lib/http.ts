@@ -7,18 +7,24 @@
 import { loadConfig, type Config, type Env } from "./config.ts";
 import {
   DatabaseError,
+  DatabaseUnavailable,
   IdentityProviderUnavailable,
+  InternalError,
   isTokenExchangeError,
+  JwtAudienceInvalid,
+  JwtIssuerInvalid,
   MethodNotAllowed,
   Misconfigured,
+  RequestAborted,
+  UnknownUser,
   type TokenExchangeError,
 } from "./errors.ts";
-import { createTokenExchange, type TokenExchange } from "./exchange.ts";
+import { createTokenExchange, EXCHANGE_BUDGET_MS, type TokenExchange } from "./exchange.ts";
 import { mapFaunaError } from "./fauna.ts";
-import { log } from "./log.ts";
+import { log, type LogFields } from "./log.ts";
 import { revokeUserTokens, type RevokeResult, type RevokeUserOptions } from "./revoke.ts";
 import { ALLOWED_METHODS, ISSUED_TOKEN_TYPE, parseTokenRequest } from "./http/parse.ts";
-import { corsHeaders, preflightHeaders } from "./http/cors.ts";
+import { corsHeaders, preflightHeaders, refusedOriginLogger } from "./http/cors.ts";
 import { errorResponse, errorShape, noContent, ok } from "./http/respond.ts";
 
 export { errorShape } from "./http/respond.ts";
@@ -50,39 +56,65 @@ export interface HttpHandlerOptions {
   revoke?: RevokeUserTokens;
 }
 
+/** Anything that is not one of our typed errors is a bug of ours, never the database's. */
 function asTyped(e: unknown): TokenExchangeError {
-  if (isTokenExchangeError(e)) return e;
-  return new DatabaseError("unexpected");
+  return isTokenExchangeError(e) ? e : new InternalError();
 }
 
-function logFailure(event: string, err: TokenExchangeError, status: number, started: number, cause?: unknown): void {
-  const detail: Record<string, unknown> = { outcome: err.code, status, duration_ms: Date.now() - started };
+/** What an operator needs to act on a failure; never a secret, a JWT or a driver message. */
+function failureDetail(err: TokenExchangeError, config: Config): LogFields {
+  const detail: LogFields = {};
   if (err instanceof Misconfigured) detail.problems = err.problems;
   if (err instanceof DatabaseError && err.faunaCode) detail.fauna_code = err.faunaCode;
+  if (err instanceof DatabaseUnavailable) Object.assign(detail, { fauna_host: err.failure.host, fauna_cause: err.failure.cause });
   if (err instanceof IdentityProviderUnavailable && err.cause) detail.idp = err.cause;
-  if (cause !== undefined && cause !== err) detail.cause = cause;
-  log(status >= 500 ? "error" : "info", event, detail);
+  if ((err instanceof JwtAudienceInvalid || err instanceof JwtIssuerInvalid) && err.mismatch) {
+    const { expected, received } = err.mismatch;
+    Object.assign(detail, { expected, received });
+    const near = typeof expected === "string" && typeof received === "string" && expected.replace(/\/$/, "") === received.replace(/\/$/, "");
+    if (near) detail.hint = "the issuers differ only by the trailing slash (Auth0's issuer ends with /): set AUTH0_ISSUER exactly as the token's iss";
+  }
+  if (err instanceof UnknownUser) {
+    Object.assign(detail, { users_index: config.usersIndex, create_missing_users: config.createMissingUsers });
+    detail.hint = "no user document has this sub in the users index; CREATE_MISSING_USERS is off, so none is created";
+  }
+  return detail;
+}
+
+function logFailure(event: string, err: TokenExchangeError, status: number, started: number, config: Config, cause?: unknown): void {
+  const detail: LogFields = { outcome: err.code, status, duration_ms: Date.now() - started, ...failureDetail(err, config) };
+  if (err instanceof InternalError && cause !== undefined) detail.cause = cause;
+  // A client that went away is not a server failure: no 5xx, no alert.
+  const level = err instanceof RequestAborted ? "info" : status >= 500 ? "error" : "info";
+  log(level, event, detail);
 }
 
 export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
   const { exchange } = opts;
   const config: Config = exchange.config;
   const revoke = opts.revoke ?? revokeUserTokens;
+  const logRefusedOrigin = refusedOriginLogger();
 
   async function post(req: Request, cors: Record<string, string>, started: number): Promise<Response> {
     let form = false;
     try {
       const parsed = await parseTokenRequest(req, { allowForm: true });
       form = parsed.form;
-      const result = await exchange.exchange(parsed.jwt, { recordClaims: config.ledgerClaims });
-      log("info", "token_exchange", { outcome: "issued", status: 200, sub: result.sub, duration_ms: Date.now() - started });
+      const result = await exchange.exchange(parsed.jwt, { recordClaims: config.ledgerClaims, deadlineAt: started + EXCHANGE_BUDGET_MS });
+      log("info", "token_exchange", {
+        outcome: "issued",
+        status: 200,
+        sub: result.sub,
+        ...(result.evicted > 0 ? { evicted: result.evicted } : {}),
+        duration_ms: Date.now() - started,
+      });
       const body = form
         ? { access_token: result.secret, issued_token_type: ISSUED_TOKEN_TYPE, token_type: "Bearer", expires_in: result.expiresIn }
         : { secret: result.secret, expires_at: result.expiresAt.toISOString(), expires_in: result.expiresIn };
       return ok(body, cors);
     } catch (e) {
       const err = asTyped(e);
-      logFailure("token_exchange", err, errorShape(err, form).status, started, e);
+      logFailure("token_exchange", err, errorShape(err, form).status, started, config, e);
       return errorResponse(err, form, cors);
     }
   }
@@ -90,7 +122,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
   async function del(req: Request, cors: Record<string, string>, started: number): Promise<Response> {
     try {
       const { jwt } = await parseTokenRequest(req, { allowForm: false });
-      const verified = await exchange.verify(jwt);
+      const verified = await exchange.verify(jwt, { deadlineAt: started + REVOKE_TIME_BUDGET_MS });
       let result: RevokeResult & { workRemaining?: boolean };
       try {
         result = await revoke(exchange.client, verified.sub, {
@@ -98,7 +130,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
           timeBudgetMs: Math.max(0, REVOKE_TIME_BUDGET_MS - (Date.now() - started)),
         });
       } catch (e) {
-        throw mapFaunaError(e);
+        throw mapFaunaError(e, { endpoint: config.fauna.endpoint, usersIndex: config.usersIndex, usersCollection: config.usersCollection });
       }
       const complete = result.workRemaining !== true;
       log("info", "token_revoke", {
@@ -112,7 +144,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
       return ok({ revoked: result.revoked, complete }, cors);
     } catch (e) {
       const err = asTyped(e);
-      logFailure("token_revoke", err, errorShape(err, false).status, started, e);
+      logFailure("token_revoke", err, errorShape(err, false).status, started, config, e);
       return errorResponse(err, false, cors);
     }
   }
@@ -120,6 +152,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
   return async (req) => {
     const started = Date.now();
     const cors = corsHeaders(req, config.allowedOrigins);
+    logRefusedOrigin(req, config.allowedOrigins);
     switch (req.method) {
       case "OPTIONS":
         return noContent(preflightHeaders(req, config.allowedOrigins));

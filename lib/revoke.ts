@@ -12,7 +12,8 @@
 import faunadb from "faunadb";
 import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger-schema.ts";
 import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql, userBySubFql } from "./ledger-delete.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, TimeBox } from "./time-box.ts";
+import { TimeBox } from "./time-box.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
 
 const q = faunadb.query;
 
@@ -40,8 +41,8 @@ export interface RevokeUserOptions {
    * Stop starting batches once a batch as slow as the slowest so far would end after this
    * many ms (the first batch always runs), and abandon any query at this + `slackMs`
    * (a `FaunaTimeoutError`, which `mapFaunaError` reports as the database being
-   * unavailable). Unset: no deadline; every batch until done, each query bounded only by
-   * the client's own timeout.
+   * unavailable). Unset: no time budget; every batch until done, each query abandoned
+   * after DEFAULT_QUERY_TIMEOUT_MS.
    */
   timeBudgetMs?: number;
   /** With `timeBudgetMs`: how long past it a query may still run. Default DEFAULT_REVOKE_SLACK_MS. */
@@ -82,7 +83,8 @@ function tokenRefOf(token: faunadb.values.Ref | string): faunadb.ExprArg {
  */
 export async function revokeToken(client: faunadb.Client, token: faunadb.values.Ref | string): Promise<RevokeResult> {
   const ref = tokenRefOf(token);
-  const result = await client.query(
+  const result = await queryWithDeadline(
+    client,
     q.Let(
       { token: ref },
       q.If(
@@ -111,6 +113,7 @@ export async function revokeToken(client: faunadb.Client, token: faunadb.values.
         { tokensDeleted: 0, orphan: 0, ledgerEntriesDeleted: 0 },
       ),
     ),
+    { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS },
   );
   return asRevokeResult(result);
 }
@@ -155,7 +158,9 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
         return total;
       }
     }
-    const page = asPageDeleteCounts(await (box ? box.query(client, batch, batchStart) : client.query(batch)));
+    const page = asPageDeleteCounts(
+      await (box ? box.query(client, batch, batchStart) : queryWithDeadline(client, batch, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS })),
+    );
     total.revoked += page.tokensDeleted;
     total.ledgerEntriesDeleted += page.ledgerEntriesDeleted;
     if (!page.more) return total;

@@ -13,6 +13,7 @@ import {
 } from "./ledger-schema.ts";
 import { Misconfigured, SchemaConflict } from "./errors.ts";
 import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
 import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role-schema.ts";
 
 const q = faunadb.query;
@@ -131,12 +132,12 @@ interface State {
 }
 
 async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
-  return client.query<State>({
+  return queryWithDeadline<State>(client, {
     collections: def.collections.map((c) => q.Exists(q.Collection(c))),
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
     roles: def.roles.map((r) => q.If(q.Exists(q.Role(r.name)), q.Get(q.Role(r.name)), null)),
     memberCollections: def.roles.map((r) => r.membership.map((c) => q.Exists(q.Collection(c)))),
-  });
+  }, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
 }
 
 /**
@@ -146,7 +147,7 @@ async function readState(client: faunadb.Client, def: SchemaDefinition): Promise
  */
 async function checkRolesManageable(client: faunadb.Client): Promise<void> {
   try {
-    await client.query(q.Paginate(q.Roles(), { size: 1 }));
+    await queryWithDeadline(client, q.Paginate(q.Roles(), { size: 1 }), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
   } catch (e) {
     if (faunaFailure(e)?.code !== FAUNA_ERROR.permissionDenied) throw e;
     throw new Misconfigured(["--with-user-role creates a role, which needs an admin key: FAUNA_SECRET is not one"]);
@@ -212,15 +213,15 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
     if (absent.length > 0) throw new Misconfigured(absent);
     try {
       if (missingCollections.length > 0) {
-        await client.query(q.Do(...missingCollections.map((name) => q.CreateCollection({ name }))));
+        await queryWithDeadline(client, q.Do(...missingCollections.map((name) => q.CreateCollection({ name }))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
         created.push(...missingCollections.map((c) => `collection ${c}`));
       }
       if (missingIndexes.length > 0) {
-        await client.query(q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))));
+        await queryWithDeadline(client, q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
         created.push(...missingIndexes.map((i) => `index ${i.name}`));
       }
       if (missingRoles.length > 0) {
-        await client.query(q.Do(...missingRoles.map((r) => q.CreateRole(roleParams(r)))));
+        await queryWithDeadline(client, q.Do(...missingRoles.map((r) => q.CreateRole(roleParams(r)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
         created.push(...missingRoles.map((r) => `role ${r.name}`));
       }
     } catch (e) {

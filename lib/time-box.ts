@@ -10,51 +10,14 @@
  * the budget, (2) gives every query at least `min(queryTimeoutMs, slackMs)`, and no loop
  * outlives `budgetMs + slackMs` (plus the few milliseconds of its own bookkeeping).
  *
- * The deadline is an `AbortSignal` passed to `client.query` (the driver accepts one per
- * query, and ignores its own client-wide `timeout` when one is given), together with
- * `queryTimeout` (FaunaDB's `X-Query-Timeout`), so a FaunaDB that is merely slow stops
- * working on an abandoned query too.
+ * The deadline is lib/fauna-deadline.ts's: the query settles at it even if the driver
+ * never does, the driver is told to abort, and FaunaDB gets an `X-Query-Timeout`, so a
+ * FaunaDB that is merely slow stops working on an abandoned query too.
  */
-import faunadb from "faunadb";
-import { FAUNA_TIMEOUT_SECONDS } from "./fauna.ts";
+import type faunadb from "faunadb";
+import { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError, queryWithDeadline } from "./fauna-deadline.ts";
 
-/** Per query, when nothing shorter applies: the driver timeout the rest of the project uses. */
-export const DEFAULT_QUERY_TIMEOUT_MS = FAUNA_TIMEOUT_SECONDS * 1000;
-
-/**
- * A query abandoned at its deadline. Marked like the driver's own `TimeoutError`
- * (`isTimeoutError === true`), so lib/fauna.ts classifies both the same way: transient,
- * and "the database is unavailable" for `mapFaunaError`.
- */
-export class FaunaTimeoutError extends Error {
-  readonly code = "ERR_FAUNA_TIMEOUT";
-  readonly isTimeoutError = true;
-  constructor(readonly timeoutMs: number) {
-    super(`FaunaDB did not answer within ${timeoutMs} ms`);
-    this.name = "FaunaTimeoutError";
-  }
-}
-
-/**
- * `client.query(expr)`, abandoned after `timeoutMs` (rounded up, at least 1 ms). An
- * infinite `timeoutMs` leaves the client's own timeout in charge.
- */
-export async function queryWithin(client: faunadb.Client, expr: faunadb.ExprArg, timeoutMs: number): Promise<unknown> {
-  if (!Number.isFinite(timeoutMs)) return client.query(expr);
-  const ms = Math.max(1, Math.ceil(timeoutMs));
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), ms);
-  try {
-    // FaunaDB refuses an X-Query-Timeout above 600000 ms.
-    return await client.query(expr, { signal: ctrl.signal, queryTimeout: Math.min(ms, 600_000) });
-  } catch (err) {
-    // The driver reports our abort as an AbortError; say what it really was.
-    if (ctrl.signal.aborted) throw new FaunaTimeoutError(ms);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError };
 
 export interface TimeBoxOptions {
   /** Stop starting pages once this much time would be spent. `Infinity` = no limit. */
@@ -94,6 +57,6 @@ export class TimeBox {
 
   /** One query sent at `at`, abandoned at its deadline. */
   query(client: faunadb.Client, expr: faunadb.ExprArg, at: number): Promise<unknown> {
-    return queryWithin(client, expr, this.queryTimeoutAt(at));
+    return queryWithDeadline(client, expr, { timeoutMs: this.queryTimeoutAt(at) });
   }
 }

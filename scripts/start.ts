@@ -8,8 +8,7 @@
  * Ports: PORT (8888), EMULATOR_PORT (8443), ISSUER_PORT (8890); 0 picks a free one.
  */
 import faunadb from "faunadb";
-import type { Context } from "@netlify/functions";
-import { startEmulator } from "../emulator/index.ts";
+import { startEmulator } from "fql4-emulator";
 import { startDevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
 import { serveHandler } from "../lib/http/node-server.ts";
@@ -91,13 +90,11 @@ async function main(): Promise<void> {
   delete process.env.AUTH0_PUBLIC_KEY;
   // Imported only now: the function reads its configuration at load, like a cold start.
   const fn = await import("../netlify/functions/exchange-jwt-for-secret.mts");
-  // The handler ignores its context; a local server has none of Netlify's to give.
-  const context = {} as Context;
   const route = fn.config.path as string;
   // As on Netlify: the function's path goes to the function, every other path to the published folder.
   const site = await createDevSite({ faunaEndpoint: emulator.url, mintUrl: `${issuer.issuer}mint`, tokenUrl: route });
   const server = await listenOrExplain("Token endpoint", "PORT", () =>
-    serveHandler((req) => (new URL(req.url).pathname === route ? fn.default(req, context) : site(req)), {
+    serveHandler((req) => (new URL(req.url).pathname === route ? fn.default(req) : site(req)), {
       port: port("PORT", 8888),
       host: HOST,
     }),

@@ -8,7 +8,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
-import { emulatorOnly } from "./support/fauna-target.ts";
+import { emulatorOnly } from "fql4-emulator/testing";
 import { harness } from "./support/client-harness.ts";
 import {
   AccessDenied,

@@ -8,7 +8,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
-import { emulatorOnly } from "./support/fauna-target.ts";
+import { emulatorOnly } from "fql4-emulator/testing";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call, jsonBody, rfc8693 } from "./support/http-client.ts";
 import { LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
@@ -54,7 +54,7 @@ function mint(s: Stack, opts: Parameters<Stack["issuer"]["mint"]>[0]): string {
 describe("the whole flow", () => {
   let s: Stack;
   before(async () => {
-    s = await startStack({ users: ["auth0|alice", "auth0|bob"], env: { LEDGER_CLAIMS: "azp,scope" } });
+    s = await startStack({ users: ["auth0|alice", "auth0|bob", "auth0|carol"], env: { LEDGER_CLAIMS: "azp,scope" } });
     logs.forbid(s.target.serverSecret, s.target.adminSecret);
     // A role that lets a user read only their own document.
     await s.admin.query(
@@ -120,19 +120,20 @@ describe("the whole flow", () => {
     }
   });
 
-  test("one Fauna round trip per exchange with a warm key cache, reading no document", async (t) => {
-    await call(s.url, bearer(mint(s, { sub: "auth0|bob" }))); // warms the JWKS cache
+  test("one Fauna round trip per exchange with a warm key cache; the only documents read are the user's earlier tokens", async (t) => {
+    await call(s.url, bearer(mint(s, { sub: "auth0|carol" }))); // warms the JWKS cache, issues a first secret
     const emulator = emulatorOnly(t, s.target, "stats");
     if (!emulator) return;
     s.issuer.resetJwksFetches();
     emulator.stats.reset();
-    const res = await call(s.url, bearer(mint(s, { sub: "auth0|bob" })));
+    const res = await call(s.url, bearer(mint(s, { sub: "auth0|carol" })));
     assert.equal(res.status, 200);
     logs.forbid(res.body.secret as string);
     const stats = emulator.stats.snapshot();
     t.diagnostic(`per exchange: ${JSON.stringify(stats)}`);
     assert.equal(stats.queries, 1);
-    assert.equal(stats.documentsRead, 0);
+    // Counting live secrets (MAX_LIVE_SECRETS_PER_USER) checks each earlier token: one here.
+    assert.equal(stats.documentsRead, 1);
     assert.equal(stats.documentsWritten, 2);
     assert.equal(s.issuer.jwksFetches, 0);
   });
@@ -249,7 +250,7 @@ describe("first exchanges of a new user", () => {
   });
   after(() => s.close());
 
-  test("50 concurrent first exchanges for one new sub: one user, 50 tokens, 50 ledger entries", async (t) => {
+  test("50 concurrent first exchanges for one new sub: one user, 50 secrets issued, at most MAX_LIVE_SECRETS_PER_USER (20) alive", async (t) => {
     const jwts = Array.from({ length: 50 }, () => mint(s, { sub: "auth0|newcomer" }));
     const queriesBefore = s.target.emulator?.stats.snapshot().queries ?? 0;
     const replies = await Promise.all(jwts.map((jwt) => call(s.url, bearer(jwt))));
@@ -258,7 +259,14 @@ describe("first exchanges of a new user", () => {
       logs.forbid(r.body.secret as string);
     }
     assert.equal(new Set(replies.map((r) => r.body.secret)).size, 50);
-    assert.deepEqual(await s.counts(), { tokens: 50, ledger: 50, users: 1 });
+    // Each exchange revoked the oldest live secrets over the bound, token and ledger entry
+    // together: 20 of each are left, and exactly 20 of the 50 secrets still work.
+    assert.equal(s.config.maxLiveSecretsPerUser, 20);
+    assert.deepEqual(await s.counts(), { tokens: 20, ledger: 20, users: 1 });
+    const working = await Promise.all(
+      replies.map((r) => s.target.client(r.body.secret as string).query(q.HasCurrentIdentity()).then(() => true, () => false)),
+    );
+    assert.equal(working.filter(Boolean).length, 20);
     const user = await s.admin.query(q.Select(["data", "auth0_id"], q.Get(q.Match(q.Index("users_by_auth0_id"), "auth0|newcomer"))));
     assert.equal(user, "auth0|newcomer");
     if (s.target.emulator) {

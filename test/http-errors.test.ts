@@ -7,7 +7,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { startStack, type Stack } from "./support/stack.ts";
-import { emulatorOnly, startTarget } from "./support/fauna-target.ts";
+import { emulatorOnly, startTarget } from "fql4-emulator/testing";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call, form, jsonBody, rfc8693, TOKEN_EXCHANGE_GRANT, type Reply } from "./support/http-client.ts";
 import { createHttpHandler, handlerFromEnv } from "../lib/http.ts";
@@ -239,7 +239,7 @@ describe("other statuses", () => {
     try {
       const res = await expectError(bearer(mint({ sub: "auth0|known" })), { status: 500, error: "server_error" }, server.url);
       assert.ok(!/deploy-schema|index/.test(res.body.error_description as string));
-      assert.match(logs.text(), /ERR_MISCONFIGURED.*run `npm run deploy-schema`/);
+      assert.match(logs.text(), /ERR_MISCONFIGURED.*npm run deploy-schema/);
     } finally {
       await server.close();
       await bare.close();

@@ -55,7 +55,7 @@ void exchangeJwtForSecret(42);
 export { report, role, code, deploySchema };
 `;
 
-const tsconfig = (file: string, lib: string[]) =>
+const tsconfig = (file: string, lib: string[], types: string[]) =>
   JSON.stringify({
     compilerOptions: {
       strict: true,
@@ -65,7 +65,9 @@ const tsconfig = (file: string, lib: string[]) =>
       lib,
       noEmit: true,
       skipLibCheck: false,
-      types: [],
+      // Node's types from this repository, so that the check needs no install of its own.
+      typeRoots: [join(ROOT, "node_modules", "@types")],
+      types,
     },
     files: [file],
   });
@@ -108,9 +110,10 @@ test("npm pack: installed elsewhere, both entry points import and type-check", a
 
     await writeFile(join(app, "client.ts"), CLIENT_CONSUMER);
     await writeFile(join(app, "lib.ts"), LIB_CONSUMER);
-    // The client is checked as a browser sees it: the DOM, and no Node types at all.
-    await writeFile(join(app, "tsconfig.client.json"), tsconfig("client.ts", ["ES2022", "DOM"]));
-    await writeFile(join(app, "tsconfig.lib.json"), tsconfig("lib.ts", ["ES2022"]));
+    // The client is checked as a browser sees it: the DOM, and no Node types at all; the
+    // library as a Node program sees it.
+    await writeFile(join(app, "tsconfig.client.json"), tsconfig("client.ts", ["ES2022", "DOM"], []));
+    await writeFile(join(app, "tsconfig.lib.json"), tsconfig("lib.ts", ["ES2022"], ["node"]));
     for (const project of ["tsconfig.client.json", "tsconfig.lib.json"]) {
       const r = await exec(process.execPath, [TSC, "-p", project], { cwd: app }).catch((e: { stdout: string }) => e);
       assert.equal(r.stdout, "", `${project}: ${r.stdout}`);

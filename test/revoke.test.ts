@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
-import { startTarget, emulatorOnly, type FaunaTarget } from "./support/fauna-target.ts";
+import { startTarget, emulatorOnly, type FaunaTarget } from "fql4-emulator/testing";
 import { revokeToken, revokeUserTokens, InvalidTokenIdError } from "../lib/revoke.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
 import { createLedgerSchema, createUsers, issueTokens, readLedgerState, ledgerProblems, secretWorks, type Issued } from "./cleanup-fixtures.ts";

@@ -3,7 +3,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import faunadb from "faunadb";
-import { startTarget, type FaunaTarget } from "./support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { deploySchema, schemaDefinition } from "../lib/schema.ts";
 import { LEDGER_BY_EXPIRATION_INDEX, LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
 import { SchemaConflict } from "../lib/errors.ts";

@@ -7,7 +7,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import faunadb from "faunadb";
-import { startTarget, type FaunaTarget } from "./support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
 import { deploySchema, schemaDefinition } from "../lib/schema.ts";

@@ -1,5 +1,5 @@
 /** The emulator's time: real time plus an offset, or frozen, so tests expire ttls without sleeping. */
-import type { EmulatorClock } from "./server/api.ts";
+import type { EmulatorClock } from "./api.ts";
 
 const toMs = (t: Date | string | number): number => {
   const ms = t instanceof Date ? t.getTime() : typeof t === "string" ? Date.parse(t) : t;

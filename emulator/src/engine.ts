@@ -6,21 +6,18 @@ import { createHash, randomBytes } from "node:crypto";
 import { authenticate } from "./auth/authenticate.ts";
 import { Clock } from "./clock.ts";
 import { leadingError, QueryError, QueryErrors } from "./errors.ts";
-import { Ctx } from "./eval/context.ts";
+import { Ctx, type Host, type SecretRecord } from "./eval/context.ts";
 import { Env, evaluate } from "./eval/evaluate.ts";
 import { parseQuery } from "./eval/parse.ts";
-import "./forms/index.ts";
+import { registerForms } from "./eval/registry.ts";
+import { FORMS } from "./forms/index.ts";
 import { Stats } from "./stats.ts";
 import { Database } from "./storage/database.ts";
 import { Txn } from "./storage/txn.ts";
 import { JsonSyntaxError, parseJson } from "./wire/json.ts";
-import { renderValue } from "./wire/render.ts";
+import { renderError, renderValue } from "./wire/render.ts";
 
-export interface SecretRecord {
-  db: Database;
-  collKey: "#keys" | "#tokens";
-  id: string;
-}
+registerForms(FORMS);
 
 export interface QueryResult {
   status: number;
@@ -31,7 +28,7 @@ export interface QueryResult {
   unauthorized?: boolean;
 }
 
-export class Engine {
+export class Engine implements Host {
   readonly root = new Database("");
   readonly clock = new Clock();
   readonly stats = new Stats();
@@ -109,10 +106,10 @@ export class Engine {
       if (!errors) {
         const internal = new QueryError("internal error", "An internal server error occurred.", []);
         console.error("[emulator] internal error:", e);
-        return this.finish(500, `{"errors":[${internal.render()}]}`, micros, txn, started, bodyText);
+        return this.finish(500, `{"errors":[${renderError(internal)}]}`, micros, txn, started, bodyText);
       }
       status = leadingError(errors).status;
-      body = `{"errors":[${errors.map((x) => x.render()).join(",")}]}`;
+      body = `{"errors":[${errors.map(renderError).join(",")}]}`;
     }
     return this.finish(status, body, micros, txn, started, bodyText);
   }

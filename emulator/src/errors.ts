@@ -1,6 +1,7 @@
-/** FQL errors with FaunaDB's codes, descriptions, positions and statuses (spec §3). */
-import { renderValue } from "./wire/render.ts";
-import type { Value } from "./values.ts";
+/**
+ * FQL errors with FaunaDB's codes, descriptions, positions and statuses (spec §3).
+ * Their JSON form is the wire layer's business (`renderError` in wire/render.ts).
+ */
 
 export type Pos = readonly (string | number)[];
 
@@ -36,20 +37,6 @@ export class QueryError extends Error {
       default:
         return 400;
     }
-  }
-
-  render(): string {
-    const parts = [`"position":${renderValue(this.position.map((p) => (typeof p === "number" ? BigInt(p) : p)) as Value)}`];
-    parts.push(`"code":${JSON.stringify(this.code)}`, `"description":${JSON.stringify(this.description)}`);
-    if (this.extra.failures) {
-      parts.push(
-        `"failures":[${this.extra.failures
-          .map((f) => `{"field":${renderValue(f.field.map((p) => (typeof p === "number" ? BigInt(p) : p)) as Value)},"code":${JSON.stringify(f.code)},"description":${JSON.stringify(f.description)}}`)
-          .join(",")}]`,
-      );
-    }
-    if (this.extra.cause) parts.push(`"cause":[${this.extra.cause.map((c) => c.render()).join(",")}]`);
-    return `{${parts.join(",")}}`;
   }
 }
 

@@ -1,5 +1,5 @@
 /** Counters over the emulator's lifetime, so benchmarks and tests can prove what a query touched. */
-import type { EmulatorStats, StatsSnapshot } from "./server/api.ts";
+import type { EmulatorStats, StatsSnapshot } from "./api.ts";
 
 export class Stats implements EmulatorStats {
   queries = 0;

@@ -197,3 +197,9 @@ export function typeName(v: Value): string {
   if (v instanceof LambdaV) return "Lambda";
   return "Unknown";
 }
+
+/**
+ * The type name for messages. Native collection refs (`Collections()`, `Tokens()`…)
+ * are sets to the server, so they are reported as "Set".
+ */
+export const valueType = (v: Value): string => (v instanceof Ref && v.isNative ? "Set" : typeName(v));

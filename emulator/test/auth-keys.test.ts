@@ -1,7 +1,7 @@
 /** §4.1, §4.2, §4.4, S.2.5: databases, keys, scoped secrets, built-in roles. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, emulatorOnly, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, emulatorOnly, type FaunaTarget } from "../testing.ts";
 import {
   q,
   raw,

@@ -1,4 +1,4 @@
-/** `npm run emulator` = `tsx emulator/cli.ts --port --secret`; port 0 prints the chosen port. */
+/** The `fql4-emulator` command (`npm run emulator`): `--port --secret`; port 0 prints the chosen port. */
 import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import faunadb from "faunadb";
 import { q, raw, assertBody } from "./support.ts";
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const packageRoot = fileURLToPath(new URL("../", import.meta.url));
 const children: ChildProcess[] = [];
 
 after(() => {
@@ -14,8 +14,8 @@ after(() => {
 });
 
 function startCli(args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "emulator/cli.ts", ...args], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, ["bin/fql4-emulator.js", ...args], {
+    cwd: packageRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);

@@ -1,7 +1,7 @@
 /** §5.7: Let/Var/Lambda/Map/Foreach/Filter, Select, If/Do/Abort, comparison, logic, ContainsPath. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import { q, rawQuery, assertBody, expectError, type Client, type Doc, type Page, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;

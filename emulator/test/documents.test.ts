@@ -1,7 +1,7 @@
 /** §5.2–§5.4: collections, document CRUD, patch semantics, ids, ttl. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, emulatorOnly, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, emulatorOnly, type FaunaTarget } from "../testing.ts";
 import {
   q,
   rawQuery,

@@ -1,7 +1,7 @@
 /** §2.5, §5.3, §5.5, §5.6: indexes, Match, Range, Paginate cursors, ordering, uniqueness, Count. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import {
   q,
   rawQuery,

@@ -1,7 +1,7 @@
 /** §6: roles — membership (with predicates), privileges (boolean / Query(Lambda) predicates), role keys. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import { q, rawQuery, expectError, assertDocRef, ids, type Client, type Doc, type Page, type Ref } from "./support.ts";
 
 let target: FaunaTarget;

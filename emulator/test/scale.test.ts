@@ -5,7 +5,7 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, emulatorOnly, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, emulatorOnly, type FaunaTarget } from "../testing.ts";
 import { q, type Client, type Page } from "./support.ts";
 
 const TOTAL = 3000;

@@ -1,7 +1,7 @@
 /** Appendix S.1: Union, Intersection, Difference, Distinct, Join, Reverse, IsEmpty, IsNonEmpty. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import { q, rawQuery, assertBody, expectError, ids, docJ, indexJ, collJ, type Client, type Page, type Ref, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;

@@ -1,7 +1,7 @@
 /** Appendix S.4: Append/Prepend/Take/Drop, folds, Reduce, Merge, ToObject/ToArray, Select on arrays, type predicates. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import { q, rawQuery, assertBody, expectError, ids, type Client, type Doc, type Page, type Ref, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;

@@ -4,7 +4,7 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import { q, rawQuery, expectError, type Client, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;

@@ -1,7 +1,7 @@
 /** Appendix S.5 (strings, regex) and S.4.7 (Format). */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import { q, rawQuery, assertBody, expectError, type Client, invalidArg } from "./support.ts";
 
 let target: FaunaTarget;

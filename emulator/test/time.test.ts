@@ -1,7 +1,7 @@
 /** §5.8 and S.3: Now, Time, Epoch, To*, TimeAdd/Subtract/Diff, Date/ToDate, date parts. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, emulatorOnly, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, emulatorOnly, type FaunaTarget } from "../testing.ts";
 import { q, rawQuery, assertBody, expectError, timeText, dateText, type Client } from "./support.ts";
 
 let target: FaunaTarget;

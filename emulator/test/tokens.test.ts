@@ -1,7 +1,7 @@
 /** §4.3–§4.5, S.2: tokens, Login/Logout, Identify, identity functions, baseline rights, ttl. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, emulatorOnly, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, emulatorOnly, type FaunaTarget } from "../testing.ts";
 import {
   q,
   rawQuery,

@@ -1,7 +1,7 @@
 /** §5.1: one request = one atomic transaction; snapshot time; concurrent unique writers. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import { q, expectError, errors, timeText, type Client, type Doc } from "./support.ts";
 
 let target: FaunaTarget;

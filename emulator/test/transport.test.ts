@@ -2,7 +2,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import { startTarget, emulatorOnly, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, emulatorOnly, type FaunaTarget } from "../testing.ts";
 import { q, raw, rawQuery, assertBody, expectError, sleep, errors } from "./support.ts";
 
 let target: FaunaTarget;

@@ -1,7 +1,7 @@
 /** Appendix S.7: CreateFunction, Call, Query(Lambda) values, call-error wrapping. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import {
   q,
   rawQuery,

@@ -1,7 +1,7 @@
 /** §2, §3, §7: exact JSON of responses, value encoding, parse errors. Raw HTTP/1.1 for bytes. */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTarget, type FaunaTarget } from "../../test/support/fauna-target.ts";
+import { startTarget, type FaunaTarget } from "../testing.ts";
 import {
   q,
   rawQuery,

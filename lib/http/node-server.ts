@@ -16,17 +16,25 @@ export interface ServedHandler {
   close(): Promise<void>;
 }
 
-function toRequest(req: IncomingMessage, base: string): Request {
+/**
+ * The web Request for a node:http request. Headers come from `rawHeaders`, so a header
+ * sent twice reaches the handler twice (node keeps only the first Authorization in
+ * `req.headers`, and a proxy might keep the last). The signal aborts when the client
+ * goes away before the answer is out.
+ */
+function toRequest(req: IncomingMessage, res: ServerResponse, base: string): Request {
   const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.set(name, value);
-  }
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD";
+  const gone = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) gone.abort();
+  });
   return new Request(new URL(req.url ?? "/", base), {
     method,
     headers,
+    signal: gone.signal,
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
   });
 }
@@ -53,7 +61,7 @@ export async function serveHandler(
       send(res, routeNotFound()).catch(() => res.destroy());
       return;
     }
-    handler(toRequest(req, base))
+    handler(toRequest(req, res, base))
       .then((response) => send(res, response))
       .catch(async (e: unknown) => {
         log("error", "handler_crashed", { error: e });

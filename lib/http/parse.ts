@@ -2,7 +2,7 @@
  * Where the JWT is in a request, and the limits on what a request may be. Every
  * failure is a typed error; statuses are decided in respond.ts.
  */
-import { BadRequest, PayloadTooLarge, UnsupportedGrantType, UnsupportedMediaType } from "../errors.ts";
+import { BadRequest, PayloadTooLarge, RequestAborted, UnsupportedGrantType, UnsupportedMediaType } from "../errors.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 export const ALLOWED_METHODS = ["POST", "DELETE", "OPTIONS"] as const;
@@ -31,7 +31,14 @@ async function readBody(req: Request): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let step: ReadableStreamReadResult<Uint8Array>;
+    try {
+      step = await reader.read();
+    } catch {
+      // The only way reading a request's own body fails: its connection went away.
+      throw new RequestAborted();
+    }
+    const { done, value } = step;
     if (done) break;
     total += value.byteLength;
     if (total > MAX_BODY_BYTES) {
@@ -50,6 +57,9 @@ async function readBody(req: Request): Promise<string> {
 function bearer(req: Request): string | undefined {
   const h = req.headers.get("authorization");
   if (h === null) return undefined;
+  // Repeated headers arrive joined with commas (fetch's Headers, Lambda's events), and no
+  // JWT has one. Which of two a proxy would honour is anyone's guess: refuse both.
+  if (h.includes(",")) throw new BadRequest("Send one Authorization header: several were received.");
   const m = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(h);
   if (!m) throw new BadRequest("The Authorization header must be `Bearer <jwt>`.");
   return m[1];
@@ -79,10 +89,17 @@ function single(params: URLSearchParams, name: string): string | undefined {
   return all[0] === "" ? undefined : all[0];
 }
 
+/** `curl -d '{"token":…}'` sends JSON labelled as a form: say what to do. */
+const JSON_NEEDS_CONTENT_TYPE =
+  'A JSON body needs "Content-Type: application/json" (this one was sent as a form, which is curl -d\'s default).';
+
 function parseForm(text: string): string {
+  if (/^\s*[{[]/.test(text)) throw new BadRequest(JSON_NEEDS_CONTENT_TYPE);
   const params = new URLSearchParams(text);
   const grant = single(params, "grant_type");
-  if (grant === undefined) throw new BadRequest("grant_type is missing.");
+  if (grant === undefined) {
+    throw new BadRequest(`grant_type is missing: an RFC 8693 form needs grant_type=${TOKEN_EXCHANGE_GRANT}. ${JSON_NEEDS_CONTENT_TYPE}`);
+  }
   if (grant !== TOKEN_EXCHANGE_GRANT) throw new UnsupportedGrantType();
   const subjectToken = single(params, "subject_token");
   const subjectType = single(params, "subject_token_type");

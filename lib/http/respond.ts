@@ -4,19 +4,20 @@
  */
 import {
   BadRequest,
+  DEFAULT_RETRY_AFTER_SECONDS,
   DatabaseUnavailable,
   IdentityProviderUnavailable,
   InvalidMetadata,
   InvalidToken,
   MethodNotAllowed,
   PayloadTooLarge,
+  RequestAborted,
   UnknownUser,
   UnsupportedGrantType,
   UnsupportedMediaType,
   type TokenExchangeError,
 } from "../errors.ts";
 
-const RETRY_AFTER_SECONDS = 2;
 const SERVER_ERROR_DESCRIPTION = "The token service failed; try again later.";
 
 interface ErrorShape {
@@ -30,6 +31,7 @@ interface ErrorShape {
  * subject token is a 400 invalid_request (RFC 8693 §2.2.2) rather than RFC 6750's 401.
  */
 export function errorShape(err: TokenExchangeError, form: boolean): ErrorShape {
+  if (err instanceof IdentityProviderUnavailable) return { status: 503, error: "temporarily_unavailable", description: err.message };
   if (err instanceof InvalidToken) {
     return form
       ? { status: 400, error: "invalid_request", description: err.message }
@@ -38,6 +40,8 @@ export function errorShape(err: TokenExchangeError, form: boolean): ErrorShape {
   switch (err.code) {
     case BadRequest.code:
     case InvalidMetadata.code:
+    // Nobody reads this answer; the status keeps a closed request out of the 5xx counts.
+    case RequestAborted.code:
       return { status: 400, error: "invalid_request", description: err.message };
     case UnsupportedGrantType.code:
       return { status: 400, error: "unsupported_grant_type", description: err.message };
@@ -49,7 +53,6 @@ export function errorShape(err: TokenExchangeError, form: boolean): ErrorShape {
       return { status: 415, error: "invalid_request", description: err.message };
     case UnknownUser.code:
       return { status: 403, error: "access_denied", description: err.message };
-    case IdentityProviderUnavailable.code:
     case DatabaseUnavailable.code:
       return { status: 503, error: "temporarily_unavailable", description: err.message };
     default:
@@ -99,6 +102,11 @@ export function handlerCrashed(): Response {
   return json(500, { error: "server_error", error_description: SERVER_ERROR_DESCRIPTION }, {});
 }
 
+function retryAfterSeconds(err: TokenExchangeError): number {
+  const s = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof s === "number" && s > 0 ? Math.ceil(s) : DEFAULT_RETRY_AFTER_SECONDS;
+}
+
 export function errorResponse(err: TokenExchangeError, form: boolean, cors: Record<string, string>): Response {
   const shape = errorShape(err, form);
   const headers: Record<string, string> = { ...cors };
@@ -106,6 +114,6 @@ export function errorResponse(err: TokenExchangeError, form: boolean, cors: Reco
     headers["www-authenticate"] = `Bearer error="${shape.error}", error_description="${quoted(shape.description)}"`;
   }
   if (shape.status === 405 && err instanceof MethodNotAllowed) headers.allow = err.allowed.join(", ");
-  if (shape.status === 503) headers["retry-after"] = String(RETRY_AFTER_SECONDS);
+  if (shape.status === 503) headers["retry-after"] = String(retryAfterSeconds(err));
   return json(shape.status, { error: shape.error, error_description: shape.description }, headers);
 }

@@ -1,13 +1,11 @@
-/**
- * POST /api/token: trade a JWT for a Fauna user secret; DELETE: sign out everywhere.
- * Everything lives in lib/http.ts; this file only binds it to Netlify. The handler
- * (config, JWKS cache, Fauna client) is built once per cold start.
- */
-import type { Config, Context } from "@netlify/functions";
+/** POST (exchange), DELETE (sign out everywhere), OPTIONS at /api/token: lib/http.ts, built once per cold start. */
+import type { Config } from "@netlify/functions";
 import { handlerFromEnv } from "../../lib/http.ts";
 
-const handle = handlerFromEnv(process.env);
+export default handlerFromEnv(process.env);
 
-export default async (req: Request, _context: Context): Promise<Response> => handle(req);
-
-export const config: Config = { path: "/api/token" };
+export const config: Config = {
+  path: "/api/token",
+  // Per client IP, a sliding window: see README "Rate limits" before changing it.
+  rateLimit: { windowLimit: 60, windowSize: 60, aggregateBy: ["ip", "domain"] },
+};

@@ -4,7 +4,7 @@
  * issuer with a real JWKS endpoint, and the HTTP core served over node:http.
  */
 import faunadb from "faunadb";
-import { startTarget, type FaunaTarget } from "./fauna-target.ts";
+import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { startDevIssuer, type DevIssuer } from "../../lib/dev-issuer.ts";
 import { loadConfig, type Config } from "../../lib/config.ts";
 import { createTokenExchange, type TokenExchange } from "../../lib/exchange.ts";

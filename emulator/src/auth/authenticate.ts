@@ -1,10 +1,9 @@
 /**
  * Secret → (database, principal), before any query runs (spec §4). Anything
  * unknown, deleted, expired or out of scope is `undefined`, which the engine
- * answers with 401.
+ * answers with 401. It sees the engine only as a `Host`.
  */
-import type { Engine } from "../engine.ts";
-import { Ctx, isBuiltinRole, type BuiltinRole, type Principal, PREDICATE_PRINCIPAL } from "../eval/context.ts";
+import { Ctx, isBuiltinRole, type BuiltinRole, type Host, type Principal, PREDICATE_PRINCIPAL } from "../eval/context.ts";
 import { applyLambda } from "../eval/evaluate.ts";
 import type { Database } from "../storage/database.ts";
 import type { Txn } from "../storage/txn.ts";
@@ -25,17 +24,17 @@ export function parseAuthorization(header: string | undefined): string | undefin
   return decoded.endsWith(":") ? decoded.slice(0, -1) : decoded;
 }
 
-export function authenticate(engine: Engine, header: string | undefined, txn: Txn): Authenticated | undefined {
+export function authenticate(host: Host, header: string | undefined, txn: Txn): Authenticated | undefined {
   const raw = parseAuthorization(header);
   if (!raw) return undefined;
   const [secret, ...scope] = raw.split(":");
   if (!secret) return undefined;
   const now = txn.snapshotNs;
 
-  if (secret === engine.rootSecret) {
-    return scoped(engine, engine.root, "admin", scope, txn, true);
+  if (secret === host.rootSecret) {
+    return scoped(host, host.root, "admin", scope, txn, true);
   }
-  const rec = engine.lookupSecret(secret);
+  const rec = host.lookupSecret(secret);
   if (!rec || !rec.db.attached) return undefined;
   const doc = rec.db.live(rec.collKey, rec.id, now);
   if (!doc) return undefined;
@@ -52,7 +51,7 @@ export function authenticate(engine: Engine, header: string | undefined, txn: Tx
       token: doc.ref,
       baseline: true,
     };
-    principal.roles = rolesFor(engine, rec.db, instance, txn);
+    principal.roles = rolesFor(host, rec.db, instance, txn);
     return { db: rec.db, principal };
   }
 
@@ -67,7 +66,7 @@ export function authenticate(engine: Engine, header: string | undefined, txn: Tx
   const role = doc.fields.get("role");
   const keyRef = db === rec.db ? doc.ref : undefined;
   if (isBuiltinRole(role)) {
-    const p = scoped(engine, db, role as BuiltinRole, scope, txn, role === "admin");
+    const p = scoped(host, db, role as BuiltinRole, scope, txn, role === "admin");
     if (p && keyRef && p.db === db && !p.principal.identity) p.principal.key = keyRef;
     return p;
   }
@@ -78,7 +77,7 @@ export function authenticate(engine: Engine, header: string | undefined, txn: Tx
 
 /** Applies a `:db:role`, `:role`, `:db:@role/x` or `:db:@doc/coll/id` suffix. */
 function scoped(
-  engine: Engine,
+  host: Host,
   base: Database,
   role: BuiltinRole,
   scope: string[],
@@ -86,7 +85,7 @@ function scoped(
   mayScope: boolean,
 ): Authenticated | undefined {
   const principal = (b: BuiltinRole): Principal => ({
-    kind: base === engine.root && b === "admin" && role === "admin" ? "root" : "key",
+    kind: base === host.root && b === "admin" && role === "admin" ? "root" : "key",
     builtin: b,
     roles: [],
     baseline: false,
@@ -114,7 +113,7 @@ function scoped(
   if (!target) return undefined;
   if (isBuiltinRole(target)) {
     const p = principal(target as BuiltinRole);
-    p.kind = db === engine.root && target === "admin" && role === "admin" ? "root" : "key";
+    p.kind = db === host.root && target === "admin" && role === "admin" ? "root" : "key";
     return { db, principal: p };
   }
   if (target.startsWith("@role/")) {
@@ -127,13 +126,13 @@ function scoped(
     const [coll, id] = parts.length === 3 ? [parts[1]!, parts[2]!] : [parts[0]!, parts[1]!];
     if (!coll || !id || !db.live(coll, id, txn.snapshotNs)) return undefined;
     const identity = new Ref(id, new Ref(coll, native("collections")));
-    return { db, principal: { kind: "key", builtin: null, roles: rolesFor(engine, db, identity, txn), identity, baseline: true } };
+    return { db, principal: { kind: "key", builtin: null, roles: rolesFor(host, db, identity, txn), identity, baseline: true } };
   }
   return undefined;
 }
 
 /** Every role with a membership entry for the identity's collection whose predicate (if any) holds. */
-export function rolesFor(engine: Engine, db: Database, identity: Ref, txn: Txn): string[] {
+export function rolesFor(host: Host, db: Database, identity: Ref, txn: Txn): string[] {
   const roles: string[] = [];
   const store = db.store("#roles");
   if (!store) return roles;
@@ -146,7 +145,7 @@ export function rolesFor(engine: Engine, db: Database, identity: Ref, txn: Txn):
       if (!(res instanceof Ref) || res.id !== identity.coll?.id) continue;
       const pred = m.get("predicate");
       if (pred instanceof LambdaV) {
-        const ctx = new Ctx(engine, db, { ...PREDICATE_PRINCIPAL, identity }, txn);
+        const ctx = new Ctx(host, db, { ...PREDICATE_PRINCIPAL, identity }, txn);
         let ok: Value = false;
         try {
           ok = applyLambda(ctx, pred, identity, []);

@@ -1,5 +1,4 @@
-/** What a query runs with: its database, who is asking, and its transaction. */
-import type { Engine } from "../engine.ts";
+/** What a query runs with: the host it runs on, its database, who is asking, and its transaction. */
 import type { Database } from "../storage/database.ts";
 import type { Txn } from "../storage/txn.ts";
 import type { Ref } from "../values.ts";
@@ -24,10 +23,32 @@ export interface Principal {
   baseline: boolean;
 }
 
+/** Where a secret leads: the key or token document it was issued for. */
+export interface SecretRecord {
+  db: Database;
+  collKey: "#keys" | "#tokens";
+  id: string;
+}
+
+/**
+ * What authentication and evaluation need from the server they run in (the engine
+ * implements it): the root database and its secret, fresh ids, and the secret table.
+ * The layers below the engine see only this, never the engine itself.
+ */
+export interface Host {
+  readonly root: Database;
+  readonly rootSecret: string;
+  /** A document id: ~18 digits, increasing over time, like FaunaDB's. */
+  newId(): string;
+  /** Issues a secret for a key or token document; `hashed` is what the document stores. */
+  newSecret(kind: "key" | "token", rec: SecretRecord): { secret: string; hashed: string };
+  lookupSecret(secret: string): SecretRecord | undefined;
+}
+
 export class Ctx {
   depth = 0;
   constructor(
-    readonly engine: Engine,
+    readonly host: Host,
     readonly db: Database,
     public principal: Principal,
     readonly txn: Txn,

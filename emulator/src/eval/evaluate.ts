@@ -1,9 +1,12 @@
-/** The tree walker: environments, lambdas and their application. */
+/**
+ * The tree walker: environments, lambdas and their application, and the `FormCall`
+ * each form is evaluated with (the interpreter calls itself through it, so both live here).
+ */
 import { err, QueryError, type Pos } from "../errors.ts";
 import { LambdaV, typeName, type LambdaParams, type ObjectV, type Value } from "../values.ts";
-import type { Expr, LambdaExpr } from "./ast.ts";
-import { Call } from "./call.ts";
+import type { Expr, FormExpr, LambdaExpr, VarArgs } from "./ast.ts";
 import type { Ctx } from "./context.ts";
+import type { ArgItem, DeferredArg, FormCall } from "./registry.ts";
 import { freeVars, litToWire, unparse } from "./unparse.ts";
 
 export class Env {
@@ -122,5 +125,62 @@ export function applyLambda(ctx: Ctx, lam: LambdaV, arg: Value, pos: Pos): Value
     return evaluate(lam.expr.body, lam.env.extend(vars), ctx);
   } finally {
     ctx.depth--;
+  }
+}
+
+/** One evaluation of a form: its arguments, evaluated on demand, and their positions. */
+class Call implements FormCall {
+  constructor(
+    readonly ctx: Ctx,
+    private readonly env: Env,
+    private readonly form: FormExpr,
+  ) {}
+
+  get pos(): Pos {
+    return this.form.pos;
+  }
+
+  at(key: string): Pos {
+    return [...this.form.pos, key];
+  }
+
+  has(key: string): boolean {
+    return this.form.args.has(key);
+  }
+
+  arg(key: string): Value {
+    const a = this.form.args.get(key)!;
+    if (a.k === "varargs") return a.bare ? this.eval(a.items[0]!) : a.items.map((x) => this.eval(x));
+    return this.eval(a);
+  }
+
+  opt(key: string): Value | undefined {
+    return this.has(key) ? this.arg(key) : undefined;
+  }
+
+  args(key: string): { items: ArgItem[]; bare: boolean } {
+    const a = this.form.args.get(key)! as VarArgs | Expr;
+    if (a.k !== "varargs") return { items: [{ value: this.eval(a), pos: this.at(key) }], bare: true };
+    return { items: a.items.map((x) => ({ value: this.eval(x), pos: x.pos })), bare: a.bare };
+  }
+
+  deferred(key: string): DeferredArg[] {
+    const a = this.form.args.get(key)!;
+    const items = a.k === "varargs" ? a.items : [a];
+    return items.map((x) => ({ pos: x.pos, value: () => this.eval(x) }));
+  }
+
+  private eval(e: Expr): Value {
+    return evaluate(e, this.env, this.ctx);
+  }
+
+  lambda(key: string): LambdaV {
+    const v = this.arg(key);
+    if (!(v instanceof LambdaV)) throw err.expected(this.at(key), "Lambda", typeName(v));
+    return v;
+  }
+
+  apply(lam: LambdaV, arg: Value, key: string): Value {
+    return applyLambda(this.ctx, lam, arg, this.at(key));
   }
 }

@@ -1,9 +1,47 @@
 /**
- * The form table. Every FQL function is declared once, with the exact key sets
- * FaunaDB's parser accepts for it, in the module of its family (forms/*.ts).
+ * The form table and the functions' contract. Every FQL function is declared once, as
+ * data, with the exact key sets FaunaDB's parser accepts for it, in the module of its
+ * family (forms/*.ts); the engine registers the families' one list.
  */
-import type { Value } from "../values.ts";
-import type { Call } from "./call.ts";
+import type { Pos } from "../errors.ts";
+import type { LambdaV, Value } from "../values.ts";
+import type { Ctx } from "./context.ts";
+
+/** An evaluated argument and where it sits in the query. */
+export interface ArgItem {
+  value: Value;
+  pos: Pos;
+}
+
+/** An argument not evaluated yet, for forms that evaluate lazily (Do, And, Or). */
+export interface DeferredArg {
+  pos: Pos;
+  value(): Value;
+}
+
+/**
+ * The functions' contract: what one evaluation of a form sees of its call. The evaluator
+ * implements it; a form never sees the expression tree, only its arguments and their positions.
+ */
+export interface FormCall {
+  readonly ctx: Ctx;
+  /** The form's own position. */
+  readonly pos: Pos;
+  /** The position of an argument slot. */
+  at(key: string): Pos;
+  has(key: string): boolean;
+  arg(key: string): Value;
+  /** An optional argument; `undefined` when the key is absent. */
+  opt(key: string): Value | undefined;
+  /** Variadic argument: each element with its own position (`[key, i]`, or `[key]` when bare). */
+  args(key: string): { items: ArgItem[]; bare: boolean };
+  /** A variadic argument's elements, each evaluated only when asked, in the order asked. */
+  deferred(key: string): DeferredArg[];
+  /** The argument as a lambda, or "Lambda expected" at its slot. */
+  lambda(key: string): LambdaV;
+  /** Applies a lambda; arity errors are reported at the `key` slot. */
+  apply(lam: LambdaV, arg: Value, key: string): Value;
+}
 
 export interface FormDef {
   /** The function's key, e.g. "time_add". */
@@ -19,36 +57,40 @@ export interface FormDef {
    * "Lambda expected, X provided." (reduce, query, merge's lambda).
    */
   strictLambdas?: string[];
-  eval(c: Call): Value;
+  eval(c: FormCall): Value;
 }
 
-const bySignature = new Map<string, FormDef>();
-
-const signature = (keys: Iterable<string>): string => [...keys].sort().join("\u0000");
-
-export function defineForm(def: FormDef): FormDef {
-  for (const shape of def.shapes) {
-    const sig = signature(shape);
-    if (bySignature.has(sig)) throw new Error(`form shape defined twice: ${shape.join(",")}`);
-    bySignature.set(sig, def);
-  }
-  return def;
-}
-
-/** Declares a form whose optional keys may each be present or absent. */
-export function defineFormOptional(
-  def: Omit<FormDef, "shapes"> & { required?: string[]; optional?: string[] },
-): FormDef {
+/** Declares a form whose optional keys may each be present or absent: one shape per combination. */
+export function withOptional(def: Omit<FormDef, "shapes"> & { required?: string[]; optional?: string[] }): FormDef {
   const required = [def.name, ...(def.required ?? [])];
   const optional = def.optional ?? [];
   const shapes: string[][] = [];
   for (let mask = 0; mask < 1 << optional.length; mask++) {
     shapes.push([...required, ...optional.filter((_, i) => mask & (1 << i))]);
   }
-  return defineForm({ ...def, shapes });
+  const { required: _r, optional: _o, ...rest } = def;
+  return { ...rest, shapes };
+}
+
+const bySignature = new Map<string, FormDef>();
+
+const signature = (keys: Iterable<string>): string => [...keys].sort().join("\u0000");
+
+/**
+ * Adds definitions to the table the parser reads. The engine registers the one list
+ * of every family (forms/index.ts); registering the same definition again changes nothing.
+ */
+export function registerForms(defs: readonly FormDef[]): void {
+  for (const def of defs) {
+    for (const shape of def.shapes) {
+      const sig = signature(shape);
+      const known = bySignature.get(sig);
+      if (known && known !== def) throw new Error(`form shape defined twice: ${shape.join(",")}`);
+      bySignature.set(sig, def);
+    }
+  }
 }
 
 export function lookupForm(keys: string[]): FormDef | undefined {
   return bySignature.get(signature(keys));
 }
-

@@ -5,11 +5,10 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { err, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
-import { check, locate } from "../eval/docs.ts";
+import { check, locate, renderDoc } from "../access/docs.ts";
 import type { Database, DocRecord } from "../storage/database.ts";
-import { Ref, native, type Value } from "../values.ts";
-import { nativeHandlers } from "./native-handlers.ts";
-import { renderDoc } from "../eval/docs.ts";
+import { Ref, native, type NativeName, type Value } from "../values.ts";
+import type { NativeHandler } from "./native-handlers.ts";
 
 function hashPassword(pw: string): string {
   const salt = randomBytes(8).toString("hex");
@@ -47,7 +46,7 @@ export function writeCredentials(ctx: Ctx, db: Database, instance: Ref, creds: V
   }
   if (stored === undefined) return;
   const existing = credentialsOf(db, instance, ctx.snapshotNs);
-  const id = existing?.ref.id ?? ctx.engine.newId();
+  const id = existing?.ref.id ?? ctx.host.newId();
   const fields = new Map<string, Value>([
     ["instance", instance],
     ["hashed_password", stored],
@@ -55,7 +54,8 @@ export function writeCredentials(ctx: Ctx, db: Database, instance: Ref, creds: V
   db.put(ctx.txn, "#credentials", id, { ref: new Ref(id, native("credentials")), ts: ctx.txn.tsMicros, fields });
 }
 
-nativeHandlers.set("credentials", {
+/** Update and Create on Credentials documents (the documents family applies them). */
+const credentialsHandler: NativeHandler = {
   /**
    * Server keys set a password freely; every other caller must prove the
    * current one (spec S.2.3).
@@ -89,4 +89,6 @@ nativeHandlers.set("credentials", {
     ctx.txn.created = true;
     return renderDoc(credentialsOf(ctx.db, instance, ctx.snapshotNs)!);
   },
-});
+};
+
+export const credentialsHandlers: readonly (readonly [NativeName, NativeHandler])[] = [["credentials", credentialsHandler]];

@@ -1,6 +1,6 @@
 /** Get, Exists, Create, Update, Replace, Delete for every kind of document. */
 import { err } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall, FormDef } from "../eval/registry.ts";
 import { asObject } from "../eval/casts.ts";
 import type { Ctx } from "../eval/context.ts";
 import {
@@ -15,48 +15,24 @@ import {
   userFields,
   writeRecord,
   type Located,
-} from "../eval/docs.ts";
-import { defineForm } from "../eval/registry.ts";
+} from "../access/docs.ts";
 import type { DocRecord } from "../storage/database.ts";
 import { firstOfSet, setExists } from "../sets/read.ts";
 import { asFSet } from "../sets/sets.ts";
 import { Ref, SetV, TimeV, collectionRef, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
 import { writeCredentials } from "./credentials.ts";
-import { nativeHandlers } from "./native-handlers.ts";
+import { authHandlers } from "./auth.ts";
+import { credentialsHandlers } from "./credentials.ts";
+import type { NativeHandler } from "./native-handlers.ts";
+import { schemaHandlers } from "./schema.ts";
 import { NS_PER_DAY } from "../time.ts";
-
-
 
 const ID = /^\d+$/;
 
-defineForm({
-  name: "get",
-  shapes: [["get"], ["get", "ts"]],
-  eval(c) {
-    const target = c.arg("get");
-    if (target instanceof SetV) {
-      const ref = firstOfSet(c.ctx, asFSet(target, c.at("get")), c.at("get"), c.at("get"));
-      if (!ref) throw err.notFound(c.pos, "Set");
-      return readAndRender(c.ctx, ref, c.at("get"), c.pos);
-    }
-    if (!(target instanceof Ref)) throw err.expected(c.at("get"), "Ref or Set", typeName(target));
-    if (target.isNative) throw err.expected(c.at("get"), "Ref or Set", "Set");
-    return readAndRender(c.ctx, target, c.at("get"), c.pos);
-  },
-});
+/** How Create, Update/Replace and Delete treat each native collection, from the families that own them. */
+const nativeHandlers: ReadonlyMap<NativeName, NativeHandler> = new Map([...schemaHandlers, ...authHandlers, ...credentialsHandlers]);
 
-defineForm({
-  name: "exists",
-  shapes: [["exists"], ["exists", "ts"]],
-  eval(c) {
-    const target = c.arg("exists");
-    if (target instanceof SetV) return setExists(c.ctx, asFSet(target, c.at("exists")), c.at("exists"));
-    if (!(target instanceof Ref)) throw err.expected(c.at("exists"), "Ref or Set", typeName(target));
-    return docExists(c.ctx, target, c.at("exists"));
-  },
-});
-
-function userCreate(c: Call, loc: Located, params: ObjectV | undefined, explicitId: boolean): Value {
+function userCreate(c: FormCall, loc: Located, params: ObjectV | undefined, explicitId: boolean): Value {
   const ctx = c.ctx;
   const pos = c.at("create");
   if (explicitId && !ID.test(loc.id)) {
@@ -93,31 +69,7 @@ function timeAfterDays(ctx: Ctx, days: bigint): TimeV {
   return new TimeV(ctx.txn.tsMicros * 1000n + days * NS_PER_DAY);
 }
 
-defineForm({
-  name: "create",
-  shapes: [["create"], ["create", "params"]],
-  eval(c) {
-    const target = c.arg("create");
-    const paramsV = c.opt("params");
-    const params = paramsV === undefined || paramsV === null ? undefined : asObject(paramsV, c.at("params"));
-    if (!(target instanceof Ref)) throw err.expected(c.at("create"), "Ref", typeName(target));
-    if (target.isNative) {
-      const h = nativeHandlers.get(target.id as NativeName);
-      if (!h) throw err.invalidArgument(c.at("create"), `Cannot create documents in ${target.id}.`);
-      return h.create(c.ctx, params ?? new Map(), c.at("create"), c);
-    }
-    if (target.schemaKind === "collections") {
-      return userCreate(c, locate(c.ctx, new Ref(c.ctx.engine.newId(), target), c.at("create")), params, false);
-    }
-    if (target.coll && !target.coll.isNative) {
-      const loc = locate(c.ctx, target, c.at("create"));
-      return userCreate(c, loc, params, true);
-    }
-    throw err.expected(c.at("create"), "Collection Ref", typeName(target));
-  },
-});
-
-function change(c: Call, key: "update" | "replace"): Value {
+function change(c: FormCall, key: "update" | "replace"): Value {
   const ctx = c.ctx;
   const target = c.arg(key);
   if (!(target instanceof Ref) || target.isNative) throw err.expected(c.at(key), "Ref", typeName(target));
@@ -154,24 +106,77 @@ function change(c: Call, key: "update" | "replace"): Value {
   return renderIn(ctx, loc, rec);
 }
 
-defineForm({ name: "update", shapes: [["update"], ["update", "params"]], eval: (c) => change(c, "update") });
-defineForm({ name: "replace", shapes: [["replace"], ["replace", "params"]], eval: (c) => change(c, "replace") });
-
-defineForm({
-  name: "delete",
-  shapes: [["delete"]],
-  eval(c) {
-    const ctx = c.ctx;
-    const target = c.arg("delete");
-    if (!(target instanceof Ref) || target.isNative) throw err.expected(c.at("delete"), "Ref", typeName(target));
-    const loc = locate(ctx, target, c.at("delete"));
-    const prev = liveRecord(ctx, loc);
-    ctx.txn.read++;
-    check(ctx, "delete", loc, () => target, c.pos, prev?.fields);
-    if (!prev) throw err.notFound(c.pos, loc.kind);
-    const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;
-    nativeHandlers.get(nativeKind as NativeName)?.remove?.(ctx, loc, prev);
-    loc.db.put(ctx.txn, loc.collKey, loc.id, undefined);
-    return renderIn(ctx, loc, prev);
+export const forms: readonly FormDef[] = [
+  {
+    name: "get",
+    shapes: [["get"], ["get", "ts"]],
+    eval(c) {
+      const target = c.arg("get");
+      if (target instanceof SetV) {
+        const ref = firstOfSet(c.ctx, asFSet(target, c.at("get")), c.at("get"), c.at("get"));
+        if (!ref) throw err.notFound(c.pos, "Set");
+        return readAndRender(c.ctx, ref, c.at("get"), c.pos);
+      }
+      if (!(target instanceof Ref)) throw err.expected(c.at("get"), "Ref or Set", typeName(target));
+      if (target.isNative) throw err.expected(c.at("get"), "Ref or Set", "Set");
+      return readAndRender(c.ctx, target, c.at("get"), c.pos);
+    },
   },
-});
+
+  {
+    name: "exists",
+    shapes: [["exists"], ["exists", "ts"]],
+    eval(c) {
+      const target = c.arg("exists");
+      if (target instanceof SetV) return setExists(c.ctx, asFSet(target, c.at("exists")), c.at("exists"));
+      if (!(target instanceof Ref)) throw err.expected(c.at("exists"), "Ref or Set", typeName(target));
+      return docExists(c.ctx, target, c.at("exists"));
+    },
+  },
+
+  {
+    name: "create",
+    shapes: [["create"], ["create", "params"]],
+    eval(c) {
+      const target = c.arg("create");
+      const paramsV = c.opt("params");
+      const params = paramsV === undefined || paramsV === null ? undefined : asObject(paramsV, c.at("params"));
+      if (!(target instanceof Ref)) throw err.expected(c.at("create"), "Ref", typeName(target));
+      if (target.isNative) {
+        const h = nativeHandlers.get(target.id as NativeName);
+        if (!h) throw err.invalidArgument(c.at("create"), `Cannot create documents in ${target.id}.`);
+        return h.create(c.ctx, params ?? new Map(), c.at("create"));
+      }
+      if (target.schemaKind === "collections") {
+        return userCreate(c, locate(c.ctx, new Ref(c.ctx.host.newId(), target), c.at("create")), params, false);
+      }
+      if (target.coll && !target.coll.isNative) {
+        const loc = locate(c.ctx, target, c.at("create"));
+        return userCreate(c, loc, params, true);
+      }
+      throw err.expected(c.at("create"), "Collection Ref", typeName(target));
+    },
+  },
+
+  { name: "update", shapes: [["update"], ["update", "params"]], eval: (c) => change(c, "update") },
+  { name: "replace", shapes: [["replace"], ["replace", "params"]], eval: (c) => change(c, "replace") },
+
+  {
+    name: "delete",
+    shapes: [["delete"]],
+    eval(c) {
+      const ctx = c.ctx;
+      const target = c.arg("delete");
+      if (!(target instanceof Ref) || target.isNative) throw err.expected(c.at("delete"), "Ref", typeName(target));
+      const loc = locate(ctx, target, c.at("delete"));
+      const prev = liveRecord(ctx, loc);
+      ctx.txn.read++;
+      check(ctx, "delete", loc, () => target, c.pos, prev?.fields);
+      if (!prev) throw err.notFound(c.pos, loc.kind);
+      const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;
+      nativeHandlers.get(nativeKind as NativeName)?.remove?.(ctx, loc, prev);
+      loc.db.put(ctx.txn, loc.collKey, loc.id, undefined);
+      return renderIn(ctx, loc, prev);
+    },
+  },
+];

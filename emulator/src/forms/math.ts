@@ -4,11 +4,10 @@
  * turns the rest of the fold into Double arithmetic.
  */
 import { err, type Pos } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { asInt } from "../eval/casts.ts";
-import { defineForm, defineFormOptional } from "../eval/registry.ts";
-import { int64, type Value } from "../values.ts";
-import { numText, toLong, valueType } from "./types.ts";
+import { int64, valueType, type Value } from "../values.ts";
+import { numText, toLong } from "../java/conversions.ts";
 
 type Num = bigint | number;
 
@@ -18,7 +17,7 @@ function asNumber(v: Value, pos: Pos): Num {
 }
 
 /** The arguments of a variadic form; the first one that is not a number fails (spec S.7.4 example). */
-function numbersOf(c: Call, name: string): Num[] {
+function numbersOf(c: FormCall, name: string): Num[] {
   const { items } = c.args(name);
   if (!items.length) throw err.nonEmptyExpected(c.at(name));
   return items.map(({ value, pos }) => asNumber(value, pos));
@@ -47,41 +46,13 @@ const FOLDS: Record<string, FoldOp> = {
   bitxor: { int: (a, b) => a ^ b, dbl: (a, b) => Number(toLong(a) ^ toLong(b)) },
 };
 
-for (const [name, op] of Object.entries(FOLDS)) {
-  defineForm({
-    name,
-    shapes: [[name]],
-    variadic: [name],
-    eval(c) {
-      const [first, ...rest] = numbersOf(c, name);
-      let acc: Num = first!;
-      for (const n of rest) {
-        if (op.zeroCheck && isZero(n)) throw err.divisionByZero(c.pos);
-        acc = typeof acc === "bigint" && typeof n === "bigint" ? op.int(acc, n) : op.dbl(Number(acc), Number(n));
-      }
-      return acc;
-    },
-  });
+function unary(name: string, fn: (n: Num, c: FormCall) => Value): FormDef {
+  return { name, shapes: [[name]], eval: (c) => fn(asNumber(c.arg(name), c.at(name)), c) };
 }
-
-function unary(name: string, fn: (n: Num, c: Call) => Value): void {
-  defineForm({ name, shapes: [[name]], eval: (c) => fn(asNumber(c.arg(name), c.at(name)), c) });
-}
-
-unary("abs", (n) => (typeof n === "bigint" ? (n < 0n ? int64(-n) : n) : Math.abs(n)));
-unary("ceil", (n) => (typeof n === "bigint" ? n : Math.ceil(n)));
-unary("floor", (n) => (typeof n === "bigint" ? n : Math.floor(n)));
-// Doubles: only negatives are -1; zero and NaN count as positive.
-unary("sign", (n) => (typeof n === "bigint" ? (n < 0n ? -1n : n > 0n ? 1n : 0n) : n < 0 ? -1n : 1n));
-unary("bitnot", (n) => ~(typeof n === "bigint" ? n : toLong(n)));
-unary("sqrt", (n, c) => {
-  if (n < 0) throw err.invalidArgument(c.pos, `${numText(n)} must be positive`);
-  return Math.sqrt(Number(n));
-});
 
 /** Double functions with an optional domain check that reports at the form position. */
-function doubleFn(name: string, fn: (x: number) => number, domain?: [(x: number) => boolean, string]): void {
-  unary(name, (n, c) => {
+function doubleFn(name: string, fn: (x: number) => number, domain?: [(x: number) => boolean, string]): FormDef {
+  return unary(name, (n, c) => {
     const x = Number(n);
     if (domain && !domain[0](x)) throw err.invalidArgument(c.pos, `${numText(n)} ${domain[1]}`);
     return fn(x);
@@ -90,41 +61,6 @@ function doubleFn(name: string, fn: (x: number) => number, domain?: [(x: number)
 
 const unit: [(x: number) => boolean, string] = [(x) => !(x < -1 || x > 1), "must be between -1 and 1 inclusive"];
 const positive: [(x: number) => boolean, string] = [(x) => !(x <= 0), "must be greater than 0"];
-doubleFn("acos", Math.acos, unit);
-doubleFn("asin", Math.asin, unit);
-doubleFn("atan", Math.atan);
-doubleFn("cos", Math.cos);
-doubleFn("cosh", Math.cosh);
-doubleFn("sin", Math.sin);
-doubleFn("sinh", Math.sinh);
-doubleFn("tan", Math.tan);
-doubleFn("tanh", Math.tanh);
-doubleFn("exp", Math.exp);
-// Java's Math.toDegrees/toRadians multiply by these precomputed constants.
-doubleFn("degrees", (x) => x * 57.29577951308232);
-doubleFn("radians", (x) => x * 0.017453292519943295);
-doubleFn("ln", Math.log, positive);
-doubleFn("log", Math.log10, positive);
-
-defineFormOptional({
-  name: "pow",
-  optional: ["exp"],
-  eval(c) {
-    const base = asNumber(c.arg("pow"), c.at("pow"));
-    const e = c.has("exp") ? asNumber(c.arg("exp"), c.at("exp")) : 2n;
-    return Math.pow(Number(base), Number(e));
-  },
-});
-
-defineFormOptional({
-  name: "hypot",
-  optional: ["b"],
-  eval(c) {
-    const a = asNumber(c.arg("hypot"), c.at("hypot"));
-    const b = c.has("b") ? asNumber(c.arg("b"), c.at("b")) : a;
-    return Math.hypot(Number(a), Number(b));
-  },
-});
 
 /**
  * The server's own rounding (S.6.2), reproduced operation by operation so
@@ -142,21 +78,90 @@ function roundTo(x: number, p: number, round: boolean): number {
   return round ? Math.trunc(Math.trunc(x * t + half) / t) : Math.trunc(x * t) / t;
 }
 
-for (const [name, round] of [
-  ["round", true],
-  ["trunc", false],
-] as const) {
-  defineFormOptional({
-    name,
-    optional: ["precision"],
+export const forms: readonly FormDef[] = [
+  ...Object.entries(FOLDS).map(
+    ([name, op]): FormDef => ({
+      name,
+      shapes: [[name]],
+      variadic: [name],
+      eval(c) {
+        const [first, ...rest] = numbersOf(c, name);
+        let acc: Num = first!;
+        for (const n of rest) {
+          if (op.zeroCheck && isZero(n)) throw err.divisionByZero(c.pos);
+          acc = typeof acc === "bigint" && typeof n === "bigint" ? op.int(acc, n) : op.dbl(Number(acc), Number(n));
+        }
+        return acc;
+      },
+    }),
+  ),
+
+  unary("abs", (n) => (typeof n === "bigint" ? (n < 0n ? int64(-n) : n) : Math.abs(n))),
+  unary("ceil", (n) => (typeof n === "bigint" ? n : Math.ceil(n))),
+  unary("floor", (n) => (typeof n === "bigint" ? n : Math.floor(n))),
+
+  // Doubles: only negatives are -1; zero and NaN count as positive.
+  unary("sign", (n) => (typeof n === "bigint" ? (n < 0n ? -1n : n > 0n ? 1n : 0n) : n < 0 ? -1n : 1n)),
+  unary("bitnot", (n) => ~(typeof n === "bigint" ? n : toLong(n))),
+
+  unary("sqrt", (n, c) => {
+    if (n < 0) throw err.invalidArgument(c.pos, `${numText(n)} must be positive`);
+    return Math.sqrt(Number(n));
+  }),
+
+  doubleFn("acos", Math.acos, unit),
+  doubleFn("asin", Math.asin, unit),
+  doubleFn("atan", Math.atan),
+  doubleFn("cos", Math.cos),
+  doubleFn("cosh", Math.cosh),
+  doubleFn("sin", Math.sin),
+  doubleFn("sinh", Math.sinh),
+  doubleFn("tan", Math.tan),
+  doubleFn("tanh", Math.tanh),
+  doubleFn("exp", Math.exp),
+
+  // Java's Math.toDegrees/toRadians multiply by these precomputed constants.
+  doubleFn("degrees", (x) => x * 57.29577951308232),
+  doubleFn("radians", (x) => x * 0.017453292519943295),
+  doubleFn("ln", Math.log, positive),
+  doubleFn("log", Math.log10, positive),
+
+  withOptional({
+    name: "pow",
+    optional: ["exp"],
     eval(c) {
-      const x = asNumber(c.arg(name), c.at(name));
-      const p = c.has("precision") ? asInt(c.arg("precision"), c.at("precision")) : undefined;
-      if (typeof x === "bigint") {
-        if (p === undefined || p > 0n) return x;
-        return toLong(roundTo(Number(x), Number(p), round));
-      }
-      return roundTo(x, Number(p ?? 2n), round);
+      const base = asNumber(c.arg("pow"), c.at("pow"));
+      const e = c.has("exp") ? asNumber(c.arg("exp"), c.at("exp")) : 2n;
+      return Math.pow(Number(base), Number(e));
     },
-  });
-}
+  }),
+
+  withOptional({
+    name: "hypot",
+    optional: ["b"],
+    eval(c) {
+      const a = asNumber(c.arg("hypot"), c.at("hypot"));
+      const b = c.has("b") ? asNumber(c.arg("b"), c.at("b")) : a;
+      return Math.hypot(Number(a), Number(b));
+    },
+  }),
+
+  ...([
+    ["round", true],
+    ["trunc", false],
+  ] as const).map(
+    ([name, round]): FormDef => withOptional({
+      name,
+      optional: ["precision"],
+      eval(c) {
+        const x = asNumber(c.arg(name), c.at(name));
+        const p = c.has("precision") ? asInt(c.arg("precision"), c.at("precision")) : undefined;
+        if (typeof x === "bigint") {
+          if (p === undefined || p > 0n) return x;
+          return toLong(roundTo(Number(x), Number(p), round));
+        }
+        return roundTo(x, Number(p ?? 2n), round);
+      },
+    }),
+  ),
+];

@@ -1,11 +1,10 @@
 /** Ref constructors: pure, they build refs whether or not anything exists (spec §5.3). */
 import { err } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
-import { defineForm, defineFormOptional } from "../eval/registry.ts";
+import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { parseLegacyRef } from "../eval/parse.ts";
 import { NATIVE_COLLECTIONS, Ref, native, typeName, type NativeName, type Value } from "../values.ts";
 
-function scopeOf(c: Call): Ref | undefined {
+function scopeOf(c: FormCall): Ref | undefined {
   if (!c.has("scope")) return undefined;
   const s = c.arg("scope");
   if (s === null) return undefined;
@@ -23,59 +22,61 @@ const SCHEMA: [string, NativeName][] = [
   ["access_provider", "access_providers"],
 ];
 
-for (const [form, kind] of SCHEMA) {
-  defineFormOptional({
-    name: form,
-    optional: ["scope"],
-    eval(c) {
-      const name = c.arg(form);
-      if (typeof name !== "string") throw err.expected(c.at(form), "String", typeName(name));
-      const scope = scopeOf(c);
-      // A database scope sits on the schema ref itself (spec §2.3).
-      return new Ref(name, native(kind), scope);
-    },
-  });
-}
+export const forms: readonly FormDef[] = [
+  ...SCHEMA.map(
+    ([form, kind]): FormDef => withOptional({
+      name: form,
+      optional: ["scope"],
+      eval(c) {
+        const name = c.arg(form);
+        if (typeof name !== "string") throw err.expected(c.at(form), "String", typeName(name));
+        const scope = scopeOf(c);
+        // A database scope sits on the schema ref itself (spec §2.3).
+        return new Ref(name, native(kind), scope);
+      },
+    }),
+  ),
 
-// Tokens(), Collections(), … : native collection refs (optionally inside a child database).
-for (const n of NATIVE_COLLECTIONS) {
-  const form = n === "collections" ? "collections" : n;
-  defineForm({
-    name: form,
-    shapes: [[form]],
-    eval(c) {
-      const s = c.arg(form);
-      if (s === null) return native(n);
-      if (!(s instanceof Ref) || s.schemaKind !== "databases") throw err.expected(c.at(form), "Database Ref", typeName(s));
-      return new Ref(n, undefined, s);
-    },
-  });
-}
-defineForm({ name: "classes", shapes: [["classes"]], eval: () => native("collections") });
+  // Tokens(), Collections(), … : native collection refs (optionally inside a child database).
+  ...NATIVE_COLLECTIONS.map(
+    (n): FormDef => ({
+      name: n,
+      shapes: [[n]],
+      eval(c) {
+        const s = c.arg(n);
+        if (s === null) return native(n);
+        if (!(s instanceof Ref) || s.schemaKind !== "databases") throw err.expected(c.at(n), "Database Ref", typeName(s));
+        return new Ref(n, undefined, s);
+      },
+    }),
+  ),
+  { name: "classes", shapes: [["classes"]], eval: () => native("collections") },
 
-defineForm({
-  name: "ref",
-  shapes: [["ref"], ["ref", "id"]],
-  eval(c) {
-    const base = c.arg("ref");
-    if (!c.has("id")) {
-      if (typeof base !== "string") throw err.expected(c.at("ref"), "String", typeName(base));
-      return parseLegacyRef(base, c.at("ref"));
-    }
-    let id: Value = c.arg("id");
-    if (typeof id === "bigint") id = id.toString();
-    if (typeof id !== "string") throw err.expected(c.at("id"), "String", typeName(id));
-    if (!(base instanceof Ref)) throw err.expected(c.at("ref"), "Ref", typeName(base));
-    if (!base.isNative && base.schemaKind === "collections" && !/^\d+$/.test(id)) {
-      throw err.invalidArgument(c.at("id"), `Number or numeric String expected, non-numeric '${id}' provided.`);
-    }
-    return new Ref(id, base);
+  {
+    name: "ref",
+    shapes: [["ref"], ["ref", "id"]],
+    eval(c) {
+      const base = c.arg("ref");
+      if (!c.has("id")) {
+        if (typeof base !== "string") throw err.expected(c.at("ref"), "String", typeName(base));
+        return parseLegacyRef(base, c.at("ref"));
+      }
+      let id: Value = c.arg("id");
+      if (typeof id === "bigint") id = id.toString();
+      if (typeof id !== "string") throw err.expected(c.at("id"), "String", typeName(id));
+      if (!(base instanceof Ref)) throw err.expected(c.at("ref"), "Ref", typeName(base));
+      if (!base.isNative && base.schemaKind === "collections" && !/^\d+$/.test(id)) {
+        throw err.invalidArgument(c.at("id"), `Number or numeric String expected, non-numeric '${id}' provided.`);
+      }
+      return new Ref(id, base);
+    },
   },
-});
 
-defineForm({
-  name: "new_id",
-  shapes: [["new_id"]],
-  eval: (c) => c.ctx.engine.newId(),
-});
-defineForm({ name: "next_id", shapes: [["next_id"]], eval: (c) => c.ctx.engine.newId() });
+  {
+    name: "new_id",
+    shapes: [["new_id"]],
+    eval: (c) => c.ctx.host.newId(),
+  },
+
+  { name: "next_id", shapes: [["next_id"]], eval: (c) => c.ctx.host.newId() },
+];

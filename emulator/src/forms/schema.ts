@@ -4,20 +4,18 @@
  * them, and Call (spec §5.3, §6, S.7).
  */
 import { err, QueryError, QueryErrors, type Pos, type ValidationFailure } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import type { FormCall, FormDef } from "../eval/registry.ts";
 import { asObject } from "../eval/casts.ts";
 import { isBuiltinRole, type Ctx, type Principal } from "../eval/context.ts";
-import { check, mergePatch, renderDoc, requireSchema, type Located } from "../eval/docs.ts";
+import { check, mergePatch, renderDoc, requireSchema, type Located } from "../access/docs.ts";
 import { applyLambda, Closure, Env } from "../eval/evaluate.ts";
 import { parseLambda } from "../eval/parse.ts";
-import { defineForm } from "../eval/registry.ts";
 import { allowed } from "../auth/permissions.ts";
 import { Database, type DocRecord, type IndexField } from "../storage/database.ts";
 import { parseJson } from "../wire/json.ts";
 import { renderValue } from "../wire/render.ts";
 import { KIND_NAME, LambdaV, Ref, native, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
-import { nativeHandlers } from "./native-handlers.ts";
-
+import type { NativeHandler } from "./native-handlers.ts";
 
 function nameOf(params: ObjectV, pos: Pos): string {
   const name = params.get("name");
@@ -157,23 +155,14 @@ function createDatabase(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   return renderDoc(rec);
 }
 
-const CREATORS: [string, NativeName, (ctx: Ctx, p: ObjectV, pos: Pos) => Value][] = [
-  ["create_collection", "collections", createCollection],
-  ["create_class", "collections", createCollection],
-  ["create_index", "indexes", createIndex],
-  ["create_role", "roles", createRole],
-  ["create_function", "functions", createFunction],
-  ["create_database", "databases", createDatabase],
+const CREATORS: [string, (ctx: Ctx, p: ObjectV, pos: Pos) => Value][] = [
+  ["create_collection", createCollection],
+  ["create_class", createCollection],
+  ["create_index", createIndex],
+  ["create_role", createRole],
+  ["create_function", createFunction],
+  ["create_database", createDatabase],
 ];
-
-for (const [form, kind, create] of CREATORS) {
-  defineForm({
-    name: form,
-    shapes: [[form]],
-    eval: (c: Call) => create(c.ctx, asObject(c.arg(form), c.at(form)), c.at(form)),
-  });
-  if (!nativeHandlers.has(kind)) nativeHandlers.set(kind, { create, update: schemaUpdate });
-}
 
 /** A function's `role`: a built-in name, or existing custom roles (by name or ref, alone or in an array). */
 function checkFunctionRole(ctx: Ctx, role: Value | undefined, pos: Pos): void {
@@ -209,8 +198,8 @@ function schemaUpdate(ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, 
   return fields;
 }
 
-nativeHandlers.get("collections")!.remove = (ctx, loc, prev) => {
-  // Indexes whose only source was this collection go with it.
+/** Deleting a collection: indexes whose only source it was go with it. */
+function removeCollection(ctx: Ctx, loc: Located, prev: DocRecord): void {
   for (const [name, idx] of [...loc.db.indexes]) {
     if (idx.def.sources.length === 1 && idx.def.sources[0] === prev.ref.id) {
       loc.db.removeIndex(ctx.txn, name);
@@ -218,10 +207,10 @@ nativeHandlers.get("collections")!.remove = (ctx, loc, prev) => {
     }
   }
   loc.db.removeCollectionStore(ctx.txn, prev.ref.id);
-};
-nativeHandlers.get("indexes")!.remove = (ctx, loc, prev) => loc.db.removeIndex(ctx.txn, prev.ref.id);
-nativeHandlers.get("databases")!.remove = (ctx, loc, prev) => {
-  // Its keys go with it, or a database created later under the same name would accept them.
+}
+
+/** Deleting a child database: its keys go with it, or a database created later under the same name would accept them. */
+function removeDatabase(ctx: Ctx, loc: Located, prev: DocRecord): void {
   for (const key of [...loc.db.store("#keys")!.docs.values()]) {
     const target = key.fields.get("database");
     if (target instanceof Ref && target.id === prev.ref.id) loc.db.put(ctx.txn, "#keys", key.ref.id, undefined);
@@ -234,7 +223,16 @@ nativeHandlers.get("databases")!.remove = (ctx, loc, prev) => {
     child.detached = false;
     loc.db.children.set(prev.ref.id, child);
   });
-};
+}
+
+/** How Create, Update/Replace and Delete treat schema documents, by kind (the documents family applies them). */
+export const schemaHandlers: readonly (readonly [NativeName, NativeHandler])[] = [
+  ["collections", { create: createCollection, update: schemaUpdate, remove: removeCollection }],
+  ["indexes", { create: createIndex, update: schemaUpdate, remove: (ctx, loc, prev) => loc.db.removeIndex(ctx.txn, prev.ref.id) }],
+  ["roles", { create: createRole, update: schemaUpdate }],
+  ["functions", { create: createFunction, update: schemaUpdate }],
+  ["databases", { create: createDatabase, update: schemaUpdate, remove: removeDatabase }],
+];
 
 // ---- Call ------------------------------------------------------------------------------------
 
@@ -260,28 +258,37 @@ function roleOf(role: Value | undefined, caller: Principal): Principal | undefin
   return { kind: "key", builtin: null, roles: names, ...base };
 }
 
-defineForm({
-  name: "call",
-  shapes: [["call", "arguments"]],
-  eval(c) {
-    const ctx = c.ctx;
-    let target = c.arg("call");
-    if (typeof target === "string") target = new Ref(target, native("functions"));
-    if (!(target instanceof Ref) || target.schemaKind !== "functions") throw err.expected(c.at("call"), "Identifier", typeName(target));
-    const rec = requireSchema(ctx, target, c.at("call"));
-    const args = c.arg("arguments");
-    if (!allowed(ctx, "call", `fn:${target.id}`, () => args)) throw err.permissionDenied(c.pos);
-    const fn = bodyOf(rec);
-    const as = roleOf(rec.fields.get("role"), ctx.principal);
-    try {
-      const run = () => applyLambda(ctx, fn, args, c.pos);
-      return as ? ctx.as(as, run) : run();
-    } catch (e) {
-      if (e instanceof QueryError && e.code === "stack overflow") throw e;
-      const cause = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : undefined;
-      if (!cause) throw e;
-      throw new QueryError("call error", "Calling the function resulted in an error.", c.pos, { cause });
-    }
-  },
-});
+export const forms: readonly FormDef[] = [
+  ...CREATORS.map(
+    ([form, create]): FormDef => ({
+      name: form,
+      shapes: [[form]],
+      eval: (c: FormCall) => create(c.ctx, asObject(c.arg(form), c.at(form)), c.at(form)),
+    }),
+  ),
 
+  {
+    name: "call",
+    shapes: [["call", "arguments"]],
+    eval(c) {
+      const ctx = c.ctx;
+      let target = c.arg("call");
+      if (typeof target === "string") target = new Ref(target, native("functions"));
+      if (!(target instanceof Ref) || target.schemaKind !== "functions") throw err.expected(c.at("call"), "Identifier", typeName(target));
+      const rec = requireSchema(ctx, target, c.at("call"));
+      const args = c.arg("arguments");
+      if (!allowed(ctx, "call", `fn:${target.id}`, () => args)) throw err.permissionDenied(c.pos);
+      const fn = bodyOf(rec);
+      const as = roleOf(rec.fields.get("role"), ctx.principal);
+      try {
+        const run = () => applyLambda(ctx, fn, args, c.pos);
+        return as ? ctx.as(as, run) : run();
+      } catch (e) {
+        if (e instanceof QueryError && e.code === "stack overflow") throw e;
+        const cause = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : undefined;
+        if (!cause) throw e;
+        throw new QueryError("call error", "Calling the function resulted in an error.", c.pos, { cause });
+      }
+    },
+  },
+];

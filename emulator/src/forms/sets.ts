@@ -4,126 +4,22 @@
  * Join, Reverse, IsEmpty (spec §5.5–5.6, S.1).
  */
 import { err, QueryErrors } from "../errors.ts";
-import type { Call } from "../eval/call.ts";
+import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { asInt, asLambda } from "../eval/casts.ts";
-import { requireSchema } from "../eval/docs.ts";
-import { defineForm, defineFormOptional } from "../eval/registry.ts";
+import { requireSchema } from "../access/docs.ts";
 import { strictEqual } from "../order.ts";
 import { paginate, setElements, setExists, DEFAULT_PAGE_SIZE } from "../sets/read.ts";
 import { AlgebraSet, asFSet, DocumentsSet, FilterSet, JoinSet, MatchSet, RangeSet, ReverseSet } from "../sets/sets.ts";
 import { LambdaV, PageV, Ref, SetV, typeName, type Value } from "../values.ts";
 
-defineForm({
-  name: "match",
-  shapes: [["match"], ["match", "terms"]],
-  eval(c) {
-    const index = c.arg("match");
-    if (!(index instanceof Ref) || index.schemaKind !== "indexes") throw err.expected(c.at("match"), "Index Ref", typeName(index));
-    requireSchema(c.ctx, index, c.at("match"));
-    if (!c.has("terms")) return new MatchSet(index, [], false);
-    const t = c.arg("terms");
-    return Array.isArray(t) ? new MatchSet(index, t, t.length !== 1) : new MatchSet(index, [t], false);
-  },
-});
-
-defineForm({
-  name: "documents",
-  shapes: [["documents"]],
-  eval(c) {
-    const coll = c.arg("documents");
-    if (!(coll instanceof Ref) || coll.schemaKind !== "collections") throw err.expected(c.at("documents"), "Collection Ref", typeName(coll));
-    requireSchema(c.ctx, coll, c.at("documents"));
-    return new DocumentsSet(coll);
-  },
-});
-
-defineForm({
-  name: "range",
-  shapes: [["range", "from", "to"]],
-  eval(c) {
-    const set = asFSet(c.arg("range"), c.at("range"));
-    const from = c.arg("from");
-    const to = c.arg("to");
-    const asBound = (v: Value) => (Array.isArray(v) ? v : [v]);
-    return new RangeSet(set, asBound(from), asBound(to), from, to);
-  },
-});
-
-defineFormOptional({
-  name: "paginate",
-  optional: ["size", "after", "before", "ts", "events", "sources"],
-  eval(c) {
-    const set = asFSet(c.arg("paginate"), c.at("paginate"));
-    const size = c.has("size") ? Number(asInt(c.arg("size"), c.at("size"))) : DEFAULT_PAGE_SIZE;
-    return paginate(c.ctx, set, { size, after: c.opt("after"), before: c.opt("before") }, c.at("paginate"), c.at("paginate"));
-  },
-});
-
-defineForm({
-  name: "count",
-  shapes: [["count"]],
-  eval(c) {
-    const v = c.arg("count");
-    if (Array.isArray(v)) return BigInt(v.length);
-    if (v instanceof PageV) return new PageV([BigInt(v.data.length)], v.before, v.after);
-    if (v instanceof SetV || (v instanceof Ref && v.isNative)) {
-      return BigInt(setElements(c.ctx, asFSet(v, c.at("count")), c.at("count"), c.at("count")).length);
-    }
-    throw err.expected(c.at("count"), "Array, Set, or Page", typeName(v));
-  },
-});
-
 /** Map/Foreach/Filter over an array or a page (a page keeps its cursors). */
-function overCollection(c: Call, name: "map" | "foreach", fn: (items: Value[], lam: LambdaV) => Value[]): Value {
+function overCollection(c: FormCall, name: "map" | "foreach", fn: (items: Value[], lam: LambdaV) => Value[]): Value {
   const lam = c.lambda(name);
   const coll = c.arg("collection");
   if (Array.isArray(coll)) return fn(coll, lam);
   if (coll instanceof PageV) return new PageV(fn(coll.data, lam), coll.before, coll.after, coll.cursors);
   throw err.expected(c.at("collection"), "Array or Page", typeName(coll));
 }
-
-defineForm({
-  name: "map",
-  shapes: [["map", "collection"]],
-  lambdas: ["map"],
-  eval: (c) => overCollection(c, "map", (items, lam) => items.map((x) => c.apply(lam, x, "map"))),
-});
-
-defineForm({
-  name: "foreach",
-  shapes: [["foreach", "collection"]],
-  lambdas: ["foreach"],
-  eval(c) {
-    const lam = c.lambda("foreach");
-    const coll = c.arg("collection");
-    const items = Array.isArray(coll) ? coll : coll instanceof PageV ? coll.data : undefined;
-    if (!items) throw err.expected(c.at("collection"), "Array or Page", typeName(coll));
-    for (const x of items) c.apply(lam, x, "foreach");
-    return coll;
-  },
-});
-
-defineForm({
-  name: "filter",
-  shapes: [["filter", "collection"]],
-  lambdas: ["filter"],
-  eval(c) {
-    const lam = c.lambda("filter");
-    const coll = c.arg("collection");
-    const keep = (x: Value) => {
-      const r = c.apply(lam, x, "filter");
-      if (typeof r !== "boolean") throw err.expected(c.at("filter"), "Boolean", typeName(r));
-      return r;
-    };
-    if (Array.isArray(coll)) return coll.filter(keep);
-    if (coll instanceof PageV) {
-      const kept = coll.data.map(keep);
-      return new PageV(coll.data.filter((_, i) => kept[i]), coll.before, coll.after, coll.cursors?.filter((_, i) => kept[i]));
-    }
-    if (coll instanceof SetV || (coll instanceof Ref && coll.isNative)) return new FilterSet(asFSet(coll, c.at("collection")), lam, c.at("filter"));
-    throw err.expected(c.at("collection"), "Array, Set, or Page", typeName(coll));
-  },
-});
 
 // ---- set algebra over sets or arrays ---------------------------------------------------------
 
@@ -153,86 +49,190 @@ function arrayAlgebra(op: "union" | "intersection" | "difference", arrays: Value
   });
 }
 
-for (const op of ["union", "intersection", "difference"] as const) {
-  defineForm({
-    name: op,
-    shapes: [[op]],
-    variadic: [op],
+export const forms: readonly FormDef[] = [
+  {
+    name: "match",
+    shapes: [["match"], ["match", "terms"]],
     eval(c) {
-      const { items, bare } = c.args(op);
-      if (!items.length) throw err.nonEmptyExpected(c.at(op));
-      const errors = items.flatMap(({ value, pos }) =>
-        value instanceof PageV
-          ? [err.expected(pos, "Set or Array", "Page")]
-          : Array.isArray(value) || value instanceof SetV || (value instanceof Ref && value.isNative)
-            ? []
-            : [err.expected(pos, "Array, Set, or Page", typeName(value))],
-      );
-      if (errors.length === 1) throw errors[0]!;
-      if (errors.length) throw new QueryErrors(errors);
-      const arrays = items.filter((i) => Array.isArray(i.value));
-      if (arrays.length === items.length) return arrayAlgebra(op, items.map((i) => i.value as Value[]));
-      if (arrays.length) throw err.invalidArgument(c.at(op), "Arguments cannot be of different types, expected Set or Array.");
-      return new AlgebraSet(op, items.map((i) => asFSet(i.value, i.pos)), bare);
+      const index = c.arg("match");
+      if (!(index instanceof Ref) || index.schemaKind !== "indexes") throw err.expected(c.at("match"), "Index Ref", typeName(index));
+      requireSchema(c.ctx, index, c.at("match"));
+      if (!c.has("terms")) return new MatchSet(index, [], false);
+      const t = c.arg("terms");
+      return Array.isArray(t) ? new MatchSet(index, t, t.length !== 1) : new MatchSet(index, [t], false);
     },
-  });
-}
-
-defineForm({
-  name: "distinct",
-  shapes: [["distinct"]],
-  eval(c) {
-    const v = c.arg("distinct");
-    const uniq = (a: Value[]) => a.filter((x, i) => a.findIndex((y) => strictEqual(x, y)) === i);
-    if (Array.isArray(v)) return uniq(v);
-    if (v instanceof PageV) return new PageV(uniq(v.data), v.before, v.after);
-    if (v instanceof SetV || (v instanceof Ref && v.isNative)) return new AlgebraSet("distinct", [asFSet(v, c.at("distinct"))], true);
-    throw err.expected(c.at("distinct"), "Array, Set, or Page", typeName(v));
   },
-});
 
-defineForm({
-  name: "reverse",
-  shapes: [["reverse"]],
-  eval(c) {
-    const v = c.arg("reverse");
-    if (Array.isArray(v)) return [...v].reverse();
-    if (v instanceof PageV) return new PageV([...v.data].reverse(), v.before, v.after);
-    if (v instanceof SetV || (v instanceof Ref && v.isNative)) return new ReverseSet(asFSet(v, c.at("reverse")));
-    throw err.expected(c.at("reverse"), "Array, Set, or Page", typeName(v));
-  },
-});
-
-defineForm({
-  name: "join",
-  shapes: [["join", "with"]],
-  eval(c) {
-    const src = c.arg("join");
-    if (!(src instanceof SetV)) throw err.expected(c.at("join"), src instanceof Ref ? "Set" : "Ref or Set", typeName(src));
-    const w = c.arg("with");
-    if (w instanceof Ref && w.schemaKind === "indexes") {
-      requireSchema(c.ctx, w, c.at("with"));
-      return new JoinSet(asFSet(src, c.at("join")), w, c.at("with"));
-    }
-    if (w instanceof LambdaV) return new JoinSet(asFSet(src, c.at("join")), asLambda(w, c.at("with")), c.at("with"));
-    throw err.expected(c.at("with"), "Lambda or Index Ref", typeName(w));
-  },
-});
-
-for (const [name, empty] of [
-  ["is_empty", true],
-  ["is_nonempty", false],
-] as const) {
-  defineForm({
-    name,
-    shapes: [[name]],
+  {
+    name: "documents",
+    shapes: [["documents"]],
     eval(c) {
-      const v = c.arg(name);
-      if (Array.isArray(v)) return (v.length === 0) === empty;
-      if (v instanceof PageV) return (v.data.length === 0) === empty;
-      if (v instanceof SetV || (v instanceof Ref && v.isNative)) return !setExists(c.ctx, asFSet(v, c.at(name)), [...c.pos, "exists"]) === empty;
-      throw err.expected(c.at(name), "Array, Set, or Page", typeName(v));
+      const coll = c.arg("documents");
+      if (!(coll instanceof Ref) || coll.schemaKind !== "collections") throw err.expected(c.at("documents"), "Collection Ref", typeName(coll));
+      requireSchema(c.ctx, coll, c.at("documents"));
+      return new DocumentsSet(coll);
     },
-  });
-}
+  },
 
+  {
+    name: "range",
+    shapes: [["range", "from", "to"]],
+    eval(c) {
+      const set = asFSet(c.arg("range"), c.at("range"));
+      const from = c.arg("from");
+      const to = c.arg("to");
+      const asBound = (v: Value) => (Array.isArray(v) ? v : [v]);
+      return new RangeSet(set, asBound(from), asBound(to), from, to);
+    },
+  },
+
+  withOptional({
+    name: "paginate",
+    optional: ["size", "after", "before", "ts", "events", "sources"],
+    eval(c) {
+      const set = asFSet(c.arg("paginate"), c.at("paginate"));
+      const size = c.has("size") ? Number(asInt(c.arg("size"), c.at("size"))) : DEFAULT_PAGE_SIZE;
+      return paginate(c.ctx, set, { size, after: c.opt("after"), before: c.opt("before") }, c.at("paginate"), c.at("paginate"));
+    },
+  }),
+
+  {
+    name: "count",
+    shapes: [["count"]],
+    eval(c) {
+      const v = c.arg("count");
+      if (Array.isArray(v)) return BigInt(v.length);
+      if (v instanceof PageV) return new PageV([BigInt(v.data.length)], v.before, v.after);
+      if (v instanceof SetV || (v instanceof Ref && v.isNative)) {
+        return BigInt(setElements(c.ctx, asFSet(v, c.at("count")), c.at("count"), c.at("count")).length);
+      }
+      throw err.expected(c.at("count"), "Array, Set, or Page", typeName(v));
+    },
+  },
+
+  {
+    name: "map",
+    shapes: [["map", "collection"]],
+    lambdas: ["map"],
+    eval: (c) => overCollection(c, "map", (items, lam) => items.map((x) => c.apply(lam, x, "map"))),
+  },
+
+  {
+    name: "foreach",
+    shapes: [["foreach", "collection"]],
+    lambdas: ["foreach"],
+    eval(c) {
+      const lam = c.lambda("foreach");
+      const coll = c.arg("collection");
+      const items = Array.isArray(coll) ? coll : coll instanceof PageV ? coll.data : undefined;
+      if (!items) throw err.expected(c.at("collection"), "Array or Page", typeName(coll));
+      for (const x of items) c.apply(lam, x, "foreach");
+      return coll;
+    },
+  },
+
+  {
+    name: "filter",
+    shapes: [["filter", "collection"]],
+    lambdas: ["filter"],
+    eval(c) {
+      const lam = c.lambda("filter");
+      const coll = c.arg("collection");
+      const keep = (x: Value) => {
+        const r = c.apply(lam, x, "filter");
+        if (typeof r !== "boolean") throw err.expected(c.at("filter"), "Boolean", typeName(r));
+        return r;
+      };
+      if (Array.isArray(coll)) return coll.filter(keep);
+      if (coll instanceof PageV) {
+        const kept = coll.data.map(keep);
+        return new PageV(coll.data.filter((_, i) => kept[i]), coll.before, coll.after, coll.cursors?.filter((_, i) => kept[i]));
+      }
+      if (coll instanceof SetV || (coll instanceof Ref && coll.isNative)) return new FilterSet(asFSet(coll, c.at("collection")), lam, c.at("filter"));
+      throw err.expected(c.at("collection"), "Array, Set, or Page", typeName(coll));
+    },
+  },
+
+  ...(["union", "intersection", "difference"] as const).map(
+    (op): FormDef => ({
+      name: op,
+      shapes: [[op]],
+      variadic: [op],
+      eval(c) {
+        const { items, bare } = c.args(op);
+        if (!items.length) throw err.nonEmptyExpected(c.at(op));
+        const errors = items.flatMap(({ value, pos }) =>
+          value instanceof PageV
+            ? [err.expected(pos, "Set or Array", "Page")]
+            : Array.isArray(value) || value instanceof SetV || (value instanceof Ref && value.isNative)
+              ? []
+              : [err.expected(pos, "Array, Set, or Page", typeName(value))],
+        );
+        if (errors.length === 1) throw errors[0]!;
+        if (errors.length) throw new QueryErrors(errors);
+        const arrays = items.filter((i) => Array.isArray(i.value));
+        if (arrays.length === items.length) return arrayAlgebra(op, items.map((i) => i.value as Value[]));
+        if (arrays.length) throw err.invalidArgument(c.at(op), "Arguments cannot be of different types, expected Set or Array.");
+        return new AlgebraSet(op, items.map((i) => asFSet(i.value, i.pos)), bare);
+      },
+    }),
+  ),
+
+  {
+    name: "distinct",
+    shapes: [["distinct"]],
+    eval(c) {
+      const v = c.arg("distinct");
+      const uniq = (a: Value[]) => a.filter((x, i) => a.findIndex((y) => strictEqual(x, y)) === i);
+      if (Array.isArray(v)) return uniq(v);
+      if (v instanceof PageV) return new PageV(uniq(v.data), v.before, v.after);
+      if (v instanceof SetV || (v instanceof Ref && v.isNative)) return new AlgebraSet("distinct", [asFSet(v, c.at("distinct"))], true);
+      throw err.expected(c.at("distinct"), "Array, Set, or Page", typeName(v));
+    },
+  },
+
+  {
+    name: "reverse",
+    shapes: [["reverse"]],
+    eval(c) {
+      const v = c.arg("reverse");
+      if (Array.isArray(v)) return [...v].reverse();
+      if (v instanceof PageV) return new PageV([...v.data].reverse(), v.before, v.after);
+      if (v instanceof SetV || (v instanceof Ref && v.isNative)) return new ReverseSet(asFSet(v, c.at("reverse")));
+      throw err.expected(c.at("reverse"), "Array, Set, or Page", typeName(v));
+    },
+  },
+
+  {
+    name: "join",
+    shapes: [["join", "with"]],
+    eval(c) {
+      const src = c.arg("join");
+      if (!(src instanceof SetV)) throw err.expected(c.at("join"), src instanceof Ref ? "Set" : "Ref or Set", typeName(src));
+      const w = c.arg("with");
+      if (w instanceof Ref && w.schemaKind === "indexes") {
+        requireSchema(c.ctx, w, c.at("with"));
+        return new JoinSet(asFSet(src, c.at("join")), w, c.at("with"));
+      }
+      if (w instanceof LambdaV) return new JoinSet(asFSet(src, c.at("join")), asLambda(w, c.at("with")), c.at("with"));
+      throw err.expected(c.at("with"), "Lambda or Index Ref", typeName(w));
+    },
+  },
+
+  ...([
+    ["is_empty", true],
+    ["is_nonempty", false],
+  ] as const).map(
+    ([name, empty]): FormDef => ({
+      name,
+      shapes: [[name]],
+      eval(c) {
+        const v = c.arg(name);
+        if (Array.isArray(v)) return (v.length === 0) === empty;
+        if (v instanceof PageV) return (v.data.length === 0) === empty;
+        if (v instanceof SetV || (v instanceof Ref && v.isNative)) return !setExists(c.ctx, asFSet(v, c.at(name)), [...c.pos, "exists"]) === empty;
+        throw err.expected(c.at(name), "Array, Set, or Page", typeName(v));
+      },
+    }),
+  ),
+];

@@ -1,162 +1,12 @@
 /** Conversions (ToString, ToNumber, ToInteger, ToDouble; spec S.5.3) and the type predicates (S.4.6). */
 import { err, QueryError, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
-import { locate, requireSchema } from "../eval/docs.ts";
-import { defineForm } from "../eval/registry.ts";
-import { formatDate, formatInstant } from "../time.ts";
-import { BytesV, DateV, DocV, LambdaV, PageV, Ref, SetV, TimeV, typeName, type NativeName, type Value } from "../values.ts";
-import { javaDouble } from "../wire/json.ts";
-
-const LONG_MIN = -(2n ** 63n);
-const LONG_MAX = 2n ** 63n - 1n;
-
-/** Java's `(long) d`: truncation toward zero, NaN → 0, saturating at the Long range. */
-export function toLong(d: number): bigint {
-  if (Number.isNaN(d)) return 0n;
-  if (d >= 2 ** 63) return LONG_MAX;
-  if (d <= -(2 ** 63)) return LONG_MIN;
-  return BigInt(Math.trunc(d));
-}
-
-/** A number as the server prints it inside error messages (`-1`, `-1.5`). */
-export const numText = (n: bigint | number): string => (typeof n === "bigint" ? n.toString() : javaDouble(n));
-
-/** ToString's text for a value, or undefined for the types it refuses. Shared with Format's %s. */
-export function stringOf(v: Value): string | undefined {
-  if (v === null) return "null";
-  switch (typeof v) {
-    case "string":
-      return v;
-    case "boolean":
-      return v ? "true" : "false";
-    case "bigint":
-      return v.toString();
-    case "number":
-      return javaDouble(v);
-  }
-  if (v instanceof TimeV) return formatInstant(v.ns);
-  if (v instanceof DateV) return formatDate(v.days);
-  return undefined;
-}
-
-/**
- * The type name for messages. Native collection refs (`Collections()`, `Tokens()`…)
- * are sets to the server, so they are reported as "Set".
- */
-export const valueType = (v: Value): string => (v instanceof Ref && v.isNative ? "Set" : typeName(v));
+import { locate, requireSchema } from "../access/docs.ts";
+import type { FormDef } from "../eval/registry.ts";
+import { parseJavaNumber, stringOf, toLong } from "../java/conversions.ts";
+import { BytesV, DateV, DocV, LambdaV, PageV, Ref, SetV, TimeV, valueType, type NativeName, type Value } from "../values.ts";
 
 const cannotCast = (pos: Pos, v: Value, to: string) => err.invalidArgument(pos, `Cannot cast ${valueType(v)} to ${to}.`);
-
-const isDigit = (ch: string | undefined): boolean => ch !== undefined && ch >= "0" && ch <= "9";
-
-/**
- * Java `NumberFormat.getInstance(Locale.ENGLISH).parse(s.trim())`: the longest
- * valid prefix (optional `-`, digits with grouping commas, one `.`, an `E`
- * exponent whose sign may only be `-`), a Long when the value is integral and
- * fits, otherwise a Double. Undefined when no digits could be read.
- */
-export function parseJavaNumber(text: string): bigint | number | undefined {
-  // String.trim removes every char up to U+0020.
-  const s = text.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "");
-  if (s === "NaN") return NaN;
-  let i = 0;
-  const negative = s[0] === "-";
-  if (negative) i++;
-  let intDigits = "";
-  let fracDigits = "";
-  let sawDigit = false;
-  for (; i < s.length; i++) {
-    const ch = s[i]!;
-    if (isDigit(ch)) {
-      intDigits += ch;
-      sawDigit = true;
-    } else if (ch === "," && sawDigit) {
-      continue;
-    } else break;
-  }
-  if (s[i] === ".") {
-    let j = i + 1;
-    while (isDigit(s[j])) fracDigits += s[j++];
-    if (fracDigits || sawDigit) {
-      i = j;
-      sawDigit = true;
-    }
-  }
-  if (!sawDigit) return undefined;
-  let exponent = 0;
-  if (s[i] === "E") {
-    let j = i + 1;
-    const expNeg = s[j] === "-";
-    if (expNeg) j++;
-    let digits = "";
-    while (isDigit(s[j])) digits += s[j++];
-    if (digits) exponent = (expNeg ? -1 : 1) * Math.min(Number(digits), 1e6);
-  }
-  const d = Number(`${negative ? "-" : ""}${intDigits || "0"}.${fracDigits || "0"}e${exponent}`);
-  if (Object.is(d, -0)) return -0;
-  const whole = integralValue(intDigits + fracDigits, exponent - fracDigits.length);
-  if (whole !== undefined) {
-    const signed = negative ? -whole : whole;
-    if (signed >= LONG_MIN && signed <= LONG_MAX) return signed;
-  }
-  return d;
-}
-
-/** digits × 10^scale when that is a whole number (so "1.0" and "1E3" parse as Longs), else undefined. */
-function integralValue(digits: string, scale: number): bigint | undefined {
-  const n = BigInt(digits || "0");
-  if (n === 0n) return 0n;
-  // Beyond these bounds the value is either fractional or far outside the Long range.
-  if (scale > 40 || -scale > digits.length) return undefined;
-  if (scale >= 0) return n * 10n ** BigInt(scale);
-  const div = 10n ** BigInt(-scale);
-  return n % div === 0n ? n / div : undefined;
-}
-
-defineForm({
-  name: "to_string",
-  shapes: [["to_string"]],
-  eval(c) {
-    const v = c.arg("to_string");
-    const s = stringOf(v);
-    if (s === undefined) throw cannotCast(c.pos, v, "String");
-    return s;
-  },
-});
-
-defineForm({
-  name: "to_number",
-  shapes: [["to_number"]],
-  eval(c) {
-    const v = c.arg("to_number");
-    if (typeof v === "bigint" || typeof v === "number") return v;
-    const n = typeof v === "string" ? parseJavaNumber(v) : undefined;
-    if (n === undefined) throw cannotCast(c.pos, v, "Number");
-    return n;
-  },
-});
-
-defineForm({
-  name: "to_integer",
-  shapes: [["to_integer"]],
-  eval(c) {
-    const v = c.arg("to_integer");
-    const n = typeof v === "string" ? parseJavaNumber(v) : typeof v === "bigint" || typeof v === "number" ? v : undefined;
-    if (n === undefined) throw cannotCast(c.at("to_integer"), v, "Integer");
-    return typeof n === "bigint" ? n : toLong(n);
-  },
-});
-
-defineForm({
-  name: "to_double",
-  shapes: [["to_double"]],
-  eval(c) {
-    const v = c.arg("to_double");
-    const n = typeof v === "string" ? parseJavaNumber(v) : typeof v === "bigint" || typeof v === "number" ? v : undefined;
-    if (n === undefined) throw cannotCast(c.at("to_double"), v, "Double");
-    return Number(n);
-  },
-});
 
 // ---- type predicates ---------------------------------------------------------------------------
 
@@ -230,6 +80,53 @@ for (const [name, kind] of KIND_PREDICATES) {
   };
 }
 
-for (const [name, test] of Object.entries(PREDICATES)) {
-  defineForm({ name, shapes: [[name]], eval: (c) => test(c.arg(name), c.ctx) });
-}
+export const forms: readonly FormDef[] = [
+  {
+    name: "to_string",
+    shapes: [["to_string"]],
+    eval(c) {
+      const v = c.arg("to_string");
+      const s = stringOf(v);
+      if (s === undefined) throw cannotCast(c.pos, v, "String");
+      return s;
+    },
+  },
+
+  {
+    name: "to_number",
+    shapes: [["to_number"]],
+    eval(c) {
+      const v = c.arg("to_number");
+      if (typeof v === "bigint" || typeof v === "number") return v;
+      const n = typeof v === "string" ? parseJavaNumber(v) : undefined;
+      if (n === undefined) throw cannotCast(c.pos, v, "Number");
+      return n;
+    },
+  },
+
+  {
+    name: "to_integer",
+    shapes: [["to_integer"]],
+    eval(c) {
+      const v = c.arg("to_integer");
+      const n = typeof v === "string" ? parseJavaNumber(v) : typeof v === "bigint" || typeof v === "number" ? v : undefined;
+      if (n === undefined) throw cannotCast(c.at("to_integer"), v, "Integer");
+      return typeof n === "bigint" ? n : toLong(n);
+    },
+  },
+
+  {
+    name: "to_double",
+    shapes: [["to_double"]],
+    eval(c) {
+      const v = c.arg("to_double");
+      const n = typeof v === "string" ? parseJavaNumber(v) : typeof v === "bigint" || typeof v === "number" ? v : undefined;
+      if (n === undefined) throw cannotCast(c.at("to_double"), v, "Double");
+      return Number(n);
+    },
+  },
+
+  ...Object.entries(PREDICATES).map(
+    ([name, test]): FormDef => ({ name, shapes: [[name]], eval: (c) => test(c.arg(name), c.ctx) }),
+  ),
+];

@@ -1,5 +1,5 @@
 /** Injected failures, so tests can prove what happens when the database refuses a query. */
-import type { EmulatorFaults, FaultOptions } from "./api.ts";
+import type { EmulatorFaults, FaultOptions } from "../api.ts";
 
 /** What FaunaDB says with each status an injected fault may use. */
 const BODIES: Record<number, [string, string]> = {

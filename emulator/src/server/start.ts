@@ -1,11 +1,9 @@
 /** startEmulator(): an engine behind the one-port transport. */
 import { Engine } from "../engine.ts";
-import type { EmulatorHandle, EmulatorOptions } from "./api.ts";
+import type { EmulatorHandle, EmulatorOptions } from "../api.ts";
 import { Faults } from "./faults.ts";
 import { handle } from "./http.ts";
 import { createTransport } from "./transport.ts";
-
-export type { EmulatorHandle, EmulatorOptions } from "./api.ts";
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const secret = opts.secret ?? "secret";

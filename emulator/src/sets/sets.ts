@@ -10,7 +10,7 @@ import { applyLambda } from "../eval/evaluate.ts";
 import { compareRefs, compareValues } from "../order.ts";
 import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore } from "../storage/database.ts";
 import { LambdaV, Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
-import { databaseOf, dbPartOf, qualify } from "../eval/docs.ts";
+import { databaseOf, dbPartOf, qualify } from "../access/docs.ts";
 import type { Expr } from "../eval/ast.ts";
 
 export interface Entry {

@@ -1,4 +1,5 @@
-/** Values to FaunaDB's tagged response JSON (spec §2.3). */
+/** Values and errors to FaunaDB's tagged response JSON (spec §2.3, §3). */
+import type { Pos, QueryError } from "../errors.ts";
 import { formatDate, formatInstant } from "../time.ts";
 import { BytesV, DateV, LambdaV, PageV, Ref, SetV, TimeV, type Value } from "../values.ts";
 import { javaDouble, quoteJson } from "./json.ts";
@@ -52,4 +53,21 @@ export function renderRef(r: Ref): string {
   if (r.coll) parts.push(`"collection":${renderRef(r.coll)}`);
   if (r.db) parts.push(`"database":${renderRef(r.db)}`);
   return `{"@ref":{${parts.join(",")}}}`;
+}
+
+const renderPos = (p: Pos | (string | number)[]): string => renderValue(p.map((x) => (typeof x === "number" ? BigInt(x) : x)) as Value);
+
+/** One error of a response's `errors` array: position, code, description, and any failures or causes. */
+export function renderError(e: QueryError): string {
+  const parts = [`"position":${renderPos(e.position)}`];
+  parts.push(`"code":${JSON.stringify(e.code)}`, `"description":${JSON.stringify(e.description)}`);
+  if (e.extra.failures) {
+    parts.push(
+      `"failures":[${e.extra.failures
+        .map((f) => `{"field":${renderPos(f.field)},"code":${JSON.stringify(f.code)},"description":${JSON.stringify(f.description)}}`)
+        .join(",")}]`,
+    );
+  }
+  if (e.extra.cause) parts.push(`"cause":[${e.extra.cause.map(renderError).join(",")}]`);
+  return `{${parts.join(",")}}`;
 }

@@ -7,7 +7,8 @@
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import faunadb from "faunadb";
-import { startEmulator, type EmulatorHandle } from "../../emulator/index.ts";
+import type { EmulatorHandle } from "../api.ts";
+import { startEmulator } from "../server/start.ts";
 
 const q = faunadb.query;
 

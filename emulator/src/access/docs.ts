@@ -7,7 +7,7 @@ import { allowed, baselineAllows, type Action } from "../auth/permissions.ts";
 import { err, type Pos, type ValidationFailure } from "../errors.ts";
 import { compareEntryValues, docAsObject, entriesFor, isLive, termKey, type Database, type DocRecord } from "../storage/database.ts";
 import { DocV, KIND_NAME, Ref, TimeV, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
-import type { Ctx } from "./context.ts";
+import type { Ctx } from "../eval/context.ts";
 
 /** Where a ref's document is stored. */
 export interface Located {

@@ -1,4 +1,4 @@
-/** The public, programmatic face of the emulator (what tests and `npm start` use). */
+/** The public, programmatic face of the emulator (what tests, benches and `npm start` use): types only, importing nothing. */
 export interface EmulatorOptions {
   /** TCP port; 0 picks a free one. Default 8443. */
   port?: number;

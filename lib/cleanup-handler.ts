@@ -1,0 +1,41 @@
+/**
+ * The web-standard core of the scheduled cleanup, `(Request) => Promise<Response>`: what
+ * Netlify's scheduled function and Vercel's cron route both bind. The request carries
+ * nothing the cleanup needs (Netlify sends `{"next_run": …}`, Vercel a GET), so every
+ * request runs one time-boxed cleanup (lib/cleanup.ts) and answers its summary.
+ *
+ * The Fauna client and the settings are made on the first request of a cold start and
+ * reused by warm ones. A setup failure is not kept: it is logged (variable names, never
+ * values) and answered 500, and the next request tries again.
+ */
+import type faunadb from "faunadb";
+import { loadFaunaConfig, type Env } from "./config.ts";
+import { createFaunaClient } from "./fauna.ts";
+import { cleanupOptionsFromEnv, deleteExpiredTokens, type CleanupOptions } from "./cleanup.ts";
+import { log } from "./log.ts";
+import type { FetchHandler } from "./http.ts";
+
+interface Setup {
+  client: faunadb.Client;
+  options: CleanupOptions;
+}
+
+function setupError(err: unknown): { code: string; message: string } {
+  const code = (err as { code?: unknown }).code;
+  return { code: typeof code === "string" ? code : "ERR_SETUP", message: err instanceof Error ? err.message : String(err) };
+}
+
+export function cleanupHandlerFromEnv(env: Env): FetchHandler {
+  let setup: Setup | undefined;
+  return async () => {
+    try {
+      setup ??= { client: createFaunaClient(loadFaunaConfig(env)), options: cleanupOptionsFromEnv(env) };
+    } catch (err) {
+      const error = setupError(err);
+      log("error", "delete-expired-tokens", { error });
+      return Response.json({ error: error.code }, { status: 500 });
+    }
+    const summary = await deleteExpiredTokens(setup.client, setup.options);
+    return Response.json(summary, { status: summary.stoppedBy === "error" ? 500 : 200 });
+  };
+}

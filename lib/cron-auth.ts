@@ -1,0 +1,42 @@
+/**
+ * Vercel runs a cron job as a plain GET to a public URL, so anyone could trigger the
+ * cleanup; Vercel sends `Authorization: Bearer $CRON_SECRET` when the project defines
+ * CRON_SECRET, and this guard lets only that through. Netlify's scheduled functions
+ * have no public URL and need no guard.
+ *
+ * Without CRON_SECRET the route refuses everything (500, one log line naming the
+ * variable): an unguarded cleanup endpoint is a misconfiguration, not a default.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Env } from "./config.ts";
+import type { FetchHandler } from "./http.ts";
+import { json } from "./http/respond.ts";
+import { log } from "./log.ts";
+
+const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
+
+/** Constant-time: both sides are hashed to the same length before comparing. */
+function sameSecret(received: string, expected: string): boolean {
+  return timingSafeEqual(digest(received), digest(expected));
+}
+
+export function requireCronSecret(env: Env, handler: FetchHandler): FetchHandler {
+  return async (req) => {
+    const expected = env.CRON_SECRET?.trim();
+    if (!expected) {
+      log("error", "cron_secret_missing", { problem: "CRON_SECRET is not set: the cron route refuses every request until it is (Vercel sends it as a Bearer token)" });
+      return json(500, { error: "server_error", error_description: "The cron route is not configured." }, {});
+    }
+    const header = req.headers.get("authorization") ?? "";
+    const presented = /^Bearer (.+)$/.exec(header)?.[1] ?? "";
+    if (!sameSecret(presented, expected)) {
+      log("warn", "cron_unauthorized", { bearer: header === "" ? "absent" : "wrong" });
+      return json(
+        401,
+        { error: "invalid_token", error_description: "This route is run by Vercel Cron with Authorization: Bearer $CRON_SECRET." },
+        { "www-authenticate": 'Bearer error="invalid_token"' },
+      );
+    }
+    return handler(req);
+  };
+}

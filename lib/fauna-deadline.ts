@@ -1,0 +1,91 @@
+/**
+ * Every query to FaunaDB ends by a deadline of ours, whatever the connection does.
+ *
+ * The faunadb 4.8 driver cannot be trusted to settle on its own: on its HTTP/2 path a
+ * socket closed mid-query cancels the stream without an `error` event and clears the
+ * driver's own timeout, so the query's promise never settles and a function would never
+ * answer. Two things make the deadline hold regardless:
+ * - the query races a timer of ours, which rejects with `FaunaTimeoutError` at the
+ *   deadline even if the driver never does anything again;
+ * - the driver is handed an AbortSignal that fires at the same moment, so it releases
+ *   the stream, and FaunaDB's `X-Query-Timeout`, so a server that is merely slow stops
+ *   working on a query nobody waits for.
+ */
+import faunadb from "faunadb";
+
+/**
+ * A query abandoned at its deadline. Marked like the driver's own `TimeoutError`
+ * (`isTimeoutError === true`), so lib/fauna.ts classifies both the same way: transient,
+ * and "the database is unavailable".
+ */
+export class FaunaTimeoutError extends Error {
+  readonly code = "ERR_FAUNA_TIMEOUT";
+  readonly isTimeoutError = true;
+  constructor(readonly timeoutMs: number) {
+    super(`FaunaDB did not answer within ${timeoutMs} ms`);
+    this.name = "FaunaTimeoutError";
+  }
+}
+
+/** A query's deadline when nothing shorter applies: a Netlify function has about 10 s in all. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 8_000;
+
+/** FaunaDB refuses an X-Query-Timeout above this. */
+const MAX_QUERY_TIMEOUT_MS = 600_000;
+
+export interface DeadlineOptions extends faunadb.QueryOptions {
+  /** Abandon the query after this many ms (rounded up, at least 1). */
+  timeoutMs: number;
+}
+
+/**
+ * Runs `send` (one driver query) and settles by `timeoutMs` at the latest. A caller's
+ * own `signal` still works: it aborts the query early, as the driver reports it.
+ */
+async function withDeadline<T>(send: (options: faunadb.QueryOptions) => Promise<T>, options: DeadlineOptions): Promise<T> {
+  const { timeoutMs, signal: callerSignal, ...rest } = options;
+  const ms = Math.max(1, Math.ceil(timeoutMs));
+  const ours = new AbortController();
+  const signal = callerSignal ? AbortSignal.any([callerSignal, ours.signal]) : ours.signal;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ours.abort();
+      reject(new FaunaTimeoutError(ms));
+    }, ms);
+  });
+  try {
+    return await Promise.race([send({ ...rest, signal, queryTimeout: Math.min(ms, MAX_QUERY_TIMEOUT_MS) }), deadline]);
+  } catch (err) {
+    // The driver reports our abort as an AbortError; say what it really was.
+    if (ours.signal.aborted) throw new FaunaTimeoutError(ms);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The driver's client with a default deadline on every `query`, so no code path of the
+ * project can forget one. `timeoutMs` in the options overrides the default for one query
+ * (a request's remaining time, a time box's share).
+ */
+export class DeadlineClient extends faunadb.Client {
+  constructor(
+    config: faunadb.ClientConfig,
+    readonly defaultTimeoutMs: number,
+  ) {
+    super(config);
+  }
+
+  override query<T = object>(expr: faunadb.ExprArg, options?: faunadb.QueryOptions & { timeoutMs?: number }): Promise<T> {
+    const { timeoutMs, ...rest } = options ?? {};
+    return withDeadline((o) => super.query<T>(expr, o), { ...rest, timeoutMs: timeoutMs ?? this.defaultTimeoutMs });
+  }
+}
+
+/** `client.query(expr)` settled by `options.timeoutMs`, for any driver client. */
+export function queryWithDeadline<T>(client: faunadb.Client, expr: faunadb.ExprArg, options: DeadlineOptions): Promise<T> {
+  if (client instanceof DeadlineClient) return client.query<T>(expr, options);
+  return withDeadline((o) => client.query<T>(expr, o), options);
+}
