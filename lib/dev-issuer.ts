@@ -65,6 +65,11 @@ export interface DevIssuer {
   setUnavailable(down: boolean): void;
   /** Make the JWKS endpoint answer this status with a text body (e.g. 404); `undefined` restores it. */
   setJwksStatus(status: number | undefined): void;
+  /**
+   * Let a page on this origin (e.g. `http://127.0.0.1:8888`) read `GET /mint` answers
+   * (CORS), as a browser app reads its identity provider's. No other origin can.
+   */
+  allowMintOrigin(origin: string): void;
   close(): Promise<void>;
 }
 
@@ -73,8 +78,9 @@ export interface DevIssuerOptions {
   host?: string;
   audience?: string;
   /**
-   * Also serve `GET /mint?sub=…` returning a fresh JWT, so `npm start` can print a
-   * copy-pasteable curl command. Off by default: tests mint in process.
+   * Also serve `GET /mint?sub=…[&expires_in=seconds]` returning a fresh JWT, so
+   * `npm start` can print a copy-pasteable curl command and its demo page can sign
+   * in. Off by default: tests mint in process.
    */
   mintEndpoint?: boolean;
 }
@@ -96,6 +102,7 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
   let fetches = 0;
   let failWith: number | undefined;
   let issuer = "";
+  const mintOrigins = new Set<string>();
 
   const jwks = (): { keys: Record<string, unknown>[] } => ({
     keys: [...published.values()].map((k): Record<string, unknown> => ({
@@ -139,7 +146,13 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     if (opts.mintEndpoint && req.method === "GET" && url.pathname === "/mint") {
       const sub = url.searchParams.get("sub") ?? "auth0|dev-user";
       const expiresIn = Number(url.searchParams.get("expires_in") ?? 3600);
-      res.writeHead(200, { "content-type": "text/plain" }).end(mint({ sub, expiresIn }));
+      if (!Number.isInteger(expiresIn)) {
+        res.writeHead(400, { "content-type": "text/plain" }).end("expires_in must be a whole number of seconds");
+        return;
+      }
+      const origin = req.headers.origin;
+      const cors = origin && mintOrigins.has(origin) ? { "access-control-allow-origin": origin } : {};
+      res.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store", vary: "Origin", ...cors }).end(mint({ sub, expiresIn }));
       return;
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found");
@@ -189,6 +202,9 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     },
     setJwksStatus(status) {
       failWith = status;
+    },
+    allowMintOrigin(origin) {
+      mintOrigins.add(origin);
     },
     close() {
       return new Promise<void>((resolve) => {

@@ -12,7 +12,8 @@ export {
 } from "./exchange.ts";
 export { computeExpiry } from "./exchange.ts";
 export { createHttpHandler, handlerFromEnv, type FetchHandler } from "./http.ts";
-export { deploySchema, schemaDefinition, type DeployReport } from "./schema.ts";
+export { deploySchema, schemaDefinition, type DeployReport, type SchemaOptions } from "./schema.ts";
+export { userRoleDefinition, roleDifferences, type RoleDefinition } from "./role-schema.ts";
 export { log, setLogSink } from "./log.ts";
 export * from "./errors.ts";
 export { deleteExpiredTokens, cleanupOptionsFromEnv, type CleanupOptions, type CleanupSummary } from "./cleanup.ts";

@@ -8,6 +8,8 @@ export const LEDGER_BY_EXPIRATION_INDEX = "auth0_token_exchanges_by_expiration";
 export const LEDGER_BY_USER_INDEX = "auth0_token_exchanges_by_user";
 export const DEFAULT_USERS_COLLECTION = "users";
 export const DEFAULT_USERS_INDEX = "users_by_auth0_id";
+/** The least-privilege role of `deploy-schema --with-user-role`: a secret may read its own user document. */
+export const USER_ROLE = "user_self";
 
 /** Ledger document `data` as stored. `meta` is present only when there is custom metadata. */
 export interface LedgerFields {

@@ -1,7 +1,7 @@
 /**
  * The schema as data, and the idempotent deploy that makes a database match it.
  * The cleanup and revocation read the same definitions, so what they query is
- * exactly what was deployed.
+ * exactly what was deployed. The optional user role is defined in role-schema.ts.
  */
 import faunadb from "faunadb";
 import {
@@ -11,9 +11,10 @@ import {
   LEDGER_BY_USER_INDEX,
   LEDGER_COLLECTION,
 } from "./ledger-schema.ts";
-import { SchemaConflict } from "./errors.ts";
+import { Misconfigured, SchemaConflict } from "./errors.ts";
 import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
+import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role-schema.ts";
 
 const q = faunadb.query;
 
@@ -34,10 +35,13 @@ export interface IndexDefinition {
 export interface SchemaDefinition {
   collections: string[];
   indexes: IndexDefinition[];
+  roles: RoleDefinition[];
 }
 
 export interface SchemaOptions {
   withUsers?: boolean;
+  /** The least-privilege role of the users (role-schema.ts); needs an admin key. */
+  withUserRole?: boolean;
   usersCollection?: string;
   usersIndex?: string;
 }
@@ -73,7 +77,7 @@ export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
     collections.push(opts.usersCollection ?? DEFAULT_USERS_COLLECTION);
     indexes.push(usersIndexDefinition(opts.usersCollection, opts.usersIndex));
   }
-  return { collections, indexes };
+  return { collections, indexes, roles: opts.withUserRole ? [userRoleDefinition(opts.usersCollection)] : [] };
 }
 
 export interface DeployReport {
@@ -122,13 +126,32 @@ export function indexDifferences(def: IndexDefinition, existing: ExistingIndex):
 interface State {
   collections: boolean[];
   indexes: (ExistingIndex | null)[];
+  roles: (ExistingRole | null)[];
+  /** Whether each role's member collections exist (they must, before the role can be created). */
+  memberCollections: boolean[][];
 }
 
 async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
   return queryWithDeadline<State>(client, {
     collections: def.collections.map((c) => q.Exists(q.Collection(c))),
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
+    roles: def.roles.map((r) => q.If(q.Exists(q.Role(r.name)), q.Get(q.Role(r.name)), null)),
+    memberCollections: def.roles.map((r) => r.membership.map((c) => q.Exists(q.Collection(c)))),
   }, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+}
+
+/**
+ * Roles are an admin key's business: a server key sees no role at all (`Exists`
+ * answers false) and is refused when it creates one. Asked first, so a server key
+ * is reported before anything is created.
+ */
+async function checkRolesManageable(client: faunadb.Client): Promise<void> {
+  try {
+    await queryWithDeadline(client, q.Paginate(q.Roles(), { size: 1 }), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+  } catch (e) {
+    if (faunaFailure(e)?.code !== FAUNA_ERROR.permissionDenied) throw e;
+    throw new Misconfigured(["--with-user-role creates a role, which needs an admin key: FAUNA_SECRET is not one"]);
+  }
 }
 
 function indexParams(i: IndexDefinition): Record<string, unknown> {
@@ -148,27 +171,46 @@ function isAlreadyExists(e: unknown): boolean {
 
 /**
  * Create whatever is missing; leave what matches; refuse (SchemaConflict) an
- * index that exists with another definition. Collections and indexes are created
- * in separate queries because Fauna does not let an index be built on a
- * collection created in the same transaction. A concurrent deploy that wins a
+ * index or role that exists with another definition. Collections, indexes and
+ * roles are created in separate queries because Fauna does not let an index be
+ * built on a collection created in the same transaction (roles, which name
+ * collections, follow for the same reason). A concurrent deploy that wins a
  * race is detected ("instance already exists") and the state is read again.
  */
 export async function deploySchema(client: faunadb.Client, opts: SchemaOptions = {}): Promise<DeployReport> {
   const def = schemaDefinition(opts);
+  if (def.roles.length > 0) await checkRolesManageable(client);
   const created: string[] = [];
   for (let attempt = 0; ; attempt++) {
     const state = await readState(client, def);
     const conflicts: string[] = [];
+    const conflicting: string[] = [];
+    const check = (kind: string, name: string, differences: string[]) => {
+      if (differences.length === 0) return;
+      conflicting.push(`${kind} ${name}`);
+      conflicts.push(...differences.map((d) => `${name}: ${d}`));
+    };
     def.indexes.forEach((i, n) => {
       const existing = state.indexes[n];
-      if (existing) conflicts.push(...indexDifferences(i, existing).map((d) => `${i.name}: ${d}`));
+      if (existing) check("index", i.name, indexDifferences(i, existing));
     });
-    if (conflicts.length > 0) {
-      const names = def.indexes.filter((i) => conflicts.some((c) => c.startsWith(`${i.name}:`))).map((i) => `index ${i.name}`);
-      throw new SchemaConflict(names.join(", "), conflicts);
-    }
+    def.roles.forEach((r, n) => {
+      const existing = state.roles[n];
+      if (existing) check("role", r.name, roleDifferences(r, existing));
+    });
+    if (conflicts.length > 0) throw new SchemaConflict(conflicting.join(", "), conflicts);
     const missingCollections = def.collections.filter((_, n) => !state.collections[n]);
     const missingIndexes = def.indexes.filter((_, n) => !state.indexes[n]);
+    const missingRoles = def.roles.filter((_, n) => !state.roles[n]);
+    const absent: string[] = [];
+    def.roles.forEach((r, n) => {
+      if (state.roles[n]) return;
+      r.membership.forEach((c, m) => {
+        if (state.memberCollections[n]![m] || missingCollections.includes(c)) return;
+        absent.push(`role ${r.name} needs the collection ${c}, which does not exist: add --with-users or create it`);
+      });
+    });
+    if (absent.length > 0) throw new Misconfigured(absent);
     try {
       if (missingCollections.length > 0) {
         await queryWithDeadline(client, q.Do(...missingCollections.map((name) => q.CreateCollection({ name }))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
@@ -178,11 +220,19 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
         await queryWithDeadline(client, q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
         created.push(...missingIndexes.map((i) => `index ${i.name}`));
       }
+      if (missingRoles.length > 0) {
+        await queryWithDeadline(client, q.Do(...missingRoles.map((r) => q.CreateRole(roleParams(r)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+        created.push(...missingRoles.map((r) => `role ${r.name}`));
+      }
     } catch (e) {
       if (attempt === 0 && isAlreadyExists(e)) continue;
       throw e;
     }
-    const all = [...def.collections.map((c) => `collection ${c}`), ...def.indexes.map((i) => `index ${i.name}`)];
+    const all = [
+      ...def.collections.map((c) => `collection ${c}`),
+      ...def.indexes.map((i) => `index ${i.name}`),
+      ...def.roles.map((r) => `role ${r.name}`),
+    ];
     return { created, existing: all.filter((x) => !created.includes(x)) };
   }
 }

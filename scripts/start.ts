@@ -1,8 +1,9 @@
 /**
  * npm start: the whole thing on one machine, no account, key or network.
- * Starts the Fauna emulator, deploys the schema (with users), starts a local
- * development issuer, and serves the Netlify function at /api/token through the
- * very module Netlify runs. Ctrl-C stops everything.
+ * Starts the Fauna emulator, deploys the schema (with users and their role),
+ * starts a local development issuer, and serves the Netlify function at
+ * /api/token through the very module Netlify runs, with the demo page from
+ * public/ beside it at / (scripts/dev-site.ts). Ctrl-C stops everything.
  *
  * Ports: PORT (8888), EMULATOR_PORT (8443), ISSUER_PORT (8890); 0 picks a free one.
  */
@@ -12,6 +13,7 @@ import { startDevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
 import { serveHandler } from "../lib/http/node-server.ts";
 import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
+import { createDevSite } from "./dev-site.ts";
 
 const q = faunadb.query;
 const HOST = "127.0.0.1";
@@ -51,24 +53,13 @@ async function main(): Promise<void> {
 
   const root = new faunadb.Client({ secret: ROOT_SECRET, endpoint: emulator.url, checkNewVersion: false });
   closers.push(() => root.close());
-  await deploySchema(root, { withUsers: true, usersCollection: DEFAULT_USERS_COLLECTION, usersIndex: DEFAULT_USERS_INDEX });
-  // Lets a user secret read its own user document: something to try the secret on.
-  await root.query(
-    q.If(
-      q.Exists(q.Role("dev_user_self")),
-      null,
-      q.CreateRole({
-        name: "dev_user_self",
-        membership: [{ resource: q.Collection(DEFAULT_USERS_COLLECTION) }],
-        privileges: [
-          {
-            resource: q.Collection(DEFAULT_USERS_COLLECTION),
-            actions: { read: q.Query(q.Lambda("ref", q.Equals(q.CurrentIdentity(), q.Var("ref")))) },
-          },
-        ],
-      }),
-    ),
-  );
+  // The production schema, role included: what a user secret can do here is what it can do there.
+  await deploySchema(root, {
+    withUsers: true,
+    withUserRole: true,
+    usersCollection: DEFAULT_USERS_COLLECTION,
+    usersIndex: DEFAULT_USERS_INDEX,
+  });
   // The function gets a server key, as in production; the root secret stays here.
   const { secret: serverSecret } = await root.query<{ secret: string }>(q.CreateKey({ role: "server" }));
 
@@ -99,17 +90,27 @@ async function main(): Promise<void> {
   delete process.env.AUTH0_PUBLIC_KEY;
   // Imported only now: the function reads its configuration at load, like a cold start.
   const fn = await import("../netlify/functions/exchange-jwt-for-secret.mts");
+  const route = fn.config.path as string;
+  // As on Netlify: the function's path goes to the function, every other path to the published folder.
+  const site = await createDevSite({ faunaEndpoint: emulator.url, mintUrl: `${issuer.issuer}mint`, tokenUrl: route });
   const server = await listenOrExplain("Token endpoint", "PORT", () =>
-    serveHandler(fn.default, { port: port("PORT", 8888), host: HOST, route: fn.config.path as string }),
+    serveHandler((req) => (new URL(req.url).pathname === route ? fn.default(req) : site(req)), {
+      port: port("PORT", 8888),
+      host: HOST,
+    }),
   );
   closers.push(() => server.close());
+  // The page signs in at the dev issuer from the browser, so that origin may read its JWTs.
+  issuer.allowMintOrigin(server.url);
+  issuer.allowMintOrigin(server.url.replace(HOST, "localhost"));
 
-  const endpoint = `${server.url}${fn.config.path as string}`;
+  const endpoint = `${server.url}${route}`;
   const mintUrl = `${issuer.issuer}mint?sub=auth0%7Cdev-user`;
   console.log(`Fauna emulator   ${emulator.url}   (root secret "${ROOT_SECRET}")
 Dev issuer       ${issuer.issuer}   JWKS ${issuer.jwksUri}   audience ${issuer.audience}
 Mint a JWT       ${mintUrl}
 Token endpoint   ${endpoint}
+Demo page        ${server.url}/
 
 Exchange a freshly minted JWT:
   curl -s -X POST ${endpoint} -H "Authorization: Bearer $(curl -s '${mintUrl}')"

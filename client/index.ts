@@ -1,0 +1,23 @@
+/**
+ * fauna-token-exchange/client: the browser side. Exchanges the app's access
+ * token for a FaunaDB secret at /api/token, keeps it in memory, renews it before
+ * it expires, and retries a query once when FaunaDB refuses a secret. No Node
+ * built-ins and no driver inside: bring your own `faunadb`.
+ */
+export {
+  createSecretSource,
+  type Secret,
+  type SecretSource,
+  type SecretSourceOptions,
+  type SignOutResult,
+} from "./secret-source.ts";
+export { faunaQuery, isUnauthorized, type FaunaClientLike } from "./fauna-query.ts";
+export { parseRetryAfter, type FetchLike } from "./token-endpoint.ts";
+export {
+  ExchangeError,
+  SignInRequired,
+  AccessDenied,
+  TemporarilyUnavailable,
+  ExchangeFailed,
+  LogoutFailed,
+} from "./errors.ts";

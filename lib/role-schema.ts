@@ -1,0 +1,127 @@
+/**
+ * The least-privilege role `deploy-schema --with-user-role` creates, as data, and
+ * how a deployed role is compared with it. Every secret the exchange issues acts
+ * as a user document, so a role whose members are the users collection applies
+ * to all of them; this one lets a secret read its own user document and nothing
+ * else. Apps grant more in roles of their own (roles add up), so this one can be
+ * drift-checked on every deploy.
+ */
+import faunadb from "faunadb";
+import { DEFAULT_USERS_COLLECTION, USER_ROLE } from "./ledger-schema.ts";
+
+const q = faunadb.query;
+
+/** An action is granted always (`true`), never (`false`), or when a `Query(Lambda(…))` predicate holds. */
+export type RoleAction = boolean | faunadb.Expr;
+
+export interface RoleDefinition {
+  name: string;
+  /** Collections whose documents are members (no membership predicate). */
+  membership: string[];
+  privileges: { collection: string; actions: Record<string, RoleAction> }[];
+}
+
+export function userRoleDefinition(usersCollection = DEFAULT_USERS_COLLECTION): RoleDefinition {
+  return {
+    name: USER_ROLE,
+    membership: [usersCollection],
+    privileges: [
+      {
+        collection: usersCollection,
+        // Read access to a user document only for the secret that acts as it.
+        actions: { read: q.Query(q.Lambda("ref", q.Equals(q.CurrentIdentity(), q.Var("ref")))) },
+      },
+    ],
+  };
+}
+
+export function roleParams(r: RoleDefinition): Record<string, unknown> {
+  return {
+    name: r.name,
+    membership: r.membership.map((c) => ({ resource: q.Collection(c) })),
+    privileges: r.privileges.map((p) => ({ resource: q.Collection(p.collection), actions: p.actions })),
+  };
+}
+
+/** A role document as `Get(Role(name))` returns it. */
+export interface ExistingRole {
+  membership?: unknown;
+  privileges?: unknown;
+}
+
+/** JSON with sorted keys, so that two equal values always print alike. */
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable(o[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+/** Driver values and expressions in their wire form. */
+function wire(v: unknown): unknown {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+}
+
+/** `collections/users` for a collection ref; the wire JSON for anything else. */
+function resourceName(v: unknown): string {
+  const ref = (wire(v) as { "@ref"?: { id?: unknown; collection?: { "@ref"?: { id?: unknown } } } } | null)?.["@ref"];
+  if (ref && typeof ref.id === "string") {
+    const kind = ref.collection?.["@ref"]?.id;
+    return typeof kind === "string" ? `${kind}/${ref.id}` : ref.id;
+  }
+  return stable(wire(v));
+}
+
+/**
+ * A predicate as the lambda it holds: FaunaDB returns `{"@query": {api_version,
+ * lambda, expr}}` for the `{"query": {lambda, expr}}` it was given.
+ */
+function actionText(v: unknown): string {
+  const w = wire(v) as Record<string, unknown> | boolean | null;
+  if (w && typeof w === "object") {
+    const lambda = (w["@query"] ?? w.query) as Record<string, unknown> | undefined;
+    if (lambda && typeof lambda === "object") {
+      const { api_version: _version, ...rest } = lambda;
+      return `Query(${stable(rest)})`;
+    }
+  }
+  return stable(w);
+}
+
+/** Granted actions only: an action set to `false` is the same as one left out. */
+function actionsText(actions: unknown): string {
+  const entries = actions && typeof actions === "object" ? Object.entries(actions as Record<string, unknown>) : [];
+  const granted = entries.filter(([, v]) => v !== false).sort(([a], [b]) => (a < b ? -1 : 1));
+  return `{${granted.map(([k, v]) => `${k}: ${actionText(v)}`).join(", ")}}`;
+}
+
+const list = (v: unknown): Record<string, unknown>[] =>
+  (v == null ? [] : Array.isArray(v) ? v : [v]) as Record<string, unknown>[];
+
+/** Human-readable differences between a deployed role and its definition (empty when equal). */
+export function roleDifferences(def: RoleDefinition, existing: ExistingRole): string[] {
+  const diffs: string[] = [];
+  const haveMembers = list(existing.membership)
+    .map((m) => resourceName(m.resource) + (m.predicate == null ? "" : ` when ${actionText(m.predicate)}`))
+    .sort();
+  const wantMembers = def.membership.map((c) => `collections/${c}`).sort();
+  if (stable(haveMembers) !== stable(wantMembers)) {
+    diffs.push(`membership is [${haveMembers.join(", ")}], expected [${wantMembers.join(", ")}]`);
+  }
+  const have = new Map(list(existing.privileges).map((p) => [resourceName(p.resource), actionsText(p.actions)]));
+  for (const p of def.privileges) {
+    const resource = `collections/${p.collection}`;
+    const want = actionsText(p.actions);
+    const got = have.get(resource);
+    if (got === undefined) diffs.push(`no privileges on ${resource}, expected ${want}`);
+    else if (got !== want) diffs.push(`privileges on ${resource} are ${got}, expected ${want}`);
+    have.delete(resource);
+  }
+  for (const [resource, got] of have) diffs.push(`privileges on ${resource} ${got} are not in the definition`);
+  return diffs;
+}

@@ -1,0 +1,214 @@
+/**
+ * The demo page in a real browser (Debian's chromium driven by playwright-core),
+ * against `npm start` as a user runs it: sign in, exchange, read one's own user
+ * document from the browser through the faunadb driver, watch the secret's expiry
+ * count down, renew it without a failed query, sign out everywhere and see FaunaDB
+ * refuse the old secret; then Logout of one secret, and the page as a deployed
+ * site shows it. What the page shows is checked against what FaunaDB answers for
+ * the secrets the browser received. Each step is saved as a screenshot under
+ * .scratch/screenshots/browser-demo/.
+ *
+ * Without chromium this test fails, it does not skip: CI installs it (.ci/run).
+ * CHROMIUM_PATH points at another Chromium build.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { access, constants, mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import faunadb from "faunadb";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startNpmStart, type NpmStart } from "./support/npm-start.ts";
+import { LEDGER_BY_USER_INDEX } from "../lib/ledger-schema.ts";
+
+const q = faunadb.query;
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const SCREENSHOTS = resolve(import.meta.dirname, "../.scratch/screenshots/browser-demo");
+// Flags for a closed network: without the background-networking ones Chromium's own connections are refused.
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const SUB = "auth0|browser-demo";
+/** Short enough to see a renewal within seconds: renewed halfway, about 4 s in. */
+const JWT_LIFETIME_SECONDS = 8;
+const STEP_TIMEOUT_MS = 30_000;
+
+let app: NpmStart;
+let browser: Browser;
+let root: faunadb.Client;
+
+before(async () => {
+  await access(CHROMIUM, constants.X_OK).catch(() => {
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+  });
+  await rm(SCREENSHOTS, { recursive: true, force: true });
+  await mkdir(SCREENSHOTS, { recursive: true });
+  app = await startNpmStart();
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: STEP_TIMEOUT_MS });
+  root = new faunadb.Client({ secret: "secret", endpoint: app.urls.emulator, checkNewVersion: false, http2SessionIdleTime: 50 });
+});
+
+after(async () => {
+  await root?.close();
+  await browser?.close();
+  if (app) assert.equal(await app.stop(), 0, app.output());
+});
+
+const text = (page: Page, id: string) => page.getByTestId(id).innerText();
+const secondsLeft = async (page: Page) => Number(/expires in (\d+) s/.exec(await text(page, "secret"))?.[1]);
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+/** Response bodies arrive a little after the page has them: wait for the count, do not race it. */
+async function received(list: string[], count: number): Promise<void> {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  while (list.length < count) {
+    assert.ok(Date.now() < deadline, `expected ${count} captured, have ${list.length}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(list.length, count);
+}
+
+/** What FaunaDB answers to a secret: the user's `auth0_id`, or the driver's error name. */
+async function faunaSays(secret: string): Promise<string> {
+  const c = new faunadb.Client({ secret, endpoint: app.urls.emulator, checkNewVersion: false, http2SessionIdleTime: 50 });
+  try {
+    return await c.query<string>(q.Select(["data", "auth0_id"], q.Get(q.CurrentIdentity())));
+  } catch (e) {
+    return (e as Error).name;
+  } finally {
+    await c.close();
+  }
+}
+
+/** Ledger entries of the user: one per live secret the exchange issued them. */
+function ledgerEntries(): Promise<number> {
+  return root.query<number>(q.Count(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Select("ref", q.Get(q.Match(q.Index("users_by_auth0_id"), SUB))))));
+}
+
+test("the demo page, step by step, in Chromium", { timeout: 180_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(m.text());
+  });
+  // What the browser received, kept here to ask FaunaDB about and to look for where it must not be.
+  const secrets: string[] = [];
+  const jwts: string[] = [];
+  const faunaAnswers: { status: number; cors: string | null }[] = [];
+  page.on("response", (res) => {
+    const url = res.url();
+    if (url === app.urls.tokenEndpoint && res.request().method() === "POST") {
+      void res.json().then((b: { secret?: string }) => b.secret && secrets.push(b.secret), () => undefined);
+    } else if (url.startsWith(app.urls.mint.split("?")[0]!)) {
+      void res.text().then((t) => jwts.push(t), () => undefined);
+    } else if (url.startsWith(`${app.urls.emulator}/`) && res.request().method() === "POST") {
+      faunaAnswers.push({ status: res.status(), cors: res.headers()["access-control-allow-origin"] ?? null });
+    }
+  });
+
+  // 1. Signed out.
+  await page.goto(app.urls.demoPage);
+  await page.locator("#demo").waitFor({ state: "visible" });
+  assert.equal(await text(page, "state"), "no");
+  assert.equal(await page.locator("#deployed").isVisible(), false);
+  await shot(page, "01-signed-out");
+
+  // 2. Sign in as a development user: exchange, then read the own user document from the browser.
+  await page.locator("input[name=sub]").fill(SUB);
+  await page.locator("input[name=lifetime]").fill(String(JWT_LIFETIME_SECONDS));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("document").filter({ hasText: SUB }).waitFor();
+  assert.equal(await text(page, "state"), `yes, as ${SUB}`);
+  assert.equal(await text(page, "exchanges"), "1");
+  assert.match(await text(page, "document"), /ref {3}Ref\(Collection\("users"\), "\d+"\)/);
+  assert.match(await text(page, "document"), /FaunaDB ends this secret at \d{4}-\d\d-\d\dT/);
+  await received(secrets, 1);
+  assert.equal(await faunaSays(secrets[0]!), SUB);
+  assert.equal(await ledgerEntries(), 1);
+  // The driver talked to FaunaDB from the page, cross-origin: HTTP/1.1 with a CORS grant.
+  assert.ok(faunaAnswers.some((a) => a.status === 200 && a.cors === "*"), JSON.stringify(faunaAnswers));
+  await shot(page, "02-signed-in");
+
+  // 3. The expiry counts down.
+  const left = await secondsLeft(page);
+  assert.ok(left >= 1 && left <= JWT_LIFETIME_SECONDS, String(left));
+  await page.waitForFunction((before) => {
+    const m = /expires in (\d+) s/.exec(document.querySelector('[data-testid="secret"]')?.textContent ?? "");
+    return m !== null && Number(m[1]) < before;
+  }, left);
+  await shot(page, "03-counting-down");
+
+  // 4. Renewed before expiry, and no query failed or was refused on the way.
+  await page.getByTestId("exchanges").filter({ hasText: /^2$/ }).waitFor();
+  await page.getByTestId("secret").filter({ hasText: /^#2, / }).waitFor();
+  const answeredAtRenewal = Number(/^(\d+) answered/.exec(await text(page, "queries"))![1]);
+  await page.waitForFunction(
+    (n) => Number(/^(\d+) answered/.exec(document.querySelector('[data-testid="queries"]')?.textContent ?? "")?.[1]) > n,
+    answeredAtRenewal,
+  );
+  assert.match(await text(page, "queries"), /^\d+ answered, 0 failed$/);
+  assert.equal(await text(page, "refusals"), "0");
+  await received(secrets, 2);
+  assert.notEqual(secrets[1], secrets[0]);
+  assert.equal(await faunaSays(secrets[1]!), SUB);
+  assert.ok(faunaAnswers.every((a) => a.status === 200), JSON.stringify(faunaAnswers));
+  await shot(page, "04-renewed");
+
+  // 5. Sign out everywhere: FaunaDB refuses the old secrets, and the page says so.
+  await page.getByRole("button", { name: "Sign out everywhere" }).click();
+  await page.getByTestId("outcome").filter({ hasText: "FaunaDB refuses the old secret" }).waitFor();
+  assert.match(await text(page, "outcome"), /^Signed out everywhere: [12] secret\(s\) revoked\. FaunaDB refuses the old secret \(401 Unauthorized\)\.$/);
+  assert.equal(await text(page, "state"), "no");
+  for (const s of secrets) assert.equal(await faunaSays(s), "Unauthorized");
+  assert.equal(await ledgerEntries(), 0);
+  await shot(page, "05-signed-out-everywhere");
+
+  // 6. Sign in again and sign out of this secret only (Logout(false) from the browser).
+  await page.locator("input[name=lifetime]").fill("600");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("document").filter({ hasText: SUB }).waitFor();
+  await received(secrets, 3);
+  assert.equal(await faunaSays(secrets[2]!), SUB);
+  await page.getByRole("button", { name: "Sign out (this secret)" }).click();
+  await page.getByTestId("outcome").filter({ hasText: "FaunaDB refuses the old secret" }).waitFor();
+  assert.match(await text(page, "outcome"), /^Signed out: this secret was logged out at FaunaDB\./);
+  assert.equal(await faunaSays(secrets[2]!), "Unauthorized");
+  await shot(page, "06-logged-out-one-secret");
+
+  // Memory only: no secret and no JWT in the URL, storage, cookies or the page.
+  const kept = await page.evaluate(() => ({
+    url: location.href,
+    local: JSON.stringify({ ...localStorage }),
+    session: JSON.stringify({ ...sessionStorage }),
+    cookie: document.cookie,
+    html: document.documentElement.outerHTML,
+  }));
+  assert.ok(jwts.length >= 4, `JWTs minted: ${jwts.length}`);
+  for (const value of [...secrets, ...jwts]) {
+    for (const [where, content] of Object.entries(kept)) assert.ok(!content.includes(value), `a secret or JWT in ${where}`);
+  }
+  assert.equal(kept.local, "{}");
+  assert.equal(kept.session, "{}");
+
+  // 7. On a deployed site there is no config.json: the page says what it is and where the app goes.
+  await page.route("**/config.json", (route) => route.fulfill({ status: 404, contentType: "text/plain", body: "Not Found" }));
+  await page.reload();
+  await page.locator("#deployed").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#demo").isVisible(), false);
+  assert.match(await page.locator("#deployed").innerText(), /public\/ is where your own frontend goes/);
+  await shot(page, "07-deployed-site");
+
+  assert.deepEqual(pageErrors, []);
+  // The only console errors are the browser's notes on the refusals asked for above.
+  assert.deepEqual(consoleErrors.filter((m) => !/status of (401|404)/.test(m)), []);
+  await context.close();
+});
