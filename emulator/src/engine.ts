@@ -9,6 +9,7 @@ import { leadingError, QueryError, QueryErrors } from "./errors.ts";
 import { Ctx, type Host, type SecretRecord } from "./eval/context.ts";
 import { Env, evaluate } from "./eval/evaluate.ts";
 import { parseQuery } from "./eval/parse.ts";
+import { resolveSelf } from "./eval/self-refs.ts";
 import { registerForms } from "./eval/registry.ts";
 import { FORMS } from "./forms/index.ts";
 import { Stats } from "./stats.ts";
@@ -91,7 +92,7 @@ export class Engine implements Host {
         if (e instanceof JsonSyntaxError) throw new QueryError("invalid expression", "Request body is not valid JSON.", []);
         throw e;
       }
-      const expr = parseQuery(json);
+      const expr = parseQuery(json, (coll, pos) => resolveSelf(ctx, coll, pos));
       const value = evaluate(expr, Env.empty, ctx);
       body = `{"resource":${renderValue(value)}}`;
       if (txn.created) status = 201;

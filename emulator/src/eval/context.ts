@@ -1,5 +1,5 @@
 /** What a query runs with: the host it runs on, its database, who is asking, and its transaction. */
-import type { Database } from "../storage/database.ts";
+import type { Database, DocRecord } from "../storage/database.ts";
 import type { Txn } from "../storage/txn.ts";
 import type { Ref } from "../values.ts";
 
@@ -56,6 +56,11 @@ export class Ctx {
 
   get snapshotNs(): bigint {
     return this.txn.snapshotNs;
+  }
+
+  /** A document as this query reads it: live at the read time. */
+  read(db: Database, collKey: string, id: string): DocRecord | undefined {
+    return db.live(collKey, id, this.snapshotNs);
   }
 
   /** Run `fn` with other privileges (a UDF's role, a role predicate) but the same identity. */

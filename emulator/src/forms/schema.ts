@@ -16,6 +16,8 @@ import { parseJson } from "../wire/json.ts";
 import { renderValue } from "../wire/render.ts";
 import { KIND_NAME, LambdaV, Ref, native, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
 import type { NativeHandler } from "./native-handlers.ts";
+import { accessProviderFields } from "./access-providers.ts";
+import { moveDatabase } from "./move-database.ts";
 
 function nameOf(params: ObjectV, pos: Pos): string {
   const name = params.get("name");
@@ -155,7 +157,13 @@ function createDatabase(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   return renderDoc(rec);
 }
 
+function createAccessProvider(ctx: Ctx, params: ObjectV, pos: Pos): Value {
+  const { name } = begin(ctx, "access_providers", params, pos);
+  return renderDoc(store(ctx, "access_providers", name, accessProviderFields(ctx, name, params, pos)));
+}
+
 const CREATORS: [string, (ctx: Ctx, p: ObjectV, pos: Pos) => Value][] = [
+  ["create_access_provider", createAccessProvider],
   ["create_collection", createCollection],
   ["create_class", createCollection],
   ["create_index", createIndex],
@@ -232,6 +240,7 @@ export const schemaHandlers: readonly (readonly [NativeName, NativeHandler])[] =
   ["roles", { create: createRole, update: schemaUpdate }],
   ["functions", { create: createFunction, update: schemaUpdate }],
   ["databases", { create: createDatabase, update: schemaUpdate, remove: removeDatabase }],
+  ["access_providers", { create: createAccessProvider, update: schemaUpdate }],
 ];
 
 // ---- Call ------------------------------------------------------------------------------------
@@ -266,6 +275,12 @@ export const forms: readonly FormDef[] = [
       eval: (c: FormCall) => create(c.ctx, asObject(c.arg(form), c.at(form)), c.at(form)),
     }),
   ),
+
+  {
+    name: "move_database",
+    shapes: [["move_database", "to"]],
+    eval: (c) => moveDatabase(c.ctx, c.arg("move_database"), c.arg("to"), c.pos),
+  },
 
   {
     name: "call",

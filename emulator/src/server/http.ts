@@ -4,6 +4,7 @@
  */
 import type { Engine, QueryResult } from "../engine.ts";
 import type { Faults } from "./faults.ts";
+import { parseTags, traceparentFor } from "./trace.ts";
 
 export interface PlainRequest {
   method: string;
@@ -29,7 +30,15 @@ function errorBody(code: string, description: string): string {
   return JSON.stringify({ errors: [{ code, description }] });
 }
 
+/** Every response carries a `traceparent`; a request's valid tags are echoed back. */
 export function handle(engine: Engine, faults: Faults, req: PlainRequest): PlainResponse | Promise<PlainResponse> {
+  const trace = { traceparent: traceparentFor(header(req.headers, "traceparent")) };
+  const stamp = (res: PlainResponse): PlainResponse => ({ ...res, headers: { ...res.headers, ...trace } });
+  const res = route(engine, faults, req, trace);
+  return res instanceof Promise ? res.then(stamp) : stamp(res);
+}
+
+function route(engine: Engine, faults: Faults, req: PlainRequest, trace: Record<string, string>): PlainResponse | Promise<PlainResponse> {
   // The request target is a path; `new URL` would read `//x` as a host (or throw).
   const [pathname, query = ""] = req.path.split("?", 2) as [string, string?];
   const url = { pathname, searchParams: new URLSearchParams(query) };
@@ -48,6 +57,13 @@ export function handle(engine: Engine, faults: Faults, req: PlainRequest): Plain
   if (url.pathname !== "/") return base(404, errorBody("not found", "Not Found"));
   if (req.method !== "POST" && req.method !== "GET") {
     return base(405, errorBody("method not allowed", "Allowed methods are GET, POST."), { allow: "GET, POST" });
+  }
+
+  const tags = header(req.headers, "x-fauna-tags");
+  if (tags !== undefined) {
+    const parsed = parseTags(tags);
+    if ("error" in parsed) return base(400, errorBody("bad request", parsed.error));
+    trace["x-fauna-tags"] = parsed.echo;
   }
 
   const lastSeen = header(req.headers, "x-last-seen-txn");

@@ -17,7 +17,7 @@ const CORS = {
     "authorization, content-type, x-faunadb-api-version, x-last-seen-txn, x-query-timeout, x-fauna-tags, traceparent, x-driver-env, x-fauna-driver",
   "access-control-allow-methods": "GET, POST, OPTIONS",
   "access-control-expose-headers":
-    "x-txn-time, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-query-time, x-txn-retries, x-query-bytes-in, x-query-bytes-out, x-storage-bytes-read, x-storage-bytes-write",
+    "x-txn-time, traceparent, x-fauna-tags, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-query-time, x-txn-retries, x-query-bytes-in, x-query-bytes-out, x-storage-bytes-read, x-storage-bytes-write",
   "access-control-max-age": "86400",
 };
 

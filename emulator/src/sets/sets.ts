@@ -6,17 +6,17 @@
 import { allowed } from "../auth/permissions.ts";
 import { err, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
-import { applyLambda } from "../eval/evaluate.ts";
-import { compareRefs, compareValues } from "../order.ts";
+import { compareRefs, compareValues, strictEqual } from "../order.ts";
 import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore } from "../storage/database.ts";
-import { LambdaV, Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
+import { Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
 import { databaseOf, dbPartOf, qualify } from "../access/docs.ts";
-import type { Expr } from "../eval/ast.ts";
 
 export interface Entry {
   /** Covered values; empty for refs-only sets (the ref is then the covered value). */
   values: Value[];
   ref: Ref;
+  /** The leaf sets the entry came from; set only while a page with `sources: true` is read. */
+  src?: Value[];
 }
 
 export type Dir = "asc" | "desc";
@@ -176,8 +176,8 @@ export class RangeSet extends FSet {
     readonly inner: FSet,
     readonly from: Value[],
     readonly to: Value[],
-    private readonly fromRaw: Value,
-    private readonly toRaw: Value,
+    readonly fromRaw: Value,
+    readonly toRaw: Value,
   ) {
     super();
   }
@@ -279,6 +279,14 @@ function* groups(
   }
 }
 
+/** Union and Intersection report, for equal elements, the sources of every component that has them (distinct). */
+function withMergedSources(group: Entry[][], chosen: Entry[]): Entry[] {
+  if (!group.some((es) => es.some((e) => e.src))) return chosen;
+  const merged: Value[] = [];
+  for (const es of group) for (const e of es) for (const s of e.src ?? []) if (!merged.some((m) => strictEqual(m, s))) merged.push(s);
+  return chosen.map((e) => ({ values: e.values, ref: e.ref, src: merged }));
+}
+
 export class AlgebraSet extends FSet {
   constructor(
     readonly op: "union" | "intersection" | "difference" | "distinct",
@@ -324,7 +332,7 @@ export class AlgebraSet extends FSet {
           counts.forEach((n, i) => {
             if (n > counts[best]!) best = i;
           });
-          yield* g[best]!;
+          yield* withMergedSources(g, g[best]!);
           break;
         }
         case "intersection": {
@@ -333,7 +341,7 @@ export class AlgebraSet extends FSet {
           counts.forEach((n, i) => {
             if (n < counts[best]!) best = i;
           });
-          yield* g[best]!;
+          yield* withMergedSources(g, g[best]!);
           break;
         }
         case "difference":
@@ -345,119 +353,6 @@ export class AlgebraSet extends FSet {
       }
     }
   }
-}
-
-export class FilterSet extends FSet {
-  constructor(
-    readonly inner: FSet,
-    readonly lambda: LambdaV,
-    readonly lambdaPos: Pos,
-  ) {
-    super();
-  }
-  describe(): ObjectV {
-    return new Map<string, Value>([
-      ["filter", this.lambda.renderBody()],
-      ["collection", this.inner],
-    ]);
-  }
-  shape(ctx: Ctx, pos: Pos): Shape {
-    return this.inner.shape(ctx, pos);
-  }
-  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
-    return this.inner.compare(ctx, pos);
-  }
-  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
-    return this.inner.probe(ctx, pos, cursor);
-  }
-  readable(ctx: Ctx, pos: Pos): boolean {
-    return this.inner.readable(ctx, pos);
-  }
-  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
-    for (const e of this.inner.scan(ctx, dir, probe, pos)) {
-      const keep = applyLambda(ctx, this.lambda, elementOf(e), this.lambdaPos);
-      if (typeof keep !== "boolean") throw err.expected(this.lambdaPos, "Boolean", typeName(keep));
-      if (keep) yield e;
-    }
-  }
-}
-
-export class JoinSet extends FSet {
-  constructor(
-    readonly source: FSet,
-    readonly target: Ref | LambdaV,
-    readonly withPos: Pos,
-  ) {
-    super();
-  }
-  describe(): ObjectV {
-    return new Map<string, Value>([
-      ["join", this.source],
-      ["with", this.target instanceof Ref ? this.target : this.target.renderBody()],
-    ]);
-  }
-  private targets(ctx: Ctx, pos: Pos): FSet[] {
-    if (!(this.target instanceof Ref) && !isPure(this.target)) {
-      throw err.invalidArgument(this.withPos, "Invalid lambda. Lambda in this context may not read, write, or call a user function.");
-    }
-    const out: FSet[] = [];
-    for (const e of this.source.scan(ctx, "asc", undefined, pos)) {
-      const covered = coveredOf(e);
-      if (this.target instanceof Ref) {
-        out.push(new MatchSet(this.target, covered, covered.length > 1));
-      } else {
-        const arg = covered.length === 1 ? covered[0]! : covered;
-        const s = applyLambda(ctx, this.target, arg, this.withPos);
-        if (!(s instanceof FSet)) throw err.expected(this.withPos, "Ref or Set", typeName(s));
-        out.push(s);
-      }
-    }
-    return out;
-  }
-  shape(ctx: Ctx, pos: Pos): Shape {
-    if (this.target instanceof Ref) {
-      const def = indexStore(ctx, this.target, this.withPos).def;
-      return { arity: def.values.length, reverse: def.values.map((v) => v.reverse) };
-    }
-    return this.targets(ctx, pos)[0]?.shape(ctx, pos) ?? { arity: 0, reverse: [] };
-  }
-  readable(ctx: Ctx, pos: Pos): boolean {
-    return this.source.readable(ctx, pos);
-  }
-  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
-    const targets = this.targets(ctx, pos).filter((t) => t.readable(ctx, pos));
-    if (!targets.length) return;
-    yield* new AlgebraSet("union", targets, false).scan(ctx, dir, probe, pos);
-  }
-}
-
-/** Forms that read, write or call: not allowed in a Join lambda (spec S.1.2). */
-const IMPURE = new Set([
-  "get", "exists", "paginate", "count", "sum", "mean", "any", "all", "is_empty", "is_nonempty", "key_from_secret",
-  "create", "update", "replace", "delete", "insert", "remove", "create_collection", "create_index", "create_role",
-  "create_function", "create_database", "create_key", "login", "logout", "identify", "call", "select_all",
-]);
-
-function isPure(lam: LambdaV): boolean {
-  const body = (lam as unknown as { expr?: { body: Expr } }).expr?.body;
-  const walk = (e: Expr): boolean => {
-    switch (e.k) {
-      case "form":
-        if (IMPURE.has(e.def.name)) return false;
-        return [...e.args.values()].every((a) => (a.k === "varargs" ? a.items.every(walk) : walk(a)));
-      case "arr":
-        return e.items.every(walk);
-      case "obj":
-        return e.fields.every(([, x]) => walk(x));
-      case "let":
-        return e.bindings.every(([, x]) => walk(x)) && walk(e.body);
-      case "lambda":
-        return walk(e.body);
-      default:
-        return true;
-    }
-  };
-  return body ? walk(body) : true;
 }
 
 export function asFSet(v: Value, pos: Pos): FSet {

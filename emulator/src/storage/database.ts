@@ -89,9 +89,13 @@ export class Database {
   private readonly indexesBySource = new Map<string, Set<IndexStore>>();
   detached = false;
 
+  /** Stands in for FaunaDB's global database id (access providers' `audience`). */
+  readonly globalId = Array.from({ length: 10 }, () => "abcdefghijklmnopqrstuvwxyz234567"[Math.floor(Math.random() * 32)]).join("");
+
   constructor(
     readonly name: string,
-    readonly parent?: Database,
+    /** Changes only through MoveDatabase. */
+    public parent?: Database,
   ) {
     for (const n of NATIVE_COLLECTIONS) this.stores.set(`#${n}`, new CollectionStore(`#${n}`));
   }
