@@ -77,6 +77,8 @@ export class Engine implements Host {
     this.stats.queries++;
     const txn = new Txn(snapshot * 1000n, commit);
     let micros = snapshot;
+    // History past every collection's history_days is collected before anything reads it.
+    this.root.collectHistory(snapshot);
     const auth = authenticate(this, authorization, txn);
     if (!auth) {
       return { status: 401, body: `{"errors":[{"code":"unauthorized","description":"Unauthorized"}]}`, txnTime: micros, unauthorized: true };

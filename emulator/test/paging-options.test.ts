@@ -176,8 +176,14 @@ describe("the cursor option", () => {
     }
   });
 
-  test("cursor combines with size and sources", async () => {
+  test("cursor combines with size, sources, ts and events", async () => {
     const p = await admin.query<Page<{ value: Ref }>>(q.Paginate(q.Documents(q.Collection("docs")), { cursor: null, size: 1, sources: true }));
     assert.equal(p.data[0]!.value.id, "101");
+    const ts = (await admin.query<Doc>(q.Get(refs[0]!))).ts;
+    const e = await admin.query<Page<{ ts: number; action: string }>>(q.Paginate(refs[0]!, { cursor: null, size: 5, events: true, ts: q.Now() }));
+    assert.deepEqual(
+      e.data.map((x) => [x.ts, x.action]),
+      [[ts, "create"]],
+    );
   });
 });

@@ -15,6 +15,7 @@ function databaseArg(ctx: Ctx, v: Value, pos: Pos): Database {
 }
 
 export function moveDatabase(ctx: Ctx, srcV: Value, toV: Value, pos: Pos): Value {
+  ctx.assertWritable(pos);
   const src = databaseArg(ctx, srcV, [...pos, "move_database"]);
   const to = databaseArg(ctx, toV, [...pos, "to"]);
   for (let d: Database | undefined = to; d; d = d.parent) {

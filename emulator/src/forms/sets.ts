@@ -8,6 +8,8 @@ import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { asBool, asInt, asLambda } from "../eval/casts.ts";
 import type { Pos } from "../errors.ts";
 import { DocSet } from "../sets/doc-set.ts";
+import { eventsOf } from "../sets/events.ts";
+import { validTime } from "./history.ts";
 import { requireSchema } from "../access/docs.ts";
 import { strictEqual } from "../order.ts";
 import { paginate, setElements, setExists, DEFAULT_PAGE_SIZE } from "../sets/read.ts";
@@ -117,11 +119,15 @@ export const forms: readonly FormDef[] = [
     name: "paginate",
     shapes: PAGINATE_SHAPES,
     eval(c) {
-      const set = pageable(c.arg("paginate"), c.at("paginate"));
+      const base = pageable(c.arg("paginate"), c.at("paginate"));
+      const ts = c.has("ts") ? validTime(c.arg("ts"), c.at("ts")) : undefined;
       const size = c.has("size") ? Number(asInt(c.arg("size"), c.at("size"))) : DEFAULT_PAGE_SIZE;
+      const events = c.has("events") ? asBool(c.arg("events"), c.at("events")) : false;
       const sources = c.has("sources") ? asBool(c.arg("sources"), c.at("sources")) : false;
       const cursor = c.has("cursor") ? cursorObject(c) : { after: c.opt("after"), before: c.opt("before") };
-      return paginate(c.ctx, set, { size, ...cursor, sources }, c.at("paginate"), c.at("paginate"));
+      const set = events ? eventsOf(base) : base;
+      const read = () => paginate(c.ctx, set, { size, ...cursor, sources }, c.at("paginate"), c.at("paginate"));
+      return ts === undefined ? read() : c.ctx.at(ts, read);
     },
   },
 

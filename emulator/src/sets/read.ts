@@ -3,11 +3,8 @@ import { err, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
 import { strictEqual } from "../order.ts";
 import { PageV, Ref, type Value } from "../values.ts";
-import { elementOf, FSet, tupleOf, type Entry, type Probe } from "./sets.ts";
+import { FSet, type Entry, type Probe } from "./sets.ts";
 import { traced } from "./sources.ts";
-
-const plainElement = elementOf;
-const withSources = (e: Entry): Value => new Map<string, Value>([["value", plainElement(e)], ["sources", e.src ?? []]]);
 
 export const DEFAULT_PAGE_SIZE = 64;
 export const MAX_PAGE_SIZE = 100_000;
@@ -31,7 +28,10 @@ export interface PageOptions {
 export function paginate(ctx: Ctx, setIn: FSet, opts: PageOptions, pos: Pos, errPos: Pos): PageV {
   ensureReadable(ctx, setIn, pos, errPos);
   const set = opts.sources ? traced(setIn) : setIn;
-  const elementOf = opts.sources ? withSources : plainElement;
+  const elementOf = opts.sources
+    ? (e: Entry): Value => new Map<string, Value>([["value", set.element(e)], ["sources", e.src ?? []]])
+    : (e: Entry): Value => set.element(e);
+  const tupleOf = (e: Entry): Value => set.cursor(e);
   const size = Math.min(Math.max(opts.size, 0), MAX_PAGE_SIZE);
   const probeFor = (cursor: Value[]): Probe => set.probe(ctx, pos, cursor);
   if (opts.before !== undefined && opts.after === undefined) {
@@ -73,7 +73,7 @@ export function setExists(ctx: Ctx, set: FSet, pos: Pos): boolean {
 export function setElements(ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Value[] {
   ensureReadable(ctx, set, pos, errPos);
   const out: Value[] = [];
-  for (const e of set.scan(ctx, "asc", undefined, pos)) out.push(elementOf(e));
+  for (const e of set.scan(ctx, "asc", undefined, pos)) out.push(set.element(e));
   return out;
 }
 
@@ -83,8 +83,9 @@ export function setContains(ctx: Ctx, set: FSet, value: Value, pos: Pos): boolea
   const key = Array.isArray(value) ? value : [value];
   const probe = set.probe(ctx, pos, key);
   for (const e of set.scan(ctx, "asc", probe, pos)) {
-    if (probe(tupleOf(e)) > 0) return false;
-    if (strictEqual(elementOf(e), value)) return true;
+    const element = set.element(e);
+    if (strictEqual(element, value)) return true;
+    if (probe(Array.isArray(element) ? element : [element]) > 0) return false;
   }
   return false;
 }

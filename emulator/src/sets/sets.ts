@@ -7,7 +7,8 @@ import { allowed } from "../auth/permissions.ts";
 import { err, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
 import { compareRefs, compareValues, strictEqual } from "../order.ts";
-import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore } from "../storage/database.ts";
+import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore, type PastEntry } from "../storage/database.ts";
+import { mergeSorted, type SortedList } from "../storage/sorted-list.ts";
 import { Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
 import { databaseOf, dbPartOf, qualify } from "../access/docs.ts";
 
@@ -17,6 +18,17 @@ export interface Entry {
   ref: Ref;
   /** The leaf sets the entry came from; set only while a page with `sources: true` is read. */
   src?: Value[];
+  /** Set on the entries of an events set: the event this entry stands for. */
+  ev?: EventInfo;
+}
+
+/** An event of a document (create/update/delete) or of a set (add/remove). */
+export interface EventInfo {
+  /** µs */
+  ts: bigint;
+  action: "create" | "update" | "delete" | "add" | "remove";
+  /** A document event's data (null for none); a set event's covered values, when the index has values. */
+  data?: Value;
 }
 
 export type Dir = "asc" | "desc";
@@ -59,6 +71,16 @@ export abstract class FSet extends SetV {
     return (a, b) => compareTuples(a.values, b.values, reverse) || compareRefs(a.ref, b.ref);
   }
 
+  /** What Paginate returns for an entry (events sets return event objects). */
+  element(e: Entry): Value {
+    return elementOf(e);
+  }
+
+  /** An entry's cursor, as pages show it in `before`/`after`. */
+  cursor(e: Entry): Value {
+    return tupleOf(e);
+  }
+
   /** A probe comparing entries to a cursor in this set's own order (prefixes compare equal). */
   probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
     const { reverse } = this.shape(ctx, pos);
@@ -76,7 +98,7 @@ export function indexStore(ctx: Ctx, index: Ref, pos: Pos): IndexStore {
 }
 
 /** Non-key principals read through documents they may see; keys see everything their role allows. */
-function docFilter(ctx: Ctx): ((ref: Ref, rec: DocRecord | undefined) => boolean) | undefined {
+export function docFilter(ctx: Ctx): ((ref: Ref, rec: DocRecord | undefined) => boolean) | undefined {
   const p = ctx.principal;
   if (p.builtin === "admin" || p.builtin === "server" || p.builtin === "server-readonly") return undefined;
   return (ref, rec) => {
@@ -116,17 +138,28 @@ export class MatchSet extends FSet {
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
     const idx = indexStore(ctx, this.index, pos);
     if (this.terms.length !== idx.def.terms.length && !(idx.def.terms.length === 0 && this.terms.length === 0)) return;
-    const part = idx.partition(termKey(this.terms), false);
-    if (!part) return;
+    const key = termKey(this.terms);
+    const part = idx.partition(key, false);
     const p = probe ? (e: IndexEntry) => probe([...e.values, e.ref]) : undefined;
-    const iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
     const filter = docFilter(ctx);
-    const now = ctx.snapshotNs;
     const db = databaseOf(ctx, dbPartOf(this.index), pos);
+    const at = ctx.validTs;
+    const readNs = ctx.readNs;
+    let iter: Iterable<IndexEntry | PastEntry>;
+    if (at === undefined) {
+      if (!part) return;
+      iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
+    } else {
+      // In the past: the entries there then, among those still in the index and those that left.
+      const past = idx.pastPartition(key);
+      const walk = <T extends IndexEntry>(l: SortedList<T> | undefined): Iterable<T> => (!l ? [] : dir === "asc" ? l.ascendFrom(p) : l.descendBelow(p));
+      iter = mergeSorted<IndexEntry | PastEntry>(walk(part), walk(past), dir === "asc" ? idx.cmp : (a, b) => idx.cmp(b, a));
+    }
     for (const e of iter) {
       ctx.txn.scanned++;
-      if (e.ttl !== undefined && e.ttl <= now) continue;
-      if (filter && !filter(e.ref, db.live(e.ref.collKey!, e.ref.id, now))) continue;
+      if (at !== undefined && (e.ts > at || ("until" in e && e.until <= at))) continue;
+      if (e.ttl !== undefined && e.ttl <= readNs) continue;
+      if (filter && !filter(e.ref, ctx.read(db, e.ref.collKey!, e.ref.id))) continue;
       yield { values: e.values, ref: qualify(ctx, db, e.ref) };
     }
   }
@@ -156,13 +189,18 @@ export class DocumentsSet extends FSet {
     if (!this.coll.isNative && !db.live("#collections", this.coll.id, ctx.snapshotNs)) throw err.invalidRef(pos, "collection", this.coll.id);
     const store = db.store(this.collKey);
     if (!store) return;
-    const p = probe ? (r: DocRecord) => probe([r.ref]) : undefined;
-    const iter = dir === "asc" ? store.order.ascendFrom(p) : store.order.descendBelow(p);
+    const p = probe ? (r: { ref: Ref }) => probe([r.ref]) : undefined;
+    const walk = <T extends { ref: Ref }>(l: SortedList<T>): Iterable<T> => (dir === "asc" ? l.ascendFrom(p) : l.descendBelow(p));
     const filter = docFilter(ctx);
-    const now = ctx.snapshotNs;
-    for (const rec of iter) {
+    const at = ctx.validTs;
+    const readNs = ctx.readNs;
+    // In the past, documents deleted since then are members too.
+    const iter: Iterable<{ ref: Ref }> =
+      at === undefined ? walk(store.order) : mergeSorted<{ ref: Ref }>(walk(store.order), walk(store.goneSorted()), (a, b) => (dir === "asc" ? 1 : -1) * compareRefs(a.ref, b.ref));
+    for (const x of iter) {
       ctx.txn.scanned++;
-      if (!isLive(rec, now)) continue;
+      const rec = at === undefined ? (x as DocRecord) : db.recordAt(this.collKey, x.ref.id, at);
+      if (!rec || !isLive(rec, readNs)) continue;
       if (filter && !filter(rec.ref, rec)) continue;
       yield { values: [], ref: qualify(ctx, db, rec.ref) };
     }

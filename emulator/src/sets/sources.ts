@@ -39,8 +39,14 @@ class Tagged extends FSet {
   readable(ctx: Ctx, pos: Pos): boolean {
     return this.inner.readable(ctx, pos);
   }
+  override element(e: Entry): Value {
+    return this.inner.element(e);
+  }
+  override cursor(e: Entry): Value {
+    return this.inner.cursor(e);
+  }
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
-    for (const e of this.inner.scan(ctx, dir, probe, pos)) yield { values: e.values, ref: e.ref, src: this.tag };
+    for (const e of this.inner.scan(ctx, dir, probe, pos)) yield { ...e, src: this.tag };
   }
 }
 
