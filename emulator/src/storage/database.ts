@@ -206,6 +206,7 @@ export class Database {
     const ts = txn.tsMicros;
     const keep = store.historyDays !== 0n;
     txn.written++;
+    txn.changes?.push({ db: this, collKey, id, prev, next });
     this.setCurrent(store, id, next);
     // One undo per write, whatever it touched: a write costs no more allocations than it must.
     let undoIndexes: (() => void)[] | undefined;
@@ -233,6 +234,7 @@ export class Database {
     if (!store) throw new Error(`no store ${collKey}`);
     const old = [...store.versions(id)];
     txn.written++;
+    txn.changes?.push({ db: this, collKey, id, prev: store.docs.get(id), next: versions[versions.length - 1]?.rec, versions: { from: old, to: versions } });
     this.applyTimeline(store, id, old, versions);
     txn.onUndo(() => this.applyTimeline(store, id, versions, old));
     this.retire(store, { until: versions.reduce((m, v) => (v.ts > m ? v.ts : m), txn.tsMicros), id });

@@ -59,3 +59,18 @@ export function fieldValues(rec: DocRecord, path: (string | number)[]): Value[] 
   }
   return [cur ?? null];
 }
+
+/**
+ * One write as a commit reports it (to open streams): a document's current record
+ * before and after, or, for Insert and Remove, its versions before and after.
+ * `db` is the Database written (typed loosely: records know nothing of databases).
+ */
+export interface Change {
+  db: unknown;
+  collKey: string;
+  id: string;
+  prev?: DocRecord;
+  next?: DocRecord;
+  /** Set for a rewrite of the history (Insert, Remove). */
+  versions?: { from: readonly Version[]; to: readonly Version[] };
+}
