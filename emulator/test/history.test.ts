@@ -217,6 +217,58 @@ describe("a set in the past and its events", () => {
   });
 });
 
+describe("more history choices", () => {
+  test("one change that moves an entry: its remove comes before its add (same ts)", async () => {
+    await admin.query(q.CreateIndex({ name: "notes_by_kind", source: q.Collection("notes"), terms: [{ field: ["data", "kind"] }], values: [{ field: ["data", "title"] }] }));
+    const d = await admin.query<Doc>(q.Create(q.Collection("notes"), { data: { kind: "k", title: "b" } }));
+    const u = await admin.query<Doc>(q.Update(d.ref, { data: { title: "a" } }));
+    const ev = await admin.query<Page<Event>>(q.Paginate(q.Events(q.Match(q.Index("notes_by_kind"), "k"))));
+    assert.deepEqual(
+      ev.data.map((e) => [e.ts, e.action, e.data]),
+      [
+        [d.ts, "add", ["b"]],
+        [u.ts, "remove", ["b"]],
+        [u.ts, "add", ["a"]],
+      ],
+    );
+  });
+
+  test("Events of a Union merges its sets' events", async () => {
+    const ev = await admin.query<Page<Event>>(
+      q.Paginate(q.Events(q.Union(q.Match(q.Index("notes_by_status"), "open"), q.Match(q.Index("notes_by_kind"), "k")))),
+    );
+    assert.ok(ev.data.length >= 4);
+    assert.deepEqual(
+      ev.data.map((e) => e.ts),
+      [...ev.data.map((e) => e.ts)].sort((a, b) => a - b),
+    );
+  });
+
+  test("Remove of a version that is not there answers null and changes nothing", async () => {
+    const d = await admin.query<Doc>(q.Create(q.Collection("notes"), { data: { x: 1 } }));
+    assert.equal(await admin.query(q.Remove(d.ref, d.ts + 12345, "update")), null);
+    assert.equal(await admin.query(q.Remove(d.ref, d.ts, "delete")), null);
+    assert.equal((await admin.query<Page>(q.Paginate(q.Events(d.ref)))).data.length, 1);
+  });
+
+  test("an index created after documents changed answers reads in the past", async () => {
+    const d = await admin.query<Doc>(q.Create(q.Collection("notes"), { data: { color: "red" } }));
+    const u = await admin.query<Doc>(q.Update(d.ref, { data: { color: "blue" } }));
+    await admin.query(q.CreateIndex({ name: "notes_by_color", source: q.Collection("notes"), terms: [{ field: ["data", "color"] }] }));
+    assert.deepEqual(ids((await admin.query<Page>(q.Paginate(q.Match(q.Index("notes_by_color"), "red"), { ts: d.ts }))).data), [d.ref.id]);
+    assert.deepEqual((await admin.query<Page>(q.Paginate(q.Match(q.Index("notes_by_color"), "red"), { ts: u.ts }))).data, []);
+  });
+
+  test("a ttl in a read in the past is compared with the read time (the emulator's clock)", async (t) => {
+    const emu = emulatorOnly(t, target, "clock");
+    if (!emu) return;
+    const d = await admin.query<Doc>(q.Create(q.Collection("notes"), { data: { brief: true }, ttl: q.TimeAdd(q.Now(), 1, "hour") }));
+    emu.clock.advance(2 * 3_600_000);
+    assert.equal(await admin.query(q.Exists(d.ref)), false);
+    assert.deepEqual((await admin.query<Doc>(q.Get(d.ref, d.ts))).data, { brief: true });
+  });
+});
+
 describe("one version per transaction", () => {
   test("writes to one document in one query make one version; a failed query leaves none", async () => {
     const ref = q.Ref(q.Collection("notes"), "500");
@@ -321,6 +373,11 @@ describe("Insert and Remove", () => {
     const DENIED = { status: 403, code: "permission denied", description: "Insufficient privileges to perform the action." };
     await expectError(c.query(q.Insert(ref, t1 + 2, "update", { data: {} })), DENIED);
     await expectError(c.query(q.Paginate(q.Events(ref))), DENIED);
+    // Singleton needs read, a ref set (and events) history read.
+    assert.equal((await c.query<Page>(q.Paginate(q.Singleton(ref)))).data.length, 0);
+    const live = await admin.query<Doc>(q.Create(q.Collection("notes"), { data: {} }));
+    assert.deepEqual(ids((await c.query<Page>(q.Paginate(q.Singleton(live.ref)))).data), [live.ref.id]);
+    await expectError(c.query(q.Paginate(live.ref)), DENIED);
   });
 });
 

@@ -127,6 +127,18 @@ describe("sources: true", () => {
     });
   });
 
+  test("Difference, Range and Reverse report the sources of the set the elements come from", async () => {
+    const setA = { "@set": { match: indexJ("by_tag"), terms: "a" } };
+    assertBody(await send(q.Paginate(q.Difference(tag("a"), tag("b")), { sources: true })), 200, {
+      resource: { data: [{ value: docJ("docs", "102"), sources: [setA] }] },
+    });
+    const rev = await send(q.Paginate(q.Reverse(tag("a")), { sources: true, size: 1 }));
+    assert.deepEqual(rev.json.resource.data, [{ value: docJ("docs", "102"), sources: [setA] }]);
+    const range = await admin.query<Page<{ value: string; sources: unknown[] }>>(q.Paginate(q.Range(q.Match(q.Index("names")), "B", "C"), { sources: true }));
+    assert.deepEqual(range.data.map((e) => e.value), ["Bob"]);
+    assert.equal(range.data[0]!.sources.length, 1);
+  });
+
   test("a values index: value is the covered value", async () => {
     const p = await admin.query<Page<{ value: unknown }>>(q.Paginate(q.Match(q.Index("names")), { size: 1, sources: true }));
     assert.equal(p.data[0]!.value, "Alice");

@@ -49,6 +49,7 @@ describe("traceparent", () => {
     const a = (await rawQuery(target.endpoint, target.adminSecret, q.Add(1, 1))).headers.get("traceparent")!;
     const b = (await rawQuery(target.endpoint, target.adminSecret, q.Add(1, 1))).headers.get("traceparent")!;
     assert.notEqual(W3C.exec(a)![1], W3C.exec(b)![1], "a new trace id per request");
+    assert.equal(W3C.exec(a)![3], "00", "a trace the server starts is unsampled");
   });
 
   test("a valid incoming traceparent keeps its trace id (driver option)", async () => {
@@ -58,6 +59,8 @@ describe("traceparent", () => {
       const m = W3C.exec(last()["traceparent"] ?? "");
       assert.ok(m, `traceparent ${last()["traceparent"]}`);
       assert.equal(m[1], "0af7651916cd43dd8448eb211c80319c");
+      assert.notEqual(m[2], "b7ad6b7169203331", "the server's own span");
+      assert.equal(m[3], "01", "the caller's flags are kept");
     } finally {
       await client.close();
     }

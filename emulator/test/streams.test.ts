@@ -93,6 +93,17 @@ describe("document streams", () => {
     assert.deepEqual(e.prev!.data, { name: "a", n: 1, keep: true });
   });
 
+  test("several writes to the document in one query are one event", async () => {
+    const doc = await admin.query<Doc>(q.Create(q.Collection("items"), { data: { name: "1" } }));
+    const { queue } = open(admin, doc.ref, { fields: ["action", "document", "prev"] });
+    await queue.next("start");
+    await admin.query(q.Do(q.Update(doc.ref, { data: { name: "2" } }), q.Update(doc.ref, { data: { name: "3" } })));
+    const e = (await queue.next("the update")).data as VersionEvent;
+    assert.deepEqual([e.prev!.data, e.document.data], [{ name: "1" }, { name: "3" }]);
+    await admin.query(q.Update(doc.ref, { data: { name: "4" } }));
+    assert.deepEqual(((await queue.next("the next update")).data as VersionEvent).document.data, { name: "4" });
+  });
+
   test("a stream on a document read with Get, and a ref created later: create events", async () => {
     const ref = q.Ref(q.Collection("items"), "777");
     const { queue } = open(admin, ref);
@@ -157,6 +168,17 @@ describe("set streams", () => {
     assert.equal(queue.pending.length, 0, "the other list's member is not in this set");
   });
 
+  test("Documents(c): the index of an event is the collection, with no terms or values", async () => {
+    const { queue } = open(admin, q.Documents(q.Collection("items")), { fields: ["action", "index"] });
+    await queue.next("start");
+    await admin.query(q.Create(q.Collection("items"), { data: { name: "i" } }));
+    const e = (await queue.next("add")).data as { action: string; index: { ref: Ref; terms: unknown[]; values: unknown[] } };
+    assert.deepEqual(Object.keys(e), ["action", "index"]);
+    assert.equal(e.index.ref.id, "items");
+    assert.equal(e.index.ref.collection?.id, "collections");
+    assert.deepEqual([e.index.terms, e.index.values], [[], []]);
+  });
+
   test("Documents(c): add on create, remove on delete; not on update", async () => {
     const { queue } = open(admin, q.Documents(q.Collection("items")));
     await queue.next("start");
@@ -186,6 +208,15 @@ describe("requests a stream refuses", () => {
       assert.equal(res.status, 400, res.text);
       assert.equal(res.json.errors[0].description, `Expected a Document Ref or Version, or a Set Ref, got ${type}.`);
     }
+  });
+
+  test("an expression that writes is invalid expression, and writes nothing", async () => {
+    const before = await admin.query<number>(q.Count(q.Documents(q.Collection("items"))));
+    const res = await raw(target.endpoint, { method: "POST", path: "/stream", secret: target.adminSecret, body: q.Select("ref", q.Create(q.Collection("items"), { data: { name: "nope" } })) });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.json.errors[0].code, "invalid expression");
+    assert.equal(res.json.errors[0].description, "Call performs a write, which is not allowed in stream requests.");
+    assert.equal(await admin.query(q.Count(q.Documents(q.Collection("items")))), before);
   });
 
   test("unknown fields are invalid url parameter; GET is 405; a bad secret is 401", async () => {
