@@ -148,9 +148,13 @@ export class EventsSet extends FSet {
     if (e.ev!.action === "create" || e.ev!.action === "update" || e.ev!.action === "delete") m.delete("data");
     return m;
   }
+  /** Probes compare an entry's cursor (`[eventCursor]`) with the cursor given (its first element). */
   override probe(_ctx: Ctx, _pos: Pos, cursor: Value[]): Probe {
-    const c = cursor.length === 1 ? cursor[0]! : cursor[0] ?? null;
-    return (t) => compareEvent(t[0] as never, c);
+    const c = cursor[0] ?? null;
+    return (t) => {
+      const m = t[0] as Map<string, Value>;
+      return compareEvent({ ts: m.get("ts") as bigint, ref: m.get("document") as Ref, action: m.get("action") as EventInfo["action"], data: m.get("data") }, c);
+    };
   }
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
     if (!historical(this.inner)) throw err.invalidArgument(pos, "Set does not support events history.");
@@ -160,9 +164,8 @@ export class EventsSet extends FSet {
     if (dir === "desc") all.reverse();
     for (const e of all) {
       ctx.txn.scanned++;
-      const key = { ts: e.ev!.ts, ref: e.ref, action: e.ev!.action, data: e.ev!.data };
       if (probe) {
-        const p = probe([key as never]);
+        const p = probe([this.element(e)]);
         if (dir === "asc" ? p < 0 : p >= 0) continue;
       }
       yield e;

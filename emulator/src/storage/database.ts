@@ -157,7 +157,7 @@ export class Database {
       const s = this.stores.get(src);
       if (s) {
         for (const rec of s.docs.values()) if (!s.timelines.has(rec.ref.id)) for (const e of entriesFor(def, rec)) idx.addCurrent(e);
-        for (const [id, tl] of s.timelines) this.addIntervals(s, idx, intervals(def, tl), id);
+        for (const tl of s.timelines.values()) this.addIntervals(s, idx, intervals(def, tl));
       }
       this.bySource(src).add(idx);
     }
@@ -322,7 +322,7 @@ export class Database {
       const a = intervals(idx.def, from);
       for (const e of a.open) idx.removeCurrent(e);
       for (const e of a.closed) idx.removePast(e, false);
-      this.addIntervals(store, idx, intervals(idx.def, to), id);
+      this.addIntervals(store, idx, intervals(idx.def, to));
     }
     const last = to[to.length - 1];
     this.setCurrent(store, id, last?.rec);
@@ -331,13 +331,12 @@ export class Database {
     else store.timelines.delete(id);
   }
 
-  private addIntervals(store: CollectionStore, idx: IndexStore, iv: { open: IndexEntry[]; closed: PastEntry[] }, id: string): void {
+  private addIntervals(store: CollectionStore, idx: IndexStore, iv: { open: IndexEntry[]; closed: PastEntry[] }): void {
     for (const e of iv.open) idx.addCurrent(e);
     for (const e of iv.closed) {
       idx.addPast(e);
       this.retire(store, { until: e.until, entries: [[idx, e]] });
     }
-    void id;
   }
 
   private retire(store: CollectionStore, r: Retired): void {
