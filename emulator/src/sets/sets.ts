@@ -157,7 +157,7 @@ export class MatchSet extends FSet {
     }
     for (const e of iter) {
       ctx.txn.scanned++;
-      if (at !== undefined && (e.ts > at || ("until" in e && e.until <= at))) continue;
+      if (at !== undefined && (e.ts > at || (e.until !== undefined && e.until <= at))) continue;
       if (e.ttl !== undefined && e.ttl <= readNs) continue;
       if (filter && !filter(e.ref, ctx.read(db, e.ref.collKey!, e.ref.id))) continue;
       yield { values: e.values, ref: qualify(ctx, db, e.ref) };

@@ -264,8 +264,8 @@ export class Database {
     }
     const stay = after.length ? new Set(after.map(entryKey)) : undefined;
     const had = after.length ? new Set(before.map(entryKey)) : undefined;
+    // The entries that leave; with history kept, each (the stored object itself) moves to the past.
     const removed: IndexEntry[] = [];
-    const pasts: PastEntry[] = [];
     for (const e of before) {
       if (stay?.has(entryKey(e))) continue;
       const stored = idx.removeCurrent(e);
@@ -273,18 +273,23 @@ export class Database {
       removed.push(stored);
       // An entry that came and went within this transaction was never visible.
       if (keep && stored.ts < ts) {
-        const pe: PastEntry = { terms: stored.terms, values: stored.values, ref: stored.ref, ttl: stored.ttl, ts: stored.ts, until: ts };
-        idx.addPast(pe);
-        pasts.push(pe);
-        (retired.entries ??= []).push([idx, pe]);
+        stored.until = ts;
+        idx.addPast(stored as PastEntry);
+        (retired.entries ??= []).push(idx, stored as PastEntry);
       }
     }
     const added = had ? after.filter((e) => !had.has(entryKey(e))) : NONE;
     for (const e of added) idx.addCurrent(e);
     return () => {
       for (const a of added) idx.removeCurrent(a);
-      for (const p of pasts) idx.removePast(p);
-      for (const r of removed) idx.addCurrent(r);
+      for (let i = removed.length - 1; i >= 0; i--) {
+        const r = removed[i]!;
+        if (r.until !== undefined) {
+          idx.undoPast(r as PastEntry);
+          r.until = undefined;
+        }
+        idx.addCurrent(r);
+      }
     };
   }
 
@@ -335,7 +340,7 @@ export class Database {
     for (const e of iv.open) idx.addCurrent(e);
     for (const e of iv.closed) {
       idx.addPast(e);
-      this.retire(store, { until: e.until, entries: [[idx, e]] });
+      this.retire(store, { until: e.until, entries: [idx, e] });
     }
   }
 
@@ -352,7 +357,7 @@ export class Database {
       if (store.historyDays === null) continue;
       const horizon = nowMicros - store.historyDays * MICROS_PER_DAY;
       for (const r of store.retired.due(horizon)) {
-        if (r.entries) for (const [idx, e] of r.entries) idx.removePast(e);
+        if (r.entries) for (let i = 0; i < r.entries.length; i += 2) (r.entries[i] as IndexStore).removePast(r.entries[i + 1] as PastEntry);
         if (r.id !== undefined) collectVersions(store, r.id, horizon);
       }
       if (store.retired.size === 0) this.pending.delete(store);

@@ -13,8 +13,8 @@ export interface Retired {
   until: bigint;
   /** A document whose versions up to `until` may go. */
   id?: string;
-  /** Index entries that left at `until`, each with its index. */
-  entries?: [IndexStore, PastEntry][];
+  /** Index entries that left at `until`, each after its index: `[index, entry, index, entry, …]`. */
+  entries?: (IndexStore | PastEntry)[];
 }
 
 /** A FIFO of retired history; commit times only grow, so it stays (nearly) in `until` order. */

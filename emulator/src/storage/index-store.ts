@@ -29,13 +29,15 @@ export interface IndexEntry {
   ttl?: bigint;
   /** µs: when the entry entered the index. */
   ts: bigint;
+  /** µs, set once the entry has left the index (the entry object itself moves to the past). */
+  until?: bigint;
+  /** A past entry collected: skipped, and dropped at the next compaction. */
+  dead?: boolean;
 }
 
 /** An entry no longer in the index: it was there from `ts` until `until` (µs, exclusive). */
 export interface PastEntry extends IndexEntry {
   until: bigint;
-  /** Collected (or undone): skipped, and dropped at the next compaction. */
-  dead?: boolean;
 }
 
 /**
@@ -53,6 +55,12 @@ export class PastList {
   }
   add(e: PastEntry): void {
     this.items.push(e);
+    this.view = undefined;
+  }
+  /** Takes back an entry added in the transaction being undone (usually the last one). */
+  undoAdd(e: PastEntry): void {
+    const i = this.items[this.items.length - 1] === e ? this.items.length - 1 : this.items.indexOf(e);
+    if (i >= 0) this.items.splice(i, 1);
     this.view = undefined;
   }
   /**
@@ -138,6 +146,14 @@ export class IndexStore {
       this.past.set(k, p);
     }
     p.add(e);
+  }
+  /** Undoes `addPast` of this very entry. */
+  undoPast(e: PastEntry): void {
+    const k = termKey(e.terms);
+    const p = this.past.get(k);
+    if (!p) return;
+    p.undoAdd(e);
+    if (p.size === 0) this.past.delete(k);
   }
   removePast(e: PastEntry, exact = true): boolean {
     const k = termKey(e.terms);
