@@ -98,8 +98,15 @@ function withHead(socket: net.Socket, head: Buffer): Duplex {
 export function createTransport(handler: Handler): Transport {
   const sockets = new Set<net.Socket>();
   // Streams stay open for as long as clients watch: allow many per session (the driver
-  // opens every stream of a client on one session).
-  const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1_000_000 }, maxSessionMemory: 256 });
+  // opens every stream of a client on one session), and let a client cancel many at once
+  // (closing 1,000 subscriptions sends 1,000 RST_STREAMs, which nghttp2's rapid-reset
+  // guard answers by ending the session; Node 20 ignores these two options, see README).
+  const h2 = http2.createServer({
+    settings: { maxConcurrentStreams: 1_000_000 },
+    maxSessionMemory: 256,
+    streamResetBurst: 1_000_000,
+    streamResetRate: 1_000_000,
+  } as http2.ServerOptions);
   h2.on("stream", (stream, headers) => {
     readBody(stream).then(
       async (body) => {
