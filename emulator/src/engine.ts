@@ -3,12 +3,16 @@
  * the counters, and `query()`, which runs one request as one transaction.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { authenticate } from "./auth/authenticate.ts";
+import { authenticate, type Authenticated } from "./auth/authenticate.ts";
+import type { Expr } from "./eval/ast.ts";
+import type { Change } from "./storage/records.ts";
+import type { Value } from "./values.ts";
 import { Clock } from "./clock.ts";
 import { leadingError, QueryError, QueryErrors } from "./errors.ts";
 import { Ctx, type Host, type SecretRecord } from "./eval/context.ts";
 import { Env, evaluate } from "./eval/evaluate.ts";
 import { parseQuery } from "./eval/parse.ts";
+import { resolveSelf } from "./eval/self-refs.ts";
 import { registerForms } from "./eval/registry.ts";
 import { FORMS } from "./forms/index.ts";
 import { Stats } from "./stats.ts";
@@ -28,11 +32,38 @@ export interface QueryResult {
   unauthorized?: boolean;
 }
 
+const UNAUTHORIZED = `{"errors":[{"code":"unauthorized","description":"Unauthorized"}]}`;
+
+/** The request body as an expression; a body that is not JSON is `invalid expression`. */
+function parseBody(bodyText: string, ctx: Ctx): Expr {
+  let json;
+  try {
+    json = parseJson(bodyText);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new QueryError("invalid expression", "Request body is not valid JSON.", []);
+    throw e;
+  }
+  return parseQuery(json, (coll, pos) => resolveSelf(ctx, coll, pos));
+}
+
+/** A failed evaluation as FaunaDB answers it: its status and `{"errors": […]}` body. */
+function errorBody(e: unknown): { status: number; body: string } {
+  const errors = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : limitError(e);
+  if (!errors) {
+    console.error("[emulator] internal error:", e);
+    const internal = new QueryError("internal error", "An internal server error occurred.", []);
+    return { status: 500, body: `{"errors":[${renderError(internal)}]}` };
+  }
+  return { status: leadingError(errors).status, body: `{"errors":[${errors.map(renderError).join(",")}]}` };
+}
+
 export class Engine implements Host {
   readonly root = new Database("");
   readonly clock = new Clock();
   readonly stats = new Stats();
   private readonly secrets = new Map<string, SecretRecord>();
+  /** Set while streams are open: every committed write is reported to them. */
+  onCommit: ((changes: Change[], commitMicros: bigint) => void) | undefined;
   private lastTxn = 0n;
   private lastId = 0n;
 
@@ -47,7 +78,7 @@ export class Engine implements Host {
    * A write transaction's commit time: the snapshot, pushed past the previous
    * commit so every commit is strictly later (spec §5.1: snapshot ≤ commit).
    */
-  private commitMicros(snapshot: bigint): bigint {
+  commitMicros(snapshot: bigint): bigint {
     return snapshot > this.lastTxn ? snapshot : this.lastTxn + 1n;
   }
 
@@ -76,42 +107,66 @@ export class Engine implements Host {
     this.stats.queries++;
     const txn = new Txn(snapshot * 1000n, commit);
     let micros = snapshot;
+    // History past every collection's history_days is collected before anything reads it.
+    this.root.collectHistory(snapshot);
     const auth = authenticate(this, authorization, txn);
     if (!auth) {
-      return { status: 401, body: `{"errors":[{"code":"unauthorized","description":"Unauthorized"}]}`, txnTime: micros, unauthorized: true };
+      return { status: 401, body: UNAUTHORIZED, txnTime: micros, unauthorized: true };
     }
     let status = 200;
     let body: string;
     const ctx = new Ctx(this, auth.db, auth.principal, txn);
+    if (this.onCommit) txn.changes = [];
     try {
-      let json;
-      try {
-        json = parseJson(bodyText);
-      } catch (e) {
-        if (e instanceof JsonSyntaxError) throw new QueryError("invalid expression", "Request body is not valid JSON.", []);
-        throw e;
-      }
-      const expr = parseQuery(json);
-      const value = evaluate(expr, Env.empty, ctx);
+      const value = evaluate(parseBody(bodyText, ctx), Env.empty, ctx);
       body = `{"resource":${renderValue(value)}}`;
       if (txn.created) status = 201;
       this.stats.documentsWritten += txn.written;
       if (txn.written > 0) {
         this.lastTxn = commit;
         micros = commit;
+        if (txn.changes?.length) this.onCommit?.(txn.changes, commit);
       }
     } catch (e) {
       txn.rollback();
-      const errors = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : limitError(e);
-      if (!errors) {
-        const internal = new QueryError("internal error", "An internal server error occurred.", []);
-        console.error("[emulator] internal error:", e);
-        return this.finish(500, `{"errors":[${renderError(internal)}]}`, micros, txn, started, bodyText);
-      }
-      status = leadingError(errors).status;
-      body = `{"errors":[${errors.map(renderError).join(",")}]}`;
+      const failed = errorBody(e);
+      if (failed.status === 500) return this.finish(500, failed.body, micros, txn, started, bodyText);
+      status = failed.status;
+      body = failed.body;
     }
     return this.finish(status, body, micros, txn, started, bodyText);
+  }
+
+  /**
+   * A stream request's expression: authenticated and evaluated like a query at the
+   * current snapshot, but read-only and never committed. Answers the value and the
+   * context it was read in, or the error response (401, 400, …) to send instead.
+   */
+  evaluateForStream(authorization: string | undefined, bodyText: string): { value: Value; ctx: Ctx; snapshotMicros: bigint } | QueryResult {
+    const snapshot = this.snapshotMicros();
+    const txn = new Txn(snapshot * 1000n, this.commitMicros(snapshot));
+    this.root.collectHistory(snapshot);
+    const auth = authenticate(this, authorization, txn);
+    if (!auth) return { status: 401, body: UNAUTHORIZED, txnTime: snapshot, unauthorized: true };
+    const ctx = new Ctx(this, auth.db, auth.principal, txn);
+    try {
+      const value = evaluate(parseBody(bodyText, ctx), Env.empty, ctx);
+      if (txn.written > 0) {
+        throw new QueryError("invalid expression", "Call performs a write, which is not allowed in stream requests.", []);
+      }
+      return { value, ctx, snapshotMicros: snapshot };
+    } catch (e) {
+      const failed = errorBody(e);
+      return { status: failed.status, body: failed.body, txnTime: snapshot };
+    } finally {
+      txn.rollback();
+    }
+  }
+
+  /** Whether a secret still authenticates now (streams check this as time and writes go by). */
+  reauthenticate(authorization: string | undefined): Authenticated | undefined {
+    const snapshot = this.snapshotMicros();
+    return authenticate(this, authorization, new Txn(snapshot * 1000n, snapshot));
   }
 
   private finish(status: number, body: string, micros: bigint, txn: Txn, started: number, bodyIn: string): QueryResult {

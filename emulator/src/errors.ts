@@ -78,4 +78,5 @@ export const err = {
     new QueryError("authentication failed", "The document was not found or provided password was incorrect.", pos),
   divisionByZero: (pos: Pos) => new QueryError("invalid argument", "Illegal division by zero.", pos),
   nonEmptyExpected: (pos: Pos) => new QueryError("invalid argument", "Non-empty array expected.", pos),
+  invalidWriteTime: (pos: Pos) => new QueryError("invalid write time", "Cannot write outside of snapshot time.", pos),
 };

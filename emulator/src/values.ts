@@ -120,7 +120,7 @@ export class PageV {
      * Each element's cursor (its values and ref), when the page came from a set and
      * its elements still line up with them: what Take/Drop put in `before`/`after`.
      */
-    readonly cursors?: Value[][],
+    readonly cursors?: Value[],
   ) {}
   hasBefore(): boolean {
     return this.before !== undefined;

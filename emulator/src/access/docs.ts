@@ -81,7 +81,7 @@ function canRead(ctx: Ctx, loc: Located, rec: DocRecord | undefined): boolean {
  */
 export function readDoc(ctx: Ctx, r: Ref, refPos: Pos, formPos: Pos): { loc: Located; rec: DocRecord } {
   const loc = locate(ctx, r, refPos);
-  const rec = loc.db.live(loc.collKey, loc.id, ctx.snapshotNs);
+  const rec = ctx.read(loc.db, loc.collKey, loc.id);
   ctx.txn.read++;
   if (!canRead(ctx, loc, rec)) throw err.permissionDenied(formPos);
   if (!rec) throw err.notFound(formPos, loc.kind);
@@ -113,7 +113,7 @@ export function docExists(ctx: Ctx, r: Ref, pos: Pos): boolean {
     }
   }
   const loc = locate(ctx, r, pos);
-  const rec = loc.db.live(loc.collKey, loc.id, ctx.snapshotNs);
+  const rec = ctx.read(loc.db, loc.collKey, loc.id);
   ctx.txn.read++;
   return !!rec && canRead(ctx, loc, rec);
 }
@@ -128,6 +128,7 @@ export function renderDoc(rec: DocRecord, extra?: [string, Value][]): DocV {
 // ---- writes -------------------------------------------------------------------------------
 
 export function check(ctx: Ctx, action: Action, loc: Located, arg: () => Value, pos: Pos, fields?: Map<string, Value>): void {
+  if (action !== "read" && action !== "unrestricted_read" && action !== "history_read" && action !== "call") ctx.assertWritable(pos);
   if (baselineAllows(ctx, action, loc.collKey, fields)) return;
   if (!allowed(ctx, action, loc.collKey, arg)) throw err.permissionDenied(pos);
 }

@@ -36,6 +36,8 @@ export interface LambdaExpr {
   params: LambdaParams;
   body: Expr;
   pos: Pos;
+  /** The API version the lambda was written for, echoed when it is rendered ("4", or "2.12" for a bare `@query`). */
+  apiVersion: string;
 }
 
 /** An argument of a variadic key: the elements of an array literal, or one bare expression. */

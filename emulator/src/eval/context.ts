@@ -1,5 +1,6 @@
 /** What a query runs with: the host it runs on, its database, who is asking, and its transaction. */
-import type { Database } from "../storage/database.ts";
+import { err, type Pos } from "../errors.ts";
+import { isLive, type Database, type DocRecord } from "../storage/database.ts";
 import type { Txn } from "../storage/txn.ts";
 import type { Ref } from "../values.ts";
 
@@ -56,6 +57,43 @@ export class Ctx {
 
   get snapshotNs(): bigint {
     return this.txn.snapshotNs;
+  }
+
+  /**
+   * µs: the valid time reads happen at, set by `At`, `Get(ref, ts)`, `Paginate(…, {ts})`;
+   * undefined reads the current state. Writes are refused while it is set.
+   */
+  validTs: bigint | undefined;
+
+  /** What ttls are compared with: the snapshot, or the valid time reads happen at. */
+  get readNs(): bigint {
+    return this.validTs === undefined ? this.txn.snapshotNs : this.validTs * 1000n;
+  }
+
+  /** A document as this query reads it: the version in force at the read time, if its ttl has not passed then. */
+  read(db: Database, collKey: string, id: string): DocRecord | undefined {
+    if (this.validTs === undefined) return db.live(collKey, id, this.snapshotNs);
+    const rec = db.recordAt(collKey, id, this.validTs);
+    return rec && isLive(rec, this.readNs) ? rec : undefined;
+  }
+
+  /**
+   * Runs `fn` reading at `ts` (µs). A time at or after the snapshot reads the current
+   * state, as FaunaDB does (it only warns about a valid time in the future).
+   */
+  at<T>(ts: bigint, fn: () => T): T {
+    const saved = this.validTs;
+    this.validTs = ts >= this.txn.snapshotNs / 1000n ? undefined : ts;
+    try {
+      return fn();
+    } finally {
+      this.validTs = saved;
+    }
+  }
+
+  /** Writes happen at the snapshot only: inside an `At` in the past they are `invalid write time`. */
+  assertWritable(pos: Pos): void {
+    if (this.validTs !== undefined) throw err.invalidWriteTime(pos);
   }
 
   /** Run `fn` with other privileges (a UDF's role, a role predicate) but the same identity. */

@@ -60,7 +60,7 @@ export class Closure extends LambdaV {
       ]);
     }
     return new Map<string, Value>([
-      ["api_version", "4"],
+      ["api_version", this.expr.apiVersion],
       ["lambda", typeof this.params === "string" ? this.params : [...this.params]],
       ["expr", body],
     ]);
@@ -164,10 +164,25 @@ class Call implements FormCall {
     return { items: a.items.map((x) => ({ value: this.eval(x), pos: x.pos })), bare: a.bare };
   }
 
+  spread(key: string, allowEmpty = false): { items: ArgItem[]; bare: boolean } {
+    const a = this.form.args.get(key)! as VarArgs | Expr;
+    let out: { items: ArgItem[]; bare: boolean };
+    if (a.k === "varargs" && !a.bare) out = { items: a.items.map((x) => ({ value: this.eval(x), pos: x.pos })), bare: false };
+    else {
+      const value = this.eval(a.k === "varargs" ? a.items[0]! : a);
+      out = Array.isArray(value)
+        ? { items: value.map((v, i) => ({ value: v, pos: [...this.at(key), i] })), bare: false }
+        : { items: [{ value, pos: this.at(key) }], bare: true };
+    }
+    if (!out.items.length && !allowEmpty) throw err.nonEmptyExpected(this.at(key));
+    return out;
+  }
+
   deferred(key: string): DeferredArg[] {
     const a = this.form.args.get(key)!;
-    const items = a.k === "varargs" ? a.items : [a];
-    return items.map((x) => ({ pos: x.pos, value: () => this.eval(x) }));
+    if (a.k === "varargs" && !a.bare) return a.items.map((x) => ({ pos: x.pos, value: () => this.eval(x) }));
+    const x = a.k === "varargs" ? a.items[0]! : a;
+    return [{ pos: [...this.at(key), 0], value: () => this.eval(x) }];
   }
 
   private eval(e: Expr): Value {

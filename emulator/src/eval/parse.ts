@@ -27,8 +27,26 @@ type Scope = ReadonlySet<string>;
 
 const ESCAPES = new Set(["@ref", "@ts", "@date", "@bytes", "@set", "@query", "@obj", "@uuid"]);
 
-export function parseQuery(json: Json, scope: Scope = new Set(), pos: Pos = []): Expr {
-  return parseExpr(json, pos, scope);
+/** Resolves a `self` ref against the caller (`coll`: the native or user collection it names). */
+export type SelfResolver = (coll: Ref, pos: Pos) => Ref;
+
+/** The caller's resolver while a request is parsed; parsing is synchronous, so one slot is enough. */
+let selfResolver: SelfResolver | undefined;
+
+export function parseQuery(json: Json, self?: SelfResolver): Expr {
+  const saved = selfResolver;
+  selfResolver = self;
+  try {
+    return parseExpr(json, [], new Set());
+  } finally {
+    selfResolver = saved;
+  }
+}
+
+/** A `self` ref: the caller's own token, credentials or identity; without a caller, `Invalid ref.` */
+export function selfRef(coll: Ref, pos: Pos, resolve: SelfResolver | undefined = selfResolver): Ref {
+  if (!resolve) throw err.invalidExpression(pos, "Invalid ref.");
+  return resolve(coll, pos);
 }
 
 function jsonTypeName(j: Json): string {
@@ -104,11 +122,17 @@ function parseParams(raw: Json, pos: Pos): LambdaParams {
   throw err.invalidExpression([...pos, "lambda"], `String or Array expected, ${jsonTypeName(raw)} provided.`);
 }
 
-export function parseLambda(o: JsonObject, pos: Pos, scope: Scope): LambdaExpr {
+/**
+ * A lambda. `defaultVersion` is the API version it was written for when it names none:
+ * "4" for a Lambda in a query, "2.12" for a `@query` value without `api_version`.
+ */
+export function parseLambda(o: JsonObject, pos: Pos, scope: Scope, defaultVersion = "4"): LambdaExpr {
   const params = parseParams(o.get("lambda")!, pos);
   const inner = new Set(scope);
   for (const p of typeof params === "string" ? [params] : params) if (p !== "_") inner.add(p);
-  return { k: "lambda", params, body: parseExpr(o.get("expr")!, [...pos, "expr"], inner), pos };
+  const v = o.get("api_version");
+  const apiVersion = typeof v === "string" ? v : defaultVersion;
+  return { k: "lambda", params, body: parseExpr(o.get("expr")!, [...pos, "expr"], inner), pos, apiVersion };
 }
 
 function parseLet(o: JsonObject, pos: Pos, scope: Scope): Expr {
@@ -139,7 +163,7 @@ function parseEscape(tag: string, body: Json, pos: Pos, scope: Scope): Expr {
       return parseExpr(body, pos, scope);
     case "@query": {
       if (!(body instanceof Map)) throw err.invalidExpression(pos, `Lambda expected, ${jsonTypeName(body)} provided.`);
-      return parseLambda(body, pos, new Set());
+      return parseLambda(body, pos, new Set(), "2.12");
     }
     case "@obj": {
       if (!(body instanceof Map)) throw err.invalidExpression(pos, `Object expected, ${jsonTypeName(body)} provided.`);
@@ -195,6 +219,7 @@ function decodeRef(body: Json, pos: Pos): Ref {
     if (!(NATIVE_COLLECTIONS as readonly string[]).includes(id)) throw err.invalidExpression(pos, `Invalid ref '${id}'.`);
     return native(id as NativeName);
   }
+  if (id === "self" && collRef && !dbRef) return selfRef(collRef, pos);
   return new Ref(id, collRef, dbRef);
 }
 
@@ -203,14 +228,19 @@ function asRef(v: Value, pos: Pos): Ref {
   return v;
 }
 
-/** `"collections/users/1"`, `"classes/users/1"`, `"indexes/i"`, `"tokens/123"`, `"collections"`. */
-export function parseLegacyRef(s: string, pos: Pos): Ref {
+/**
+ * `"collections/users/1"`, `"classes/users/1"`, `"indexes/i"`, `"tokens/123"`, `"collections"`;
+ * `"tokens/self"`, `"credentials/self"`, `"collections/users/self"` through `resolve`.
+ */
+export function parseLegacyRef(s: string, pos: Pos, resolve: SelfResolver | undefined = selfResolver): Ref {
   const parts = s.split("/");
   const head = parts[0] === "classes" ? "collections" : parts[0]!;
   if (!(NATIVE_COLLECTIONS as readonly string[]).includes(head)) throw err.invalidExpression(pos, `Invalid ref '${s}'.`);
   const nat = native(head as NativeName);
   if (parts.length === 1) return nat;
+  if (parts.length === 2 && parts[1] === "self") return selfRef(nat, pos, resolve);
   if (parts.length === 2) return new Ref(parts[1]!, nat);
+  if (parts.length === 3 && head === "collections" && parts[2] === "self") return selfRef(collectionRef(parts[1]!), pos, resolve);
   if (parts.length === 3 && head === "collections") return new Ref(parts[2]!, collectionRef(parts[1]!));
   throw err.invalidExpression(pos, `Invalid ref '${s}'.`);
 }

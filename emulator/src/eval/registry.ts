@@ -33,9 +33,16 @@ export interface FormCall {
   arg(key: string): Value;
   /** An optional argument; `undefined` when the key is absent. */
   opt(key: string): Value | undefined;
-  /** Variadic argument: each element with its own position (`[key, i]`, or `[key]` when bare). */
+  /** Variadic argument as written: each element of an array literal with its own position (`[key, i]`), or the one bare value at `[key]`. */
   args(key: string): { items: ArgItem[]; bare: boolean };
-  /** A variadic argument's elements, each evaluated only when asked, in the order asked. */
+  /**
+   * Variadic argument as FaunaDB evaluates it: a bare expression is evaluated first and,
+   * when it yields an array, its elements are the operands (each at `[key, i]`); an empty
+   * list is `Non-empty array expected.` unless `allowEmpty` (Concat). `bare` is true when
+   * the one operand was no array.
+   */
+  spread(key: string, allowEmpty?: boolean): { items: ArgItem[]; bare: boolean };
+  /** A variadic argument's elements, each evaluated only when asked (a bare one sits at `[key, 0]`). */
   deferred(key: string): DeferredArg[];
   /** The argument as a lambda, or "Lambda expected" at its slot. */
   lambda(key: string): LambdaV;

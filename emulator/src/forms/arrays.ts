@@ -21,9 +21,9 @@ function arrayOrPage(v: Value, pos: Pos): Value[] | PageV {
  * page assembled some other way, one rebuilt from the element (a prefix of the
  * real cursor, which Paginate accepts).
  */
-const cursorAt = (page: PageV, i: number): Value[] => {
+const cursorAt = (page: PageV, i: number): Value => {
   const recorded = page.cursors?.[i];
-  if (recorded) return recorded;
+  if (recorded !== undefined) return recorded;
   const element = page.data[i]!;
   return Array.isArray(element) ? element : [element];
 };

@@ -16,6 +16,7 @@ import type { NativeHandler } from "./native-handlers.ts";
 
 /** Creates a token for `instance` (Create(Tokens()) and Login share it). */
 function issueToken(ctx: Ctx, instance: Ref, params: ObjectV, pos: Pos): Value {
+  ctx.assertWritable(pos);
   const fields = userFields(params, undefined, pos, true);
   const id = ctx.host.newId();
   const { secret, hashed } = ctx.host.newSecret("token", { db: ctx.db, collKey: "#tokens", id });
@@ -161,6 +162,7 @@ export const forms: readonly FormDef[] = [
     eval(c) {
       const ctx = c.ctx;
       const all = asBool(c.arg("logout"), c.at("logout"));
+      ctx.assertWritable(c.pos);
       const p = ctx.principal;
       if (!p.identity) return false;
       const store = ctx.db.store("#tokens")!;

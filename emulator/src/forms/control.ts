@@ -2,8 +2,35 @@
 import { err } from "../errors.ts";
 import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { asBool } from "../eval/casts.ts";
-import { compareValues, valuesEqual } from "../order.ts";
-import { PageV, Ref, typeName, type Value } from "../values.ts";
+import { compareValues, strictEqual, valuesEqual } from "../order.ts";
+import { setContains } from "../sets/read.ts";
+import { asFSet } from "../sets/sets.ts";
+import { DocV, LambdaV, PageV, Ref, SetV, typeName, type Value } from "../values.ts";
+
+/**
+ * What ContainsValue looks through (the server's rules): a ref its id, collection and
+ * database; a document its ref, collection, ts and top-level field values; a page its
+ * `data` array and its cursors; objects (events too) and arrays their values. Lambdas
+ * contain nothing; other scalars are no containers (`undefined`).
+ */
+function containedValues(c: Value): Value[] | undefined {
+  if (Array.isArray(c)) return c;
+  if (c instanceof PageV) return [c.data, ...(c.before !== undefined ? [c.before] : []), ...(c.after !== undefined ? [c.after] : [])];
+  if (c instanceof DocV) {
+    const ref = c.get("ref");
+    const out: Value[] = [];
+    if (ref instanceof Ref) out.push(ref, ...(ref.coll ? [ref.coll] : []));
+    for (const [k, x] of c) if (k !== "ref") out.push(x);
+    return out;
+  }
+  if (c instanceof Map) return [...c.values()];
+  if (c instanceof Ref) {
+    const db = c.db ?? c.coll?.db;
+    return [c.id, ...(c.coll ? [c.coll] : []), ...(db ? [db] : [])];
+  }
+  if (c instanceof LambdaV) return [];
+  return undefined;
+}
 
 /** One step of a path into a value; `undefined` when there is nothing there. */
 export function step(v: Value, key: Value): Value | undefined {
@@ -100,8 +127,7 @@ export const forms: readonly FormDef[] = [
     shapes: [["equals"]],
     variadic: ["equals"],
     eval(c) {
-      const { items } = c.args("equals");
-      if (!items.length) throw err.nonEmptyExpected(c.at("equals"));
+      const { items } = c.spread("equals");
       return items.every((x) => valuesEqual(x.value, items[0]!.value));
     },
   },
@@ -117,8 +143,7 @@ export const forms: readonly FormDef[] = [
       shapes: [[name]],
       variadic: [name],
       eval(c) {
-        const { items } = c.args(name);
-        if (!items.length) throw err.nonEmptyExpected(c.at(name));
+        const { items } = c.spread(name);
         for (let i = 1; i < items.length; i++) if (!ok(compareValues(items[i - 1]!.value, items[i]!.value))) return false;
         return true;
       },
@@ -187,15 +212,12 @@ export const forms: readonly FormDef[] = [
     eval(c) {
       const v = c.arg("contains_value");
       const container = c.arg("in");
-      const values = Array.isArray(container)
-        ? container
-        : container instanceof PageV
-          ? container.data
-          : container instanceof Map
-            ? [...container.values()]
-            : undefined;
-      if (!values) throw err.expected(c.at("in"), "Array, Object, or Page", typeName(container));
-      return values.some((x) => valuesEqual(x, v));
+      if (container instanceof SetV || (container instanceof Ref && container.isNative)) {
+        return setContains(c.ctx, asFSet(container, c.at("in")), v, c.at("in"));
+      }
+      const values = containedValues(container);
+      if (!values) throw err.expected(c.at("in"), "Object, Array, Page, Set, or Ref", "Scalar");
+      return values.some((x) => strictEqual(x, v));
     },
   },
 

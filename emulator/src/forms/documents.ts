@@ -26,6 +26,7 @@ import { credentialsHandlers } from "./credentials.ts";
 import type { NativeHandler } from "./native-handlers.ts";
 import { schemaHandlers } from "./schema.ts";
 import { NS_PER_DAY } from "../time.ts";
+import { validTime } from "./history.ts";
 
 const ID = /^\d+$/;
 
@@ -106,20 +107,32 @@ function change(c: FormCall, key: "update" | "replace"): Value {
   return renderIn(ctx, loc, rec);
 }
 
+/** Get: a document, or the first document of a set. */
+function get(c: FormCall, target: Value): Value {
+  if (target instanceof SetV) {
+    const ref = firstOfSet(c.ctx, asFSet(target, c.at("get")), c.at("get"), c.at("get"));
+    if (!ref) throw err.notFound(c.pos, "Set");
+    return readAndRender(c.ctx, ref, c.at("get"), c.pos);
+  }
+  if (!(target instanceof Ref)) throw err.expected(c.at("get"), "Ref or Set", typeName(target));
+  if (target.isNative) throw err.expected(c.at("get"), "Ref or Set", "Set");
+  return readAndRender(c.ctx, target, c.at("get"), c.pos);
+}
+
+function exists(c: FormCall, target: Value): boolean {
+  if (target instanceof SetV) return setExists(c.ctx, asFSet(target, c.at("exists")), c.at("exists"));
+  if (!(target instanceof Ref)) throw err.expected(c.at("exists"), "Ref or Set", typeName(target));
+  return docExists(c.ctx, target, c.at("exists"));
+}
+
 export const forms: readonly FormDef[] = [
   {
     name: "get",
     shapes: [["get"], ["get", "ts"]],
     eval(c) {
       const target = c.arg("get");
-      if (target instanceof SetV) {
-        const ref = firstOfSet(c.ctx, asFSet(target, c.at("get")), c.at("get"), c.at("get"));
-        if (!ref) throw err.notFound(c.pos, "Set");
-        return readAndRender(c.ctx, ref, c.at("get"), c.pos);
-      }
-      if (!(target instanceof Ref)) throw err.expected(c.at("get"), "Ref or Set", typeName(target));
-      if (target.isNative) throw err.expected(c.at("get"), "Ref or Set", "Set");
-      return readAndRender(c.ctx, target, c.at("get"), c.pos);
+      if (c.has("ts")) return c.ctx.at(validTime(c.arg("ts"), c.at("ts")), () => get(c, target));
+      return get(c, target);
     },
   },
 
@@ -128,9 +141,8 @@ export const forms: readonly FormDef[] = [
     shapes: [["exists"], ["exists", "ts"]],
     eval(c) {
       const target = c.arg("exists");
-      if (target instanceof SetV) return setExists(c.ctx, asFSet(target, c.at("exists")), c.at("exists"));
-      if (!(target instanceof Ref)) throw err.expected(c.at("exists"), "Ref or Set", typeName(target));
-      return docExists(c.ctx, target, c.at("exists"));
+      if (c.has("ts")) return c.ctx.at(validTime(c.arg("ts"), c.at("ts")), () => exists(c, target));
+      return exists(c, target);
     },
   },
 

@@ -7,6 +7,7 @@ import { forms as arrays } from "./arrays.ts";
 import { forms as auth } from "./auth.ts";
 import { forms as control } from "./control.ts";
 import { forms as documents } from "./documents.ts";
+import { forms as history } from "./history.ts";
 import { forms as math } from "./math.ts";
 import { forms as objects } from "./objects.ts";
 import { forms as refs } from "./refs.ts";
@@ -29,6 +30,7 @@ export const FAMILIES: readonly FormFamily[] = [
   { name: "auth", forms: auth },
   { name: "schema", forms: schema },
   { name: "sets", forms: sets },
+  { name: "history", forms: history },
   { name: "time", forms: time },
   { name: "arrays", forms: arrays },
   { name: "objects", forms: objects },

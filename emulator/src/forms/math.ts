@@ -18,8 +18,7 @@ function asNumber(v: Value, pos: Pos): Num {
 
 /** The arguments of a variadic form; the first one that is not a number fails (spec S.7.4 example). */
 function numbersOf(c: FormCall, name: string): Num[] {
-  const { items } = c.args(name);
-  if (!items.length) throw err.nonEmptyExpected(c.at(name));
+  const { items } = c.spread(name);
   return items.map(({ value, pos }) => asNumber(value, pos));
 }
 

@@ -2,6 +2,7 @@
 import { err } from "../errors.ts";
 import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { parseLegacyRef } from "../eval/parse.ts";
+import { resolveSelf } from "../eval/self-refs.ts";
 import { NATIVE_COLLECTIONS, Ref, native, typeName, type NativeName, type Value } from "../values.ts";
 
 function scopeOf(c: FormCall): Ref | undefined {
@@ -59,12 +60,13 @@ export const forms: readonly FormDef[] = [
       const base = c.arg("ref");
       if (!c.has("id")) {
         if (typeof base !== "string") throw err.expected(c.at("ref"), "String", typeName(base));
-        return parseLegacyRef(base, c.at("ref"));
+        return parseLegacyRef(base, c.at("ref"), (coll, pos) => resolveSelf(c.ctx, coll, pos));
       }
       let id: Value = c.arg("id");
       if (typeof id === "bigint") id = id.toString();
       if (typeof id !== "string") throw err.expected(c.at("id"), "String", typeName(id));
       if (!(base instanceof Ref)) throw err.expected(c.at("ref"), "Ref", typeName(base));
+      if (id === "self" && (base.isNative || base.schemaKind === "collections")) return resolveSelf(c.ctx, base, c.pos);
       if (!base.isNative && base.schemaKind === "collections" && !/^\d+$/.test(id)) {
         throw err.invalidArgument(c.at("id"), `Number or numeric String expected, non-numeric '${id}' provided.`);
       }

@@ -11,11 +11,13 @@ import { check, mergePatch, renderDoc, requireSchema, type Located } from "../ac
 import { applyLambda, Closure, Env } from "../eval/evaluate.ts";
 import { parseLambda } from "../eval/parse.ts";
 import { allowed } from "../auth/permissions.ts";
-import { Database, type DocRecord, type IndexField } from "../storage/database.ts";
+import { Database, DEFAULT_HISTORY_DAYS, type DocRecord, type IndexField } from "../storage/database.ts";
 import { parseJson } from "../wire/json.ts";
 import { renderValue } from "../wire/render.ts";
 import { KIND_NAME, LambdaV, Ref, native, typeName, type NativeName, type ObjectV, type Value } from "../values.ts";
 import type { NativeHandler } from "./native-handlers.ts";
+import { accessProviderFields } from "./access-providers.ts";
+import { moveDatabase } from "./move-database.ts";
 
 function nameOf(params: ObjectV, pos: Pos): string {
   const name = params.get("name");
@@ -50,15 +52,25 @@ function copyOptional(params: ObjectV, fields: Map<string, Value>, keys: string[
 
 // ---- collections -----------------------------------------------------------------------------
 
+/** `history_days`: an Integer ≥ 0 (days of history kept), or null (all history); absent → 30. */
+function historyDays(params: ObjectV, pos: Pos): bigint | null | undefined {
+  if (!params.has("history_days")) return undefined;
+  const v = params.get("history_days")!;
+  if (v === null || (typeof v === "bigint" && v >= 0n)) return v;
+  const description = typeof v === "bigint" ? "Value must be non-negative." : `Invalid type ${typeName(v)}, expected type Long.`;
+  throw err.validation(pos, [{ field: ["history_days"], code: typeof v === "bigint" ? "invalid value" : "invalid type", description }]);
+}
+
 function createCollection(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   const { name } = begin(ctx, "collections", params, pos);
-  const fields = new Map<string, Value>([
-    ["history_days", params.get("history_days") ?? 30n],
-    ["name", name],
-  ]);
+  const days = historyDays(params, pos);
+  const fields = new Map<string, Value>();
+  // history_days: null keeps all history; the field is then not stored (nulls never are).
+  if (days !== null) fields.set("history_days", days ?? DEFAULT_HISTORY_DAYS);
+  fields.set("name", name);
   copyOptional(params, fields, ["data", "ttl_days"]);
   const rec = store(ctx, "collections", name, fields);
-  ctx.db.addCollectionStore(ctx.txn, name);
+  ctx.db.addCollectionStore(ctx.txn, name, days === undefined ? DEFAULT_HISTORY_DAYS : days);
   return renderDoc(rec);
 }
 
@@ -155,7 +167,13 @@ function createDatabase(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   return renderDoc(rec);
 }
 
+function createAccessProvider(ctx: Ctx, params: ObjectV, pos: Pos): Value {
+  const { name } = begin(ctx, "access_providers", params, pos);
+  return renderDoc(store(ctx, "access_providers", name, accessProviderFields(ctx, name, params, pos)));
+}
+
 const CREATORS: [string, (ctx: Ctx, p: ObjectV, pos: Pos) => Value][] = [
+  ["create_access_provider", createAccessProvider],
   ["create_collection", createCollection],
   ["create_class", createCollection],
   ["create_index", createIndex],
@@ -190,6 +208,15 @@ function schemaUpdate(ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, 
       else fields.set("data", merged);
     } else if (v === null) fields.delete(k);
     else fields.set(k, v);
+  }
+  if (loc.collKey === "#collections" && params.has("history_days")) {
+    const days = historyDays(params, pos);
+    const store = loc.db.store(loc.id);
+    if (store) {
+      const before = store.historyDays;
+      store.historyDays = days === undefined ? before : days;
+      ctx.txn.onUndo(() => (store.historyDays = before));
+    }
   }
   if (loc.collKey === "#indexes") {
     const idx = loc.db.indexes.get(loc.id);
@@ -232,6 +259,7 @@ export const schemaHandlers: readonly (readonly [NativeName, NativeHandler])[] =
   ["roles", { create: createRole, update: schemaUpdate }],
   ["functions", { create: createFunction, update: schemaUpdate }],
   ["databases", { create: createDatabase, update: schemaUpdate, remove: removeDatabase }],
+  ["access_providers", { create: createAccessProvider, update: schemaUpdate }],
 ];
 
 // ---- Call ------------------------------------------------------------------------------------
@@ -266,6 +294,12 @@ export const forms: readonly FormDef[] = [
       eval: (c: FormCall) => create(c.ctx, asObject(c.arg(form), c.at(form)), c.at(form)),
     }),
   ),
+
+  {
+    name: "move_database",
+    shapes: [["move_database", "to"]],
+    eval: (c) => moveDatabase(c.ctx, c.arg("move_database"), c.arg("to"), c.pos),
+  },
 
   {
     name: "call",

@@ -5,11 +5,16 @@
  */
 import { err, QueryErrors } from "../errors.ts";
 import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
-import { asInt, asLambda } from "../eval/casts.ts";
+import { asBool, asInt, asLambda } from "../eval/casts.ts";
+import type { Pos } from "../errors.ts";
+import { DocSet } from "../sets/doc-set.ts";
+import { eventsOf } from "../sets/events.ts";
+import { validTime } from "./history.ts";
 import { requireSchema } from "../access/docs.ts";
 import { strictEqual } from "../order.ts";
 import { paginate, setElements, setExists, DEFAULT_PAGE_SIZE } from "../sets/read.ts";
-import { AlgebraSet, asFSet, DocumentsSet, FilterSet, JoinSet, MatchSet, RangeSet, ReverseSet } from "../sets/sets.ts";
+import { AlgebraSet, asFSet, DocumentsSet, FSet, MatchSet, RangeSet, ReverseSet } from "../sets/sets.ts";
+import { FilterSet, JoinSet } from "../sets/lambda-sets.ts";
 import { LambdaV, PageV, Ref, SetV, typeName, type Value } from "../values.ts";
 
 /** Map/Foreach/Filter over an array or a page (a page keeps its cursors). */
@@ -49,6 +54,30 @@ function arrayAlgebra(op: "union" | "intersection" | "difference", arrays: Value
   });
 }
 
+/**
+ * Paginate's key sets: `after`, `before` or `cursor` (at most one of them), each with any
+ * of `ts`, `size`, `events`, `sources`; mixing them is a parse error, as on FaunaDB.
+ */
+const PAGINATE_SHAPES: string[][] = ["", "after", "before", "cursor"].flatMap((cursorKey) =>
+  withOptional({ name: "paginate", required: cursorKey ? [cursorKey] : [], optional: ["ts", "size", "events", "sources"], eval: () => null }).shapes,
+);
+
+/** What Paginate reads: a set, a native collection, or a document ref (a one-element set). */
+function pageable(v: Value, pos: Pos): FSet {
+  if (v instanceof Ref && !v.isNative) return new DocSet(v);
+  if (v instanceof SetV || v instanceof Ref) return asFSet(v, pos);
+  throw err.expected(pos, "Ref or Set", typeName(v));
+}
+
+/** The `cursor` option: `{after: x}`, `{before: x}` or null (the first page). */
+function cursorObject(c: FormCall): { after?: Value; before?: Value } {
+  const v = c.arg("cursor");
+  if (v === null) return {};
+  if (v instanceof Map && v.size === 1 && v.has("after")) return { after: v.get("after")! };
+  if (v instanceof Map && v.size === 1 && v.has("before")) return { before: v.get("before")! };
+  throw err.invalidArgument(c.at("cursor"), "Invalid cursor object. Expected an object with either 'before' or 'after' key in it.");
+}
+
 export const forms: readonly FormDef[] = [
   {
     name: "match",
@@ -86,15 +115,21 @@ export const forms: readonly FormDef[] = [
     },
   },
 
-  withOptional({
+  {
     name: "paginate",
-    optional: ["size", "after", "before", "ts", "events", "sources"],
+    shapes: PAGINATE_SHAPES,
     eval(c) {
-      const set = asFSet(c.arg("paginate"), c.at("paginate"));
+      const base = pageable(c.arg("paginate"), c.at("paginate"));
+      const ts = c.has("ts") ? validTime(c.arg("ts"), c.at("ts")) : undefined;
       const size = c.has("size") ? Number(asInt(c.arg("size"), c.at("size"))) : DEFAULT_PAGE_SIZE;
-      return paginate(c.ctx, set, { size, after: c.opt("after"), before: c.opt("before") }, c.at("paginate"), c.at("paginate"));
+      const events = c.has("events") ? asBool(c.arg("events"), c.at("events")) : false;
+      const sources = c.has("sources") ? asBool(c.arg("sources"), c.at("sources")) : false;
+      const cursor = c.has("cursor") ? cursorObject(c) : { after: c.opt("after"), before: c.opt("before") };
+      const set = events ? eventsOf(base) : base;
+      const read = () => paginate(c.ctx, set, { size, ...cursor, sources }, c.at("paginate"), c.at("paginate"));
+      return ts === undefined ? read() : c.ctx.at(ts, read);
     },
-  }),
+  },
 
   {
     name: "count",
@@ -159,8 +194,7 @@ export const forms: readonly FormDef[] = [
       shapes: [[op]],
       variadic: [op],
       eval(c) {
-        const { items, bare } = c.args(op);
-        if (!items.length) throw err.nonEmptyExpected(c.at(op));
+        const { items, bare } = c.spread(op);
         const errors = items.flatMap(({ value, pos }) =>
           value instanceof PageV
             ? [err.expected(pos, "Set or Array", "Page")]

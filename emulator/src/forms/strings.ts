@@ -102,10 +102,8 @@ export const forms: readonly FormDef[] = [
     optional: ["separator"],
     variadic: ["concat"],
     eval(c) {
-      const { items, bare } = c.args("concat");
-      // A bare value that evaluates to an array (a Var, a Map result…) is the list itself.
-      const list =
-        bare && Array.isArray(items[0]!.value) ? items[0]!.value.map((value, i) => ({ value, pos: [...c.at("concat"), i] })) : items;
+      // Zero strings are allowed: Concat([]) is "" (the server's StringFunctionsSpec).
+      const list = c.spread("concat", true).items;
       const sep = c.has("separator") ? stringArg(c, "separator") : "";
       return list.map(({ value, pos }) => asString(value, pos)).join(sep);
     },

@@ -4,13 +4,15 @@ import type { EmulatorHandle, EmulatorOptions } from "../api.ts";
 import { Faults } from "./faults.ts";
 import { handle } from "./http.ts";
 import { createTransport } from "./transport.ts";
+import { StreamHub } from "./stream/hub.ts";
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const secret = opts.secret ?? "secret";
   const host = opts.host ?? "127.0.0.1";
   const engine = new Engine(secret);
   const faults = new Faults();
-  const transport = createTransport((req) => handle(engine, faults, req));
+  const hub = new StreamHub(engine);
+  const transport = createTransport((req) => handle(engine, faults, hub, req));
   await new Promise<void>((resolve, reject) => {
     transport.server.once("error", reject);
     transport.server.listen(opts.port ?? 8443, host, () => resolve());
@@ -24,6 +26,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     clock: engine.clock,
     stats: engine.stats,
     faults,
-    close: () => transport.close(),
+    close: async () => {
+      hub.shutdown();
+      await transport.close();
+    },
   };
 }

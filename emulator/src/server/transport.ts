@@ -7,7 +7,8 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { Duplex } from "node:stream";
-import type { PlainRequest, PlainResponse } from "./http.ts";
+import type { PlainRequest } from "./http.ts";
+import { isStream, type Response } from "./responses.ts";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
@@ -17,11 +18,11 @@ const CORS = {
     "authorization, content-type, x-faunadb-api-version, x-last-seen-txn, x-query-timeout, x-fauna-tags, traceparent, x-driver-env, x-fauna-driver",
   "access-control-allow-methods": "GET, POST, OPTIONS",
   "access-control-expose-headers":
-    "x-txn-time, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-query-time, x-txn-retries, x-query-bytes-in, x-query-bytes-out, x-storage-bytes-read, x-storage-bytes-write",
+    "x-txn-time, traceparent, x-fauna-tags, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-query-time, x-txn-retries, x-query-bytes-in, x-query-bytes-out, x-storage-bytes-read, x-storage-bytes-write",
   "access-control-max-age": "86400",
 };
 
-export type Handler = (req: PlainRequest) => PlainResponse | Promise<PlainResponse>;
+export type Handler = (req: PlainRequest) => Response | Promise<Response>;
 
 export interface Transport {
   server: net.Server;
@@ -54,7 +55,7 @@ const INTERNAL = {
 };
 
 /** The handler's answer; a bug in it becomes a 500 for this request, never a crashed server. */
-async function answer(handler: Handler, req: PlainRequest): Promise<PlainResponse> {
+async function answer(handler: Handler, req: PlainRequest): Promise<Response> {
   try {
     return await handler(req);
   } catch (e) {
@@ -96,7 +97,16 @@ function withHead(socket: net.Socket, head: Buffer): Duplex {
 
 export function createTransport(handler: Handler): Transport {
   const sockets = new Set<net.Socket>();
-  const h2 = http2.createServer();
+  // Streams stay open for as long as clients watch: allow many per session (the driver
+  // opens every stream of a client on one session), and let a client cancel many at once
+  // (closing 1,000 subscriptions sends 1,000 RST_STREAMs, which nghttp2's rapid-reset
+  // guard answers by ending the session; Node 20 ignores these two options, see README).
+  const h2 = http2.createServer({
+    settings: { maxConcurrentStreams: 1_000_000 },
+    maxSessionMemory: 256,
+    streamResetBurst: 1_000_000,
+    streamResetRate: 1_000_000,
+  } as http2.ServerOptions);
   h2.on("stream", (stream, headers) => {
     readBody(stream).then(
       async (body) => {
@@ -106,6 +116,15 @@ export function createTransport(handler: Handler): Transport {
           headers: headers as PlainRequest["headers"],
           body,
         });
+        if (isStream(res)) {
+          // A stream that ends before it starts (the client left) is forgotten at once.
+          const sink = { write: (t: string) => void (stream.destroyed || stream.write(t)), end: () => void (stream.destroyed || stream.end()) };
+          if (stream.destroyed) return void res.start({ write: () => undefined, end: () => undefined }).onClose();
+          stream.respond({ ":status": res.status, ...res.headers });
+          const { onClose } = res.start(sink);
+          stream.on("close", onClose);
+          return;
+        }
         if (stream.destroyed) return;
         stream.respond({ ":status": res.status, ...res.headers });
         stream.end(res.body);
@@ -124,6 +143,13 @@ export function createTransport(handler: Handler): Transport {
     readBody(req).then(
       async (body) => {
         const out = await answer(handler, { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body });
+        if (isStream(out)) {
+          // No content-length: Node sends the body chunked, one chunk per line.
+          res.writeHead(out.status, { ...out.headers, ...CORS });
+          const { onClose } = out.start({ write: (t) => void (res.destroyed || res.write(t)), end: () => void (res.destroyed || res.end()) });
+          res.on("close", onClose);
+          return;
+        }
         res.writeHead(out.status, { ...out.headers, ...CORS });
         res.end(out.body);
       },

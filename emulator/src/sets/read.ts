@@ -1,8 +1,10 @@
 /** Reading sets: Paginate's pages and cursors (spec §2.5), and the whole-set reads of Count, Get, Exists. */
 import { err, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
+import { strictEqual } from "../order.ts";
 import { PageV, Ref, type Value } from "../values.ts";
-import { elementOf, FSet, tupleOf, type Entry, type Probe } from "./sets.ts";
+import { FSet, type Entry, type Probe } from "./sets.ts";
+import { traced } from "./sources.ts";
 
 export const DEFAULT_PAGE_SIZE = 64;
 export const MAX_PAGE_SIZE = 100_000;
@@ -12,19 +14,28 @@ function ensureReadable(ctx: Ctx, set: FSet, readPos: Pos, errPos: Pos): void {
 }
 
 const asCursor = (c: Value): Value[] => (Array.isArray(c) ? c : [c]);
+/** A scalar cursor is a one-element prefix, and is echoed back as one (`null` stays the end marker). */
+const echoed = (c: Value | undefined): Value | undefined => (c === undefined || c === null || Array.isArray(c) ? c : [c]);
 
 export interface PageOptions {
   size: number;
   after?: Value;
   before?: Value;
+  /** Each element as `{value, sources}` (`sources: true`). */
+  sources?: boolean;
 }
 
-export function paginate(ctx: Ctx, set: FSet, opts: PageOptions, pos: Pos, errPos: Pos): PageV {
-  ensureReadable(ctx, set, pos, errPos);
+export function paginate(ctx: Ctx, setIn: FSet, opts: PageOptions, pos: Pos, errPos: Pos): PageV {
+  ensureReadable(ctx, setIn, pos, errPos);
+  const set = opts.sources ? traced(setIn) : setIn;
+  const elementOf = opts.sources
+    ? (e: Entry): Value => new Map<string, Value>([["value", set.element(e)], ["sources", e.src ?? []]])
+    : (e: Entry): Value => set.element(e);
+  const tupleOf = (e: Entry): Value => set.cursor(e);
   const size = Math.min(Math.max(opts.size, 0), MAX_PAGE_SIZE);
   const probeFor = (cursor: Value[]): Probe => set.probe(ctx, pos, cursor);
   if (opts.before !== undefined && opts.after === undefined) {
-    const cursor = opts.before;
+    const cursor = echoed(opts.before)!;
     if (size === 0) return new PageV([], undefined, cursor);
     const got: Entry[] = [];
     for (const e of set.scan(ctx, "desc", probeFor(asCursor(cursor)), pos)) {
@@ -35,7 +46,7 @@ export function paginate(ctx: Ctx, set: FSet, opts: PageOptions, pos: Pos, errPo
     const page = got.slice(0, size).reverse();
     return new PageV(page.map(elementOf), more ? tupleOf(page[0]!) : undefined, cursor, page.map(tupleOf));
   }
-  const cursor = opts.after;
+  const cursor = echoed(opts.after);
   if (size === 0) return new PageV([], cursor, cursor);
   const got: Entry[] = [];
   for (const e of set.scan(ctx, "asc", cursor === undefined ? undefined : probeFor(asCursor(cursor)), pos)) {
@@ -62,6 +73,19 @@ export function setExists(ctx: Ctx, set: FSet, pos: Pos): boolean {
 export function setElements(ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Value[] {
   ensureReadable(ctx, set, pos, errPos);
   const out: Value[] = [];
-  for (const e of set.scan(ctx, "asc", undefined, pos)) out.push(elementOf(e));
+  for (const e of set.scan(ctx, "asc", undefined, pos)) out.push(set.element(e));
   return out;
+}
+
+/** ContainsValue on a set: whether some element equals `value`, found by seeking to it in the set's order. */
+export function setContains(ctx: Ctx, set: FSet, value: Value, pos: Pos): boolean {
+  ensureReadable(ctx, set, pos, pos);
+  const key = Array.isArray(value) ? value : [value];
+  const probe = set.probe(ctx, pos, key);
+  for (const e of set.scan(ctx, "asc", probe, pos)) {
+    const element = set.element(e);
+    if (strictEqual(element, value)) return true;
+    if (probe(Array.isArray(element) ? element : [element]) > 0) return false;
+  }
+  return false;
 }

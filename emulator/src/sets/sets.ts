@@ -6,17 +6,29 @@
 import { allowed } from "../auth/permissions.ts";
 import { err, type Pos } from "../errors.ts";
 import type { Ctx } from "../eval/context.ts";
-import { applyLambda } from "../eval/evaluate.ts";
-import { compareRefs, compareValues } from "../order.ts";
-import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore } from "../storage/database.ts";
-import { LambdaV, Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
+import { compareRefs, compareValues, strictEqual } from "../order.ts";
+import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore, type PastEntry } from "../storage/database.ts";
+import { mergeSorted, type SortedList } from "../storage/sorted-list.ts";
+import { Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
 import { databaseOf, dbPartOf, qualify } from "../access/docs.ts";
-import type { Expr } from "../eval/ast.ts";
 
 export interface Entry {
   /** Covered values; empty for refs-only sets (the ref is then the covered value). */
   values: Value[];
   ref: Ref;
+  /** The leaf sets the entry came from; set only while a page with `sources: true` is read. */
+  src?: Value[];
+  /** Set on the entries of an events set: the event this entry stands for. */
+  ev?: EventInfo;
+}
+
+/** An event of a document (create/update/delete) or of a set (add/remove). */
+export interface EventInfo {
+  /** µs */
+  ts: bigint;
+  action: "create" | "update" | "delete" | "add" | "remove";
+  /** A document event's data (null for none); a set event's covered values, when the index has values. */
+  data?: Value;
 }
 
 export type Dir = "asc" | "desc";
@@ -59,6 +71,16 @@ export abstract class FSet extends SetV {
     return (a, b) => compareTuples(a.values, b.values, reverse) || compareRefs(a.ref, b.ref);
   }
 
+  /** What Paginate returns for an entry (events sets return event objects). */
+  element(e: Entry): Value {
+    return elementOf(e);
+  }
+
+  /** An entry's cursor, as pages show it in `before`/`after`. */
+  cursor(e: Entry): Value {
+    return tupleOf(e);
+  }
+
   /** A probe comparing entries to a cursor in this set's own order (prefixes compare equal). */
   probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
     const { reverse } = this.shape(ctx, pos);
@@ -76,7 +98,7 @@ export function indexStore(ctx: Ctx, index: Ref, pos: Pos): IndexStore {
 }
 
 /** Non-key principals read through documents they may see; keys see everything their role allows. */
-function docFilter(ctx: Ctx): ((ref: Ref, rec: DocRecord | undefined) => boolean) | undefined {
+export function docFilter(ctx: Ctx): ((ref: Ref, rec: DocRecord | undefined) => boolean) | undefined {
   const p = ctx.principal;
   if (p.builtin === "admin" || p.builtin === "server" || p.builtin === "server-readonly") return undefined;
   return (ref, rec) => {
@@ -116,17 +138,28 @@ export class MatchSet extends FSet {
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
     const idx = indexStore(ctx, this.index, pos);
     if (this.terms.length !== idx.def.terms.length && !(idx.def.terms.length === 0 && this.terms.length === 0)) return;
-    const part = idx.partition(termKey(this.terms), false);
-    if (!part) return;
+    const key = termKey(this.terms);
+    const part = idx.partition(key, false);
     const p = probe ? (e: IndexEntry) => probe([...e.values, e.ref]) : undefined;
-    const iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
     const filter = docFilter(ctx);
-    const now = ctx.snapshotNs;
     const db = databaseOf(ctx, dbPartOf(this.index), pos);
+    const at = ctx.validTs;
+    const readNs = ctx.readNs;
+    let iter: Iterable<IndexEntry | PastEntry>;
+    if (at === undefined) {
+      if (!part) return;
+      iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
+    } else {
+      // In the past: the entries there then, among those still in the index and those that left.
+      const past = idx.pastPartition(key);
+      const walk = <T extends IndexEntry>(l: SortedList<T> | undefined): Iterable<T> => (!l ? [] : dir === "asc" ? l.ascendFrom(p) : l.descendBelow(p));
+      iter = mergeSorted<IndexEntry | PastEntry>(walk(part), walk(past), dir === "asc" ? idx.cmp : (a, b) => idx.cmp(b, a));
+    }
     for (const e of iter) {
       ctx.txn.scanned++;
-      if (e.ttl !== undefined && e.ttl <= now) continue;
-      if (filter && !filter(e.ref, db.live(e.ref.collKey!, e.ref.id, now))) continue;
+      if (at !== undefined && (e.ts > at || (e.until !== undefined && e.until <= at))) continue;
+      if (e.ttl !== undefined && e.ttl <= readNs) continue;
+      if (filter && !filter(e.ref, ctx.read(db, e.ref.collKey!, e.ref.id))) continue;
       yield { values: e.values, ref: qualify(ctx, db, e.ref) };
     }
   }
@@ -156,13 +189,18 @@ export class DocumentsSet extends FSet {
     if (!this.coll.isNative && !db.live("#collections", this.coll.id, ctx.snapshotNs)) throw err.invalidRef(pos, "collection", this.coll.id);
     const store = db.store(this.collKey);
     if (!store) return;
-    const p = probe ? (r: DocRecord) => probe([r.ref]) : undefined;
-    const iter = dir === "asc" ? store.order.ascendFrom(p) : store.order.descendBelow(p);
+    const p = probe ? (r: { ref: Ref }) => probe([r.ref]) : undefined;
+    const walk = <T extends { ref: Ref }>(l: SortedList<T>): Iterable<T> => (dir === "asc" ? l.ascendFrom(p) : l.descendBelow(p));
     const filter = docFilter(ctx);
-    const now = ctx.snapshotNs;
-    for (const rec of iter) {
+    const at = ctx.validTs;
+    const readNs = ctx.readNs;
+    // In the past, documents deleted since then are members too.
+    const iter: Iterable<{ ref: Ref }> =
+      at === undefined ? walk(store.order) : mergeSorted<{ ref: Ref }>(walk(store.order), walk(store.goneSorted()), (a, b) => (dir === "asc" ? 1 : -1) * compareRefs(a.ref, b.ref));
+    for (const x of iter) {
       ctx.txn.scanned++;
-      if (!isLive(rec, now)) continue;
+      const rec = at === undefined ? (x as DocRecord) : db.recordAt(this.collKey, x.ref.id, at);
+      if (!rec || !isLive(rec, readNs)) continue;
       if (filter && !filter(rec.ref, rec)) continue;
       yield { values: [], ref: qualify(ctx, db, rec.ref) };
     }
@@ -176,8 +214,8 @@ export class RangeSet extends FSet {
     readonly inner: FSet,
     readonly from: Value[],
     readonly to: Value[],
-    private readonly fromRaw: Value,
-    private readonly toRaw: Value,
+    readonly fromRaw: Value,
+    readonly toRaw: Value,
   ) {
     super();
   }
@@ -279,6 +317,14 @@ function* groups(
   }
 }
 
+/** Union and Intersection report, for equal elements, the sources of every component that has them (distinct). */
+function withMergedSources(group: Entry[][], chosen: Entry[]): Entry[] {
+  if (!group.some((es) => es.some((e) => e.src))) return chosen;
+  const merged: Value[] = [];
+  for (const es of group) for (const e of es) for (const s of e.src ?? []) if (!merged.some((m) => strictEqual(m, s))) merged.push(s);
+  return chosen.map((e) => ({ values: e.values, ref: e.ref, src: merged }));
+}
+
 export class AlgebraSet extends FSet {
   constructor(
     readonly op: "union" | "intersection" | "difference" | "distinct",
@@ -324,7 +370,7 @@ export class AlgebraSet extends FSet {
           counts.forEach((n, i) => {
             if (n > counts[best]!) best = i;
           });
-          yield* g[best]!;
+          yield* withMergedSources(g, g[best]!);
           break;
         }
         case "intersection": {
@@ -333,7 +379,7 @@ export class AlgebraSet extends FSet {
           counts.forEach((n, i) => {
             if (n < counts[best]!) best = i;
           });
-          yield* g[best]!;
+          yield* withMergedSources(g, g[best]!);
           break;
         }
         case "difference":
@@ -345,119 +391,6 @@ export class AlgebraSet extends FSet {
       }
     }
   }
-}
-
-export class FilterSet extends FSet {
-  constructor(
-    readonly inner: FSet,
-    readonly lambda: LambdaV,
-    readonly lambdaPos: Pos,
-  ) {
-    super();
-  }
-  describe(): ObjectV {
-    return new Map<string, Value>([
-      ["filter", this.lambda.renderBody()],
-      ["collection", this.inner],
-    ]);
-  }
-  shape(ctx: Ctx, pos: Pos): Shape {
-    return this.inner.shape(ctx, pos);
-  }
-  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
-    return this.inner.compare(ctx, pos);
-  }
-  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
-    return this.inner.probe(ctx, pos, cursor);
-  }
-  readable(ctx: Ctx, pos: Pos): boolean {
-    return this.inner.readable(ctx, pos);
-  }
-  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
-    for (const e of this.inner.scan(ctx, dir, probe, pos)) {
-      const keep = applyLambda(ctx, this.lambda, elementOf(e), this.lambdaPos);
-      if (typeof keep !== "boolean") throw err.expected(this.lambdaPos, "Boolean", typeName(keep));
-      if (keep) yield e;
-    }
-  }
-}
-
-export class JoinSet extends FSet {
-  constructor(
-    readonly source: FSet,
-    readonly target: Ref | LambdaV,
-    readonly withPos: Pos,
-  ) {
-    super();
-  }
-  describe(): ObjectV {
-    return new Map<string, Value>([
-      ["join", this.source],
-      ["with", this.target instanceof Ref ? this.target : this.target.renderBody()],
-    ]);
-  }
-  private targets(ctx: Ctx, pos: Pos): FSet[] {
-    if (!(this.target instanceof Ref) && !isPure(this.target)) {
-      throw err.invalidArgument(this.withPos, "Invalid lambda. Lambda in this context may not read, write, or call a user function.");
-    }
-    const out: FSet[] = [];
-    for (const e of this.source.scan(ctx, "asc", undefined, pos)) {
-      const covered = coveredOf(e);
-      if (this.target instanceof Ref) {
-        out.push(new MatchSet(this.target, covered, covered.length > 1));
-      } else {
-        const arg = covered.length === 1 ? covered[0]! : covered;
-        const s = applyLambda(ctx, this.target, arg, this.withPos);
-        if (!(s instanceof FSet)) throw err.expected(this.withPos, "Ref or Set", typeName(s));
-        out.push(s);
-      }
-    }
-    return out;
-  }
-  shape(ctx: Ctx, pos: Pos): Shape {
-    if (this.target instanceof Ref) {
-      const def = indexStore(ctx, this.target, this.withPos).def;
-      return { arity: def.values.length, reverse: def.values.map((v) => v.reverse) };
-    }
-    return this.targets(ctx, pos)[0]?.shape(ctx, pos) ?? { arity: 0, reverse: [] };
-  }
-  readable(ctx: Ctx, pos: Pos): boolean {
-    return this.source.readable(ctx, pos);
-  }
-  *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
-    const targets = this.targets(ctx, pos).filter((t) => t.readable(ctx, pos));
-    if (!targets.length) return;
-    yield* new AlgebraSet("union", targets, false).scan(ctx, dir, probe, pos);
-  }
-}
-
-/** Forms that read, write or call: not allowed in a Join lambda (spec S.1.2). */
-const IMPURE = new Set([
-  "get", "exists", "paginate", "count", "sum", "mean", "any", "all", "is_empty", "is_nonempty", "key_from_secret",
-  "create", "update", "replace", "delete", "insert", "remove", "create_collection", "create_index", "create_role",
-  "create_function", "create_database", "create_key", "login", "logout", "identify", "call", "select_all",
-]);
-
-function isPure(lam: LambdaV): boolean {
-  const body = (lam as unknown as { expr?: { body: Expr } }).expr?.body;
-  const walk = (e: Expr): boolean => {
-    switch (e.k) {
-      case "form":
-        if (IMPURE.has(e.def.name)) return false;
-        return [...e.args.values()].every((a) => (a.k === "varargs" ? a.items.every(walk) : walk(a)));
-      case "arr":
-        return e.items.every(walk);
-      case "obj":
-        return e.fields.every(([, x]) => walk(x));
-      case "let":
-        return e.bindings.every(([, x]) => walk(x)) && walk(e.body);
-      case "lambda":
-        return walk(e.body);
-      default:
-        return true;
-    }
-  };
-  return body ? walk(body) : true;
 }
 
 export function asFSet(v: Value, pos: Pos): FSet {

@@ -66,14 +66,25 @@ export class SortedList<T> {
     return true;
   }
 
-  remove(item: T): boolean {
+  /** Removes the stored item equal to `item`; returns it (undefined when there is none). */
+  remove(item: T): T | undefined {
     const at = this.seek((x) => this.cmp(x, item));
     const c = this.chunks[at.chunk];
-    if (!c || at.index >= c.length || this.cmp(c[at.index]!, item) !== 0) return false;
+    if (!c || at.index >= c.length) return undefined;
+    const stored = c[at.index]!;
+    if (this.cmp(stored, item) !== 0) return undefined;
     c.splice(at.index, 1);
     this.count--;
     if (c.length === 0) this.chunks.splice(at.chunk, 1);
-    return true;
+    return stored;
+  }
+
+  /** A list of already sorted, distinct items, built in one pass. */
+  static fromSorted<T>(items: readonly T[], cmp: (a: T, b: T) => number): SortedList<T> {
+    const l = new SortedList(cmp);
+    for (let i = 0; i < items.length; i += MAX_CHUNK >> 1) l.chunks.push(items.slice(i, i + (MAX_CHUNK >> 1)));
+    l.count = items.length;
+    return l;
   }
 
   find(item: T): T | undefined {
@@ -124,6 +135,23 @@ export class SortedList<T> {
         chunk--;
         if (chunk >= 0) index = this.chunks[chunk]!.length - 1;
       }
+    }
+  }
+}
+
+/** Merges two sorted streams into one, in `cmp` order (ties: `a` first). */
+export function* mergeSorted<T>(a: Iterable<T>, b: Iterable<T>, cmp: (x: T, y: T) => number): Generator<T> {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  let x = ia.next();
+  let y = ib.next();
+  while (!x.done || !y.done) {
+    if (y.done || (!x.done && cmp(x.value, y.value) <= 0)) {
+      yield x.value as T;
+      x = ia.next();
+    } else {
+      yield y.value;
+      y = ib.next();
     }
   }
 }

@@ -3,6 +3,8 @@
  * so each one is serializable by construction; writes are applied as they happen
  * (later expressions see them) and undone in reverse if the query fails.
  */
+import type { Change } from "./records.ts";
+
 export class Txn {
   private readonly undo: (() => void)[] = [];
   read = 0;
@@ -10,6 +12,8 @@ export class Txn {
   scanned = 0;
   /** A document was created: FaunaDB answers such queries with 201. */
   created = false;
+  /** The writes, in order, when someone (an open stream) wants them; undefined otherwise. */
+  changes: Change[] | undefined;
 
   constructor(
     /** Snapshot time, ns: what Now() returns and what ttls are compared with. */
@@ -26,5 +30,6 @@ export class Txn {
     for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]!();
     this.undo.length = 0;
     this.written = 0;
+    if (this.changes) this.changes.length = 0;
   }
 }
