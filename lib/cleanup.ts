@@ -76,6 +76,14 @@ export interface CleanupOptions {
   now?: () => number;
   /** Receives the run's one summary; defaults to one JSON line on stdout. */
   log?: (summary: CleanupSummary) => void;
+  /** Called after each page with the counts so far (a copy): a command line's progress display. */
+  onPage?: (soFar: Readonly<CleanupSummary>) => void;
+  /**
+   * Called once with the failure that ended the run (`stoppedBy: "error"`), as it was
+   * thrown: the summary keeps only a description, a caller that must classify it (the
+   * command line's exit code) gets the error itself. It may hold the request; never log it.
+   */
+  onError?: (err: unknown) => void;
   /**
    * Times a page is retried after a transient failure (contention, throttling, unavailable,
    * network). Safe because every delete in a page is guarded. Default 1.
@@ -307,13 +315,16 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
         more = page.more;
       }
       summary.pages++;
-      box.pageDone(pageStart, now());
+      const pageEnd = now();
+      box.pageDone(pageStart, pageEnd);
+      options.onPage?.({ ...summary, durationMs: pageEnd - started });
       if (!more) break;
     }
   } catch (err) {
     summary.workRemaining = true;
     summary.stoppedBy = "error";
     summary.error = describeError(err);
+    options.onError?.(err);
   }
   summary.durationMs = now() - started;
   (options.log ?? defaultLog)(summary);

@@ -291,10 +291,27 @@ export class DatabaseError extends TokenExchangeError {
  * or object names only, never values) and is for operators, not clients.
  */
 export class Misconfigured extends TokenExchangeError {
-  static readonly code = "ERR_MISCONFIGURED";
-  readonly code = Misconfigured.code;
+  static readonly code: string = "ERR_MISCONFIGURED";
+  readonly code: string = Misconfigured.code;
   constructor(readonly problems: readonly string[]) {
     super(`Misconfigured: ${problems.join("; ")}`);
+  }
+}
+
+/**
+ * FaunaDB refused FAUNA_SECRET: it is not a key of that database (`invalid`, FaunaDB's
+ * 401), or it is one that lacks a permission the operation needs (`insufficient`).
+ * Still the deployment's fault (a 500 for the endpoint), but its own code, because the
+ * fix is a different key rather than a different setting.
+ */
+export class FaunaSecretRefused extends Misconfigured {
+  static override readonly code = "ERR_FAUNA_SECRET_REFUSED";
+  override readonly code = FaunaSecretRefused.code;
+  constructor(
+    readonly reason: "invalid" | "insufficient",
+    problem: string,
+  ) {
+    super([problem]);
   }
 }
 

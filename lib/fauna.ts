@@ -11,6 +11,7 @@ import { systemErrorCode } from "./error-cause.ts";
 import {
   DatabaseError,
   DatabaseUnavailable,
+  FaunaSecretRefused,
   Misconfigured,
   TokenExchangeError,
   UnknownUser,
@@ -135,10 +136,10 @@ export function mapFaunaError(e: unknown, ctx: FaunaErrorContext = {}): TokenExc
   if (f) {
     if (f.code === FAUNA_ERROR.transactionAborted && f.description === ABORT_REASONS.unknownUser) return new UnknownUser();
     if (f.status === 401) {
-      return new Misconfigured([`FaunaDB at ${host ?? "FAUNA_ENDPOINT"} refused FAUNA_SECRET (401): it is not a valid key for that database`]);
+      return new FaunaSecretRefused("invalid", `FaunaDB at ${host ?? "FAUNA_ENDPOINT"} refused FAUNA_SECRET (401): it is not a valid key for that database`);
     }
     if (f.code === FAUNA_ERROR.permissionDenied) {
-      return new Misconfigured([`FAUNA_SECRET lacks a permission ${ctx.operation ?? "the exchange"} needs (use ${ctx.needs ?? "a server key"})`]);
+      return new FaunaSecretRefused("insufficient", `FAUNA_SECRET lacks a permission ${ctx.operation ?? "the exchange"} needs (use ${ctx.needs ?? "a server key"})`);
     }
     if (f.code === FAUNA_ERROR.invalidRef) return new Misconfigured([missingSchemaObject(f.description, ctx)]);
     if (isTransientStatus(f.status)) return new DatabaseUnavailable({ ...(host ? { host } : {}), cause: `http_${f.status}${f.code ? `:${f.code}` : ""}` });

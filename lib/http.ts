@@ -63,6 +63,13 @@ function asTyped(e: unknown): TokenExchangeError {
   return isTokenExchangeError(e) ? e : new InternalError();
 }
 
+/** Whether some expected value and some received one are equal but for a trailing slash. */
+function differOnlyBySlash(expected: string | readonly string[], received: unknown): boolean {
+  const bare = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === "string").map((x) => x.replace(/\/$/, ""));
+  const got = new Set(bare(received));
+  return bare(expected).some((e) => got.has(e));
+}
+
 /** What an operator needs to act on a failure; never a secret, a JWT or a driver message. */
 function failureDetail(err: TokenExchangeError, config: Config): LogFields {
   const detail: LogFields = {};
@@ -73,8 +80,12 @@ function failureDetail(err: TokenExchangeError, config: Config): LogFields {
   if ((err instanceof JwtAudienceInvalid || err instanceof JwtIssuerInvalid) && err.mismatch) {
     const { expected, received } = err.mismatch;
     Object.assign(detail, { expected, received });
-    const near = typeof expected === "string" && typeof received === "string" && expected.replace(/\/$/, "") === received.replace(/\/$/, "");
-    if (near) detail.hint = "the issuers differ only by the trailing slash (Auth0's issuer ends with /): set AUTH0_ISSUER exactly as the token's iss";
+    if (differOnlyBySlash(expected, received)) {
+      detail.hint =
+        err instanceof JwtIssuerInvalid
+          ? "the issuers differ only by the trailing slash (Auth0's issuer ends with /): set AUTH0_ISSUER exactly as the token's iss"
+          : "the audiences differ only by the trailing slash: set AUTH0_AUDIENCE exactly as the token's aud (your API's identifier)";
+    }
   }
   if (err instanceof UnknownUser) {
     Object.assign(detail, { users_index: config.usersIndex, create_missing_users: config.createMissingUsers });

@@ -17,4 +17,4 @@ export { userRoleDefinition, roleDifferences, type RoleDefinition } from "./role
 export { log, setLogSink } from "./log.ts";
 export * from "./errors.ts";
 export { deleteExpiredTokens, cleanupOptionsFromEnv, type CleanupOptions, type CleanupSummary } from "./cleanup.ts";
-export { revokeToken, revokeUserTokens } from "./revoke.ts";
+export { revokeToken, revokeUserTokens, revokeSecret, NotATokenSecretError } from "./revoke.ts";

@@ -14,6 +14,7 @@ import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger-schema.ts";
 import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql, userBySubFql } from "./ledger-delete.ts";
 import { TimeBox } from "./time-box.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
+import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
 
 const q = faunadb.query;
 
@@ -25,6 +26,8 @@ export interface RevokeResult {
 }
 
 export interface RevokeUserResult extends RevokeResult {
+  /** False when no user has this `sub` in the users index (nothing could be revoked). */
+  userFound: boolean;
   /**
    * True when the time budget ran out before the user had no ledger entry left: the
    * secrets counted are revoked, others may still work, and calling again continues.
@@ -75,46 +78,91 @@ function tokenRefOf(token: faunadb.values.Ref | string): faunadb.ExprArg {
 }
 
 /**
- * Revokes one secret, given its token ref or the token document's id. Its ledger entry
- * (found through the token's `instance`, by a Range on the by-user index that reads only
- * the entries of this token) is deleted in the same query. A token that does not exist,
- * or whose ttl has already passed, revokes nothing: `{revoked: 0, ledgerEntriesDeleted: 0}`
- * (an expired token's ledger entry is the cleanup's to delete).
+ * FQL: revoke the token `token` evaluates to, with its ledger entry, and evaluate to the
+ * raw counts (`asRevokeResult`). Its ledger entry is found through the token's
+ * `instance`, by a Range on the by-user index that reads only the entries of this token.
+ * Anything that is not a live token revokes nothing.
+ */
+function revokeTokenFql(token: faunadb.ExprArg): faunadb.Expr {
+  return q.Let(
+    { token },
+    q.If(
+      tokenLiveFql(q.Var("token")),
+      q.Let(
+        {
+          user: q.Select("instance", q.Get(q.Var("token"))),
+          // Entries are sorted by token_ref first, so this range holds exactly this
+          // token's entries (normally one) however many secrets the user has.
+          counts: deletePageFql(
+            q.Paginate(q.Range(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), [q.Var("token")], [q.Var("token")]), {
+              size: 100,
+            }),
+            TOKEN_AT,
+            ENTRY_AT,
+          ),
+          // The token may have no ledger entry at all (issued some other way): delete it anyway.
+          orphan: q.If(q.Exists(q.Var("token")), q.Do(q.Delete(q.Var("token")), 1), 0),
+        },
+        {
+          tokensDeleted: q.Select("tokensDeleted", q.Var("counts")),
+          orphan: q.Var("orphan"),
+          ledgerEntriesDeleted: q.Select("ledgerEntriesDeleted", q.Var("counts")),
+        },
+      ),
+      { tokensDeleted: 0, orphan: 0, ledgerEntriesDeleted: 0 },
+    ),
+  );
+}
+
+/**
+ * Revokes one secret, given its token ref or the token document's id, with its ledger
+ * entry, in one query. A token that does not exist, or whose ttl has already passed,
+ * revokes nothing: `{revoked: 0, ledgerEntriesDeleted: 0}` (an expired token's ledger
+ * entry is the cleanup's to delete).
  */
 export async function revokeToken(client: faunadb.Client, token: faunadb.values.Ref | string): Promise<RevokeResult> {
-  const ref = tokenRefOf(token);
-  const result = await queryWithDeadline(
-    client,
-    q.Let(
-      { token: ref },
-      q.If(
-        tokenLiveFql(q.Var("token")),
-        q.Let(
-          {
-            user: q.Select("instance", q.Get(q.Var("token"))),
-            // Entries are sorted by token_ref first, so this range holds exactly this
-            // token's entries (normally one) however many secrets the user has.
-            counts: deletePageFql(
-              q.Paginate(q.Range(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), [q.Var("token")], [q.Var("token")]), {
-                size: 100,
-              }),
-              TOKEN_AT,
-              ENTRY_AT,
-            ),
-            // The token may have no ledger entry at all (issued some other way): delete it anyway.
-            orphan: q.If(q.Exists(q.Var("token")), q.Do(q.Delete(q.Var("token")), 1), 0),
-          },
-          {
-            tokensDeleted: q.Select("tokensDeleted", q.Var("counts")),
-            orphan: q.Var("orphan"),
-            ledgerEntriesDeleted: q.Select("ledgerEntriesDeleted", q.Var("counts")),
-          },
-        ),
-        { tokensDeleted: 0, orphan: 0, ledgerEntriesDeleted: 0 },
+  const result = await queryWithDeadline(client, revokeTokenFql(tokenRefOf(token)), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+  return asRevokeResult(result);
+}
+
+/** The secret given to `revokeSecret` is a key's, not a token's: keys are not revoked here. */
+export class NotATokenSecretError extends Error {
+  readonly code = "ERR_NOT_A_TOKEN";
+  constructor() {
+    super("that secret belongs to a key, not to a token: revoke ends the secrets the exchange issues (tokens); delete a key with Delete(Ref(Keys(), id))");
+    this.name = "NotATokenSecretError";
+  }
+}
+
+/**
+ * Revokes exactly the token a secret belongs to (FaunaDB's `KeyFromSecret`, which needs
+ * a server or admin key), with its ledger entry, in one query. A secret FaunaDB does
+ * not know (mistyped, already revoked, or its ttl passed) revokes nothing; a key's
+ * secret is refused with `NotATokenSecretError` and nothing is deleted.
+ *
+ * The secret goes to FaunaDB inside the query and nowhere else: FaunaDB's error for an
+ * unknown secret quotes it, so that error is recognised here and never passed on.
+ */
+export async function revokeSecret(client: faunadb.Client, secret: string): Promise<RevokeResult> {
+  if (secret === "" || /\s/.test(secret)) throw new RangeError("a secret is one word, without whitespace");
+  let result: unknown;
+  try {
+    result = await queryWithDeadline(
+      client,
+      q.Let(
+        { found: q.Select("ref", q.KeyFromSecret(secret)) },
+        q.If(q.IsToken(q.Var("found")), revokeTokenFql(q.Var("found")), { notAToken: true }),
       ),
-    ),
-    { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS },
-  );
+      { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS },
+    );
+  } catch (e) {
+    // FaunaDB answers an unknown secret with 400 "instance not found" (and the secret in
+    // the description): nothing to revoke. Any other failure goes up as it is.
+    const f = faunaFailure(e);
+    if (f && f.code === FAUNA_ERROR.instanceNotFound) return { revoked: 0, ledgerEntriesDeleted: 0 };
+    throw e;
+  }
+  if ((result as { notAToken?: unknown } | null)?.notAToken === true) throw new NotATokenSecretError();
   return asRevokeResult(result);
 }
 
@@ -124,7 +172,7 @@ export async function revokeToken(client: faunadb.Client, token: faunadb.values.
  * `timeBudgetMs` (if given) runs out: then `workRemaining` is true and a second call
  * carries on. Each batch is one query that looks the user up (through the users index
  * only, as the exchange does) and deletes up to `batchSize` tokens with their ledger
- * entries. An unknown `sub` revokes nothing.
+ * entries. An unknown `sub` revokes nothing, and says so (`userFound: false`).
  */
 export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeUserResult> {
   const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
@@ -142,11 +190,11 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
     { user: userBySubFql(options.usersIndex || DEFAULT_USERS_INDEX, sub) },
     q.If(
       q.IsNull(q.Var("user")),
-      { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false },
+      { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false, userMissing: true },
       deletePageFql(q.Paginate(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), { size: batchSize }), TOKEN_AT, ENTRY_AT),
     ),
   );
-  const total: RevokeUserResult = { revoked: 0, ledgerEntriesDeleted: 0, workRemaining: false };
+  const total: RevokeUserResult = { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, workRemaining: false };
   // Without a budget no clock is read and no deadline is set: the client's timeout applies.
   const box = budgeted ? new TimeBox({ budgetMs: timeBudgetMs, slackMs, queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS }, now()) : undefined;
   for (let batches = 0; ; batches++) {
@@ -158,9 +206,9 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
         return total;
       }
     }
-    const page = asPageDeleteCounts(
-      await (box ? box.query(client, batch, batchStart) : queryWithDeadline(client, batch, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS })),
-    );
+    const raw = await (box ? box.query(client, batch, batchStart) : queryWithDeadline(client, batch, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS }));
+    const page = asPageDeleteCounts(raw);
+    if ((raw as { userMissing?: unknown }).userMissing === true) total.userFound = false;
     total.revoked += page.tokensDeleted;
     total.ledgerEntriesDeleted += page.ledgerEntriesDeleted;
     if (!page.more) return total;

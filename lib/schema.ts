@@ -11,7 +11,7 @@ import {
   LEDGER_BY_USER_INDEX,
   LEDGER_COLLECTION,
 } from "./ledger-schema.ts";
-import { Misconfigured, SchemaConflict } from "./errors.ts";
+import { FaunaSecretRefused, Misconfigured, SchemaConflict } from "./errors.ts";
 import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
 import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role-schema.ts";
@@ -150,7 +150,7 @@ async function checkRolesManageable(client: faunadb.Client): Promise<void> {
     await queryWithDeadline(client, q.Paginate(q.Roles(), { size: 1 }), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
   } catch (e) {
     if (faunaFailure(e)?.code !== FAUNA_ERROR.permissionDenied) throw e;
-    throw new Misconfigured(["--with-user-role creates a role, which needs an admin key: FAUNA_SECRET is not one"]);
+    throw new FaunaSecretRefused("insufficient", "--with-user-role creates a role, which needs an admin key: FAUNA_SECRET is not one");
   }
 }
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startTarget, emulatorOnly, type FaunaTarget } from "fql4-emulator/testing";
-import { revokeToken, revokeUserTokens, InvalidTokenIdError } from "../lib/revoke.ts";
+import { revokeToken, revokeUserTokens, revokeSecret, InvalidTokenIdError, NotATokenSecretError } from "../lib/revoke.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
 import { createLedgerSchema, createUsers, issueTokens, readLedgerState, ledgerProblems, secretWorks, type Issued } from "./cleanup-fixtures.ts";
 
@@ -68,6 +68,28 @@ describe("revocation", () => {
     for (const i of [...aliceTokens, ...bobTokens]) assert.equal(await works(i), true);
   });
 
+  test("revokeSecret ends exactly the token a secret belongs to, with its ledger entry", async () => {
+    const [a0, ...aRest] = aliceTokens as [Issued, ...Issued[]];
+    assert.deepEqual(await revokeSecret(client, a0.secret), { revoked: 1, ledgerEntriesDeleted: 1 });
+    assert.equal(await works(a0), false);
+    for (const i of [...aRest, ...bobTokens]) assert.equal(await works(i), true);
+    const state = await readLedgerState(client);
+    assert.deepEqual(ledgerProblems(state), []);
+    assert.ok(!state.entries.some((e) => e.token === a0.token.id));
+    assert.equal(state.entries.length, 7);
+
+    // The same secret again, or one FaunaDB never issued: nothing to revoke, and no error
+    // that could carry the secret (FaunaDB's own quotes it).
+    assert.deepEqual(await revokeSecret(client, a0.secret), { revoked: 0, ledgerEntriesDeleted: 0 });
+    assert.deepEqual(await revokeSecret(client, "fnEnotasecretanyoneissued000000"), { revoked: 0, ledgerEntriesDeleted: 0 });
+    await assert.rejects(revokeSecret(client, "two words"), RangeError);
+
+    // A key's secret is not revoked as if it were a token (an admin key can see keys).
+    const key = (await target.client().query(q.CreateKey({ role: "server" }))) as { ref: faunadb.values.Ref; secret: string };
+    await assert.rejects(revokeSecret(target.client(), key.secret), NotATokenSecretError);
+    assert.equal(await target.client().query(q.Exists(key.ref)), true);
+  });
+
   test("revokeUserTokens ends every secret of one user, in bounded batches", async (t) => {
     const emu = emulatorOnly(t, target, "clock and stats");
     if (!emu) return;
@@ -79,7 +101,7 @@ describe("revocation", () => {
 
     emu.stats.reset();
     const r = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 2 });
-    assert.deepEqual(r, { revoked: 5, ledgerEntriesDeleted: 6, workRemaining: false });
+    assert.deepEqual(r, { revoked: 5, ledgerEntriesDeleted: 6, userFound: true, workRemaining: false });
     // 6 entries in batches of 2: three queries, the last one learning nothing follows.
     assert.equal(emu.stats.snapshot().queries, 3);
     for (const i of aliceTokens) assert.equal(await works(i), false);
@@ -89,9 +111,9 @@ describe("revocation", () => {
     assert.deepEqual(ledgerProblems(state), []);
     assert.deepEqual(new Set(state.entries.map((e) => e.token)), new Set(bobTokens.map((i) => i.token.id)));
 
-    // Nothing left to revoke; an unknown sub revokes nothing.
-    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, workRemaining: false });
-    assert.deepEqual(await revokeUserTokens(client, "auth0|nobody", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, workRemaining: false });
+    // Nothing left to revoke; an unknown sub revokes nothing, and says it found no user.
+    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, workRemaining: false });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|nobody", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, userFound: false, workRemaining: false });
     for (const i of bobTokens) assert.equal(await works(i), true);
   });
 
@@ -108,7 +130,7 @@ describe("revocation", () => {
     let fake = 0;
     emu.stats.reset();
     const first = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5, timeBudgetMs: 600, now: () => (fake += 100) });
-    assert.deepEqual(first, { revoked: 15, ledgerEntriesDeleted: 15, workRemaining: true });
+    assert.deepEqual(first, { revoked: 15, ledgerEntriesDeleted: 15, userFound: true, workRemaining: true });
     assert.equal(emu.stats.snapshot().queries, 3);
 
     // A zero budget (the real clock) still makes progress: the first batch always runs.
@@ -117,7 +139,7 @@ describe("revocation", () => {
     assert.equal(tiny.workRemaining, true);
 
     const second = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5, timeBudgetMs: 60_000 });
-    assert.deepEqual(second, { revoked: 50 - 15 - tiny.revoked, ledgerEntriesDeleted: 50 - 15 - tiny.ledgerEntriesDeleted, workRemaining: false });
+    assert.deepEqual(second, { revoked: 50 - 15 - tiny.revoked, ledgerEntriesDeleted: 50 - 15 - tiny.ledgerEntriesDeleted, userFound: true, workRemaining: false });
     for (const i of all) assert.equal(await works(i), false);
     for (const i of bobTokens) assert.equal(await works(i), true);
     const state = await readLedgerState(client);
@@ -131,7 +153,7 @@ describe("revocation", () => {
     // Bob has 3 entries; one batch reads (as the cleanup does) each token and ledger
     // document to guard and delete it, and nothing else: not the user document.
     emu.stats.reset();
-    assert.deepEqual(await revokeUserTokens(client, "auth0|bob", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 3, ledgerEntriesDeleted: 3, workRemaining: false });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|bob", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, workRemaining: false });
     const stats = emu.stats.snapshot();
     assert.equal(stats.queries, 1);
     assert.equal(stats.documentsRead, 3 * 4);
@@ -141,6 +163,7 @@ describe("revocation", () => {
     assert.deepEqual(await revokeUserTokens(client, '{"delete":{"collection":"users"}}', { usersIndex: DEFAULT_USERS_INDEX }), {
       revoked: 0,
       ledgerEntriesDeleted: 0,
+      userFound: false,
       workRemaining: false,
     });
     for (const i of [...aliceTokens, ...bobTokens]) assert.equal(await works(i), true);

@@ -7,6 +7,8 @@ import { setLogSink } from "../../lib/log.ts";
 
 export interface LogCapture {
   text(): string;
+  /** The structured log lines (parsed) of one event, in order, from what was captured so far. */
+  events(event: string): Record<string, unknown>[];
   /** Remember a value that must never appear in the output. */
   forbid(...values: string[]): void;
   /** Throws naming the first forbidden value (by kind and position, not content) found. */
@@ -36,6 +38,12 @@ export function captureLogs(opts: { quiet?: boolean } = { quiet: true }): LogCap
   process.stderr.write = tap(originalErr) as typeof process.stderr.write;
   return {
     text: () => chunks.join("\n"),
+    events: (event) =>
+      chunks
+        .join("\n")
+        .split("\n")
+        .filter((l) => l.startsWith("{") && l.includes(`"event":"${event}"`))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     forbid(...values) {
       for (const v of values) if (v) forbidden.add(v);
     },
