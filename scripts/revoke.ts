@@ -1,73 +1,75 @@
 /**
- * npm run revoke -- --sub <sub>      revoke every secret issued to that user
- * npm run revoke -- --token <id>     revoke one secret, by its token document's id
+ * npm run revoke -- --sub <sub>        revoke every secret issued to that user
+ * npm run revoke -- --secret -         revoke the one secret read from stdin
+ * npm run revoke -- --token <id>       revoke one secret, by its token document's id
+ * Exit codes and errors: scripts/command-line.ts.
  */
-import { HELP_OPTION, parseCommandLine, usageError } from "./command-line.ts";
+import { CommandError, EXIT, readStdin, runCommand, usageError } from "./command-line.ts";
 import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/config.ts";
 import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
-import { revokeToken, revokeUserTokens, InvalidTokenIdError, type RevokeResult } from "../lib/revoke.ts";
+import { revokeSecret, revokeToken, revokeUserTokens, InvalidTokenIdError, NotATokenSecretError, type RevokeResult } from "../lib/revoke.ts";
 
-const HELP = `Usage: npm run revoke -- (--sub <sub> | --token <id>)
+const USAGE = `Usage: npm run revoke -- (--sub <sub> | --secret - | --token <id>)
 
 Ends secrets before they expire: deletes the FaunaDB token(s) and their ledger
 entries. A revoked secret gets 401 on its next use.
 
 Options:
   --sub <sub>     every secret issued to the user with this JWT subject
-                  (looked up in FAUNA_USERS_INDEX, default ${DEFAULT_USERS_INDEX})
+                  (looked up in FAUNA_USERS_INDEX, default ${DEFAULT_USERS_INDEX});
+                  a subject with no user exits 1 (ERR_UNKNOWN_USER)
+  --secret -      the one secret read from stdin, e.g.
+                  echo "$SECRET" | npm run revoke -- --secret -
+                  (only "-": a secret on the command line would stay in ps and
+                  the shell's history)
   --token <id>    one secret, by the id of its token document (the ledger's token_ref)
-  -h, --help      show this help
 
-Environment: FAUNA_ENDPOINT, FAUNA_SECRET (a server key), FAUNA_USERS_INDEX.
+Prints {"revoked": n, "ledgerEntriesDeleted": m} (with --sub also "workRemaining":
+false: the command line has no time limit). Nothing to revoke for --secret or
+--token (unknown, expired or already revoked) exits 1 (ERR_TOKEN_NOT_FOUND).
 
-Prints {"revoked": n, "ledgerEntriesDeleted": m} (with --sub also
-"workRemaining": false: the command line has no time limit). Exit status: 0 done, 1 nothing to
-revoke for --token (unknown, expired or already revoked) or the database failed,
-2 bad usage or configuration.`;
+Environment: FAUNA_ENDPOINT, FAUNA_SECRET (a server key), FAUNA_USERS_INDEX.`;
 
-async function main(): Promise<number> {
-  const parsed = parseCommandLine(HELP, {
-    options: { sub: { type: "string" }, token: { type: "string" }, ...HELP_OPTION },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (typeof parsed === "number") return parsed;
-  const { values } = parsed;
-  if ((values.sub === undefined) === (values.token === undefined)) return usageError(HELP, "give exactly one of --sub and --token");
-  if (values.sub !== undefined && values.sub.trim() === "") return usageError(HELP, "--sub must not be empty");
-  let client;
-  let usersIndex: string;
-  try {
-    // Validated like the exchange's own configuration (a bad name exits 2 here, not later as a FaunaDB error).
-    ({ usersIndex } = loadUsersSchemaNames(process.env));
-    client = createFaunaClient(loadFaunaConfig(process.env));
-  } catch (err) {
-    console.error((err as Error).message);
-    return 2;
-  }
-  try {
-    let result: RevokeResult;
-    if (values.token !== undefined) {
-      result = await revokeToken(client, values.token.trim());
-      console.log(JSON.stringify(result));
-      if (result.revoked === 0) {
-        console.error("no live token with that id (unknown, already expired, or already revoked)");
-        return 1;
-      }
-      return 0;
-    }
-    result = await revokeUserTokens(client, values.sub!, { usersIndex });
-    console.log(JSON.stringify(result));
-    return 0;
-  } catch (err) {
-    if (err instanceof InvalidTokenIdError) return usageError(HELP, `--token: ${err.message}`);
-    const mapped = mapFaunaError(err);
-    console.error(`revoke failed: ${mapped.code}: ${mapped.message}`);
-    return mapped.code === "ERR_MISCONFIGURED" ? 2 : 1;
-  } finally {
-    await client.close().catch(() => undefined);
-  }
+function nothingRevoked(result: RevokeResult, what: string): CommandError {
+  return new CommandError(EXIT.failed, "ERR_TOKEN_NOT_FOUND", `no live token ${what} (unknown, already expired, or already revoked): nothing was revoked`, { result: { ...result } });
 }
 
-process.exitCode = await main();
+process.exitCode = await runCommand({
+  name: "revoke",
+  usage: USAGE,
+  options: { sub: { type: "string" }, secret: { type: "string" }, token: { type: "string" } },
+  async run({ values }) {
+    const given = (["sub", "secret", "token"] as const).filter((k) => values[k] !== undefined);
+    if (given.length !== 1) throw usageError("give exactly one of --sub, --secret and --token");
+    if (values.sub !== undefined && values.sub.trim() === "") throw usageError("--sub must not be empty");
+    if (values.secret !== undefined && values.secret !== "-") {
+      throw usageError('--secret takes only "-" and reads the secret from stdin (on the command line it would stay in ps and the shell history)');
+    }
+    // Validated like the exchange's own configuration (a bad name exits 2 here, not later as a FaunaDB error).
+    const { usersIndex } = loadUsersSchemaNames(process.env);
+    const fauna = loadFaunaConfig(process.env);
+    const secret = values.secret !== undefined ? await readStdin() : undefined;
+    if (secret !== undefined && (secret === "" || /\s/.test(secret))) throw usageError("--secret -: stdin must hold exactly one secret");
+    const client = createFaunaClient(fauna);
+    try {
+      if (values.sub !== undefined) {
+        const { userFound, ...result } = await revokeUserTokens(client, values.sub, { usersIndex });
+        if (!userFound) {
+          throw new CommandError(EXIT.failed, "ERR_UNKNOWN_USER", `no user has the subject ${JSON.stringify(values.sub)} in the index ${usersIndex}: nothing was revoked`, { result: { ...result } });
+        }
+        return { result: { ...result } };
+      }
+      const result = secret !== undefined ? await revokeSecret(client, secret) : await revokeToken(client, values.token!.trim());
+      if (result.revoked === 0) throw nothingRevoked(result, secret !== undefined ? "has that secret" : "has that id");
+      return { result: { ...result } };
+    } catch (e) {
+      if (e instanceof CommandError) throw e;
+      if (e instanceof InvalidTokenIdError) throw usageError(`--token: ${e.message}`);
+      if (e instanceof NotATokenSecretError) throw new CommandError(EXIT.usage, e.code, e.message);
+      throw mapFaunaError(e, { endpoint: fauna.endpoint, usersIndex, operation: "revoke", needs: "a server key" });
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  },
+});

@@ -99,11 +99,11 @@ describe("npm run deploy-schema", () => {
     assert.match(second.stdout, /Schema up to date: nothing changed\./);
     const json = await run(["--with-users", "--json"], env);
     assert.equal(json.code, 0);
-    assert.deepEqual(JSON.parse(json.stdout), { ok: true, changed: false, created: [], existing: JSON.parse(json.stdout).existing });
+    assert.deepEqual(JSON.parse(json.stdout), { changed: false, created: [], existing: JSON.parse(json.stdout).existing });
     assert.ok(!`${first.stdout}${first.stderr}`.includes(target.serverSecret));
   });
 
-  test("exit 1 on a conflicting index, 2 on missing configuration, 3 on a refused key", async () => {
+  test("exit 1 on a conflicting index, 2 on missing configuration, 4 on a refused key", async () => {
     const admin = target.client();
     await admin.query(q.Delete(q.Index(LEDGER_BY_EXPIRATION_INDEX)));
     await admin.query(q.CreateIndex({ name: LEDGER_BY_EXPIRATION_INDEX, source: q.Collection(LEDGER_COLLECTION), values: [{ field: ["data", "expires_at"] }] }));
@@ -118,8 +118,8 @@ describe("npm run deploy-schema", () => {
     assert.equal(allBad.code, 2);
     for (const name of ["FAUNA_ENDPOINT", "FAUNA_USERS_COLLECTION", "FAUNA_USERS_INDEX"]) assert.match(allBad.stderr, new RegExp(name));
     const refused = await run([], { FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: "fnAnot-a-real-key-000000000000" });
-    assert.equal(refused.code, 3);
-    assert.match(refused.stderr, /refused FAUNA_SECRET/);
+    assert.equal(refused.code, 4);
+    assert.match(refused.stderr, /^deploy-schema: ERR_FAUNA_SECRET_REFUSED: .*refused FAUNA_SECRET/);
     assert.ok(!refused.stderr.includes("fnAnot-a-real-key"));
     const help = await run(["--help"], {});
     assert.equal(help.code, 0);

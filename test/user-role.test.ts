@@ -40,8 +40,9 @@ describe("npm run deploy-schema -- --with-user-role", () => {
 
   test("twice: created, then unchanged; a server key is refused before anything is created", async () => {
     const serverOnly = await run(["--with-users", "--with-user-role"], { FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: target.serverSecret });
-    assert.equal(serverOnly.code, 2, serverOnly.stderr);
-    assert.match(serverOnly.stderr, /needs an admin key/);
+    // The key lacks what deploy-schema needs: exit 4, like any refused key (scripts/command-line.ts).
+    assert.equal(serverOnly.code, 4, serverOnly.stderr);
+    assert.match(serverOnly.stderr, /^deploy-schema: ERR_FAUNA_SECRET_REFUSED: .*needs an admin key/);
     assert.equal(await target.client().query(q.Exists(q.Collection(LEDGER_COLLECTION))), false);
 
     const env = { FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: target.adminSecret };
