@@ -6,7 +6,15 @@
  * public/ beside it at / (scripts/dev-site.ts). Ctrl-C stops everything.
  *
  * Ports: PORT (8888), EMULATOR_PORT (8443), ISSUER_PORT (8890); 0 picks a free one.
+ *
+ * It also prints the variables that point the four commands at this stack (a server key
+ * of the emulator included) and writes them to .env.local (START_ENV_FILE elsewhere),
+ * which the commands read only with `--env-from`: a stale local file must never redirect
+ * a command meant for production. The file is removed on Ctrl-C; the emulator's data
+ * lives in memory and dies with it, so the key in the file would be useless anyway.
  */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import faunadb from "faunadb";
 import { startEmulator } from "fql4-emulator";
 import { startDevIssuer } from "../lib/dev-issuer.ts";
@@ -36,6 +44,40 @@ async function listenOrExplain<T>(what: string, envName: string, start: () => Pr
     }
     throw e;
   }
+}
+
+/** Where the commands' variables go; relative to the current folder, as `--env-from` reads it. */
+const ENV_FILE = resolve(process.env.START_ENV_FILE || ".env.local");
+
+/** The variables of a command pointed at this stack, as .env lines (empty values unset a variable). */
+function envFileText(vars: Record<string, string>): string {
+  return `# Written by npm start for the stack it is running, and removed when it stops.
+# The commands read it only when asked: npm run revoke -- --env-from .env.local --sub 'auth0|dev-user'
+# The emulator keeps its data in memory: this server key dies with it.
+${Object.entries(vars)
+  .map(([k, v]) => `${k}=${v}`)
+  .join("\n")}
+`;
+}
+
+/** Writes the file, or says why not; returns a remover that deletes it only if it is still ours. */
+function writeEnvFile(text: string): { written: boolean; remove(): void } {
+  try {
+    writeFileSync(ENV_FILE, text, { mode: 0o600 });
+  } catch (e) {
+    console.error(`npm start: could not write ${ENV_FILE} (${(e as { code?: string }).code ?? "error"}); the variables are printed below.`);
+    return { written: false, remove: () => undefined };
+  }
+  return {
+    written: true,
+    remove() {
+      try {
+        if (readFileSync(ENV_FILE, "utf8") === text) rmSync(ENV_FILE);
+      } catch {
+        // Already gone, or replaced by someone else: leave it.
+      }
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -106,14 +148,45 @@ async function main(): Promise<void> {
 
   const endpoint = `${server.url}${route}`;
   const mintUrl = `${issuer.issuer}mint?sub=auth0%7Cdev-user`;
-  console.log(`Fauna emulator   ${emulator.url}   (root secret "${ROOT_SECRET}")
+  // What a command needs to work on this stack: the same settings the function got.
+  const commandVars: Record<string, string> = {
+    FAUNA_ENDPOINT: emulator.url,
+    FAUNA_SECRET: serverSecret,
+    AUTH0_ISSUER: issuer.issuer,
+    AUTH0_JWKS_URI: issuer.jwksUri,
+    AUTH0_AUDIENCE: issuer.audience,
+    AUTH0_ALGORITHMS: "RS256",
+    AUTH0_DOMAIN: "",
+    AUTH0_PUBLIC_KEY: "",
+    FAUNA_USERS_COLLECTION: DEFAULT_USERS_COLLECTION,
+    FAUNA_USERS_INDEX: DEFAULT_USERS_INDEX,
+    LEDGER_CLAIMS: "",
+    CREATE_MISSING_USERS: process.env.CREATE_MISSING_USERS!,
+  };
+  const envFile = writeEnvFile(envFileText(commandVars));
+  closers.unshift(async () => envFile.remove());
+  // As typed in this folder (npm runs scripts from the package's own): .env.local, else the full path.
+  const rel = relative(process.cwd(), ENV_FILE);
+  const fileArg = rel && !rel.startsWith("..") ? rel : ENV_FILE;
+  const shown = ["FAUNA_ENDPOINT", "FAUNA_SECRET", "AUTH0_ISSUER", "AUTH0_JWKS_URI", "AUTH0_AUDIENCE"].map((k) => `  ${k}=${commandVars[k]}`).join("\n");
+  console.log(`Fauna emulator   ${emulator.url}   (root secret "${ROOT_SECRET}"; its data is in memory and is gone when npm start stops)
 Dev issuer       ${issuer.issuer}   JWKS ${issuer.jwksUri}   audience ${issuer.audience}
-Mint a JWT       ${mintUrl}
+Mint a JWT       ${mintUrl}   (add &expires_in=N for a JWT, and so a secret, that lives N seconds)
 Token endpoint   ${endpoint}
 Demo page        ${server.url}/
 
 Exchange a freshly minted JWT:
   curl -s -X POST ${endpoint} -H "Authorization: Bearer $(curl -s '${mintUrl}')"
+
+The commands, pointed at this stack (FAUNA_SECRET is a server key of the emulator):
+${shown}
+${envFile.written ? `These and the other settings are in ${fileArg}; a command reads it only when asked:` : `(${fileArg} could not be written: set these variables instead of passing --env-from)`}
+  npm run exchange -- --env-from ${fileArg} "$(curl -s '${mintUrl}')"
+  npm run revoke -- --env-from ${fileArg} --sub 'auth0|dev-user'
+  npm run delete-expired-tokens -- --env-from ${fileArg}
+  npm run deploy-schema -- --env-from ${fileArg} --with-users
+To watch a secret expire and be cleaned up: exchange a JWT minted with &expires_in=10,
+wait 10 s, then run delete-expired-tokens.
 
 Ready. Ctrl-C stops everything.`);
 }

@@ -1,13 +1,18 @@
 /**
  * `npm start` as a child process on free ports, for tests that drive it as a
  * user would: waits for "Ready.", reads the URLs it printed, and stops it with
- * Ctrl-C (SIGINT), killing it outright if it does not exit in time.
+ * Ctrl-C (SIGINT), killing it outright if it does not exit in time. The .env file it
+ * writes for the commands goes to a temporary path unless the test says otherwise.
  */
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 export interface NpmStart {
   urls: { emulator: string; tokenEndpoint: string; demoPage: string; mint: string };
+  /** The .env file it wrote for the commands (absolute). */
+  envFile: string;
   output(): string;
   /** SIGINT, then the exit code (SIGKILL after 10 s: null). */
   stop(): Promise<number | null>;
@@ -15,10 +20,16 @@ export interface NpmStart {
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-export async function startNpmStart(env: Record<string, string> = {}, readyWithinMs = 60_000): Promise<NpmStart> {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: "0", EMULATOR_PORT: "0", ISSUER_PORT: "0", LOG_LEVEL: "warn", ...env },
+/** tsx's loader by URL, so that a child running in another folder finds it. */
+export const TSX_IMPORT = import.meta.resolve("tsx");
+
+export async function startNpmStart(env: Record<string, string> = {}, readyWithinMs = 60_000, opts: { cwd?: string } = {}): Promise<NpmStart> {
+  const cwd = opts.cwd ?? ROOT;
+  // Never the checkout's own .env.local (a developer's npm start may be using it), unless a test runs elsewhere.
+  const envFileDefault = opts.cwd ? {} : { START_ENV_FILE: join(tmpdir(), `fte-npm-start-${process.pid}-${randomBytes(4).toString("hex")}.env`) };
+  const child = spawn(process.execPath, ["--import", TSX_IMPORT, resolve(ROOT, "scripts/start.ts")], {
+    cwd,
+    env: { ...process.env, PORT: "0", EMULATOR_PORT: "0", ISSUER_PORT: "0", LOG_LEVEL: "warn", ...envFileDefault, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -47,8 +58,11 @@ export async function startNpmStart(env: Record<string, string> = {}, readyWithi
       if (!m) throw new Error(`npm start printed no "${label}" line:\n${out}`);
       return m[1]!;
     };
+    const envFile = /^These and the other settings are in (\S+);/m.exec(out);
+    if (!envFile) throw new Error(`npm start wrote no .env file:\n${out}`);
     return {
       urls: { emulator: line("Fauna emulator"), tokenEndpoint: line("Token endpoint"), demoPage: line("Demo page"), mint: line("Mint a JWT") },
+      envFile: resolve(cwd, envFile[1]!),
       output: () => out,
       stop,
     };
