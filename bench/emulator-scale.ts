@@ -3,14 +3,34 @@
  * and their ledger documents, how much memory the emulator holds, and how many
  * index entries a Range + Paginate of 1,000 entries touches.
  *
- *   node --expose-gc --import tsx bench/emulator-scale.ts [--tokens 200000]
+ *   node --expose-gc --import tsx bench/emulator-scale.ts [--tokens 200000 | --help]
  */
 import { parseArgs } from "node:util";
 import faunadb from "faunadb";
 import { startEmulator } from "fql4-emulator";
 
 const q = faunadb.query;
-const { values } = parseArgs({ options: { tokens: { type: "string", default: "200000" } } });
+const HELP = `Usage: npm run bench:emulator -- [--tokens N]
+
+The emulator's scale figures: N tokens (default 200000) with their ledger documents,
+the heap they hold, and the index entries a Range + Paginate of 1,000 entries touches.
+Prints its figures; asserts nothing.`;
+
+let values: { tokens: string; help?: boolean };
+try {
+  ({ values } = parseArgs({ options: { tokens: { type: "string", default: "200000" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }));
+} catch (e) {
+  console.error(`bench:emulator: ${(e as Error).message}\n${HELP.split("\n")[0]}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (!/^\d+$/.test(values.tokens)) {
+  console.error(`bench:emulator: --tokens must be a whole number, got ${values.tokens}`);
+  process.exit(2);
+}
 const total = Number(values.tokens);
 const BATCH = 1000;
 

@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- --live N --expired N --page-size N --page-sizes a,b,c]
+ * npm run bench:cleanup [-- --live N --expired N --page-size N --page-sizes a,b,c | --help]
+ * (npm run bench runs it with --with-emulator-scale: bench/emulator-scale.ts first)
  *
  * Figures for the cleanup (issue 4), measured on the in-process emulator:
  *  1. 100,000 live + 20,000 expired tokens: one unbounded run, then the same load as the
@@ -11,6 +12,8 @@
  * show the shape (reads per expired entry, queries per run, dependence on the live count),
  * not production speed.
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
@@ -21,7 +24,12 @@ import type { StatsSnapshot } from "fql4-emulator";
 const q = faunadb.query;
 const HOUR = 3_600_000;
 
-const HELP = `Usage: npm run bench -- [options]
+const HELP = `Usage: npm run bench:cleanup -- [options]
+       npm run bench -- [options]     (the emulator's scale figures first, then these)
+
+Prints the cleanup's figures on the in-process emulator; asserts nothing.
+
+Options:
   --live N            live tokens (default 100000)
   --expired N         expired tokens (default 20000)
   --no-ttl-share F    share of the expired tokens issued without a ttl, so the cleanup
@@ -30,23 +38,50 @@ const HELP = `Usage: npm run bench -- [options]
   --page-sizes LIST   also measure these page sizes (comma-separated), e.g. 50,100,250,500,1000
   --budget-ms MS      time budget for the time-box demonstration (default 250, so that the
                       emulator, far faster than FaunaDB, needs several runs)
-  --skip-zero-live    skip the 0-live comparison run`;
+  --skip-zero-live    skip the 0-live comparison run
+  --with-emulator-scale  first run bench/emulator-scale.ts (what npm run bench does)
+  -h, --help          show this help, run nothing`;
 
-const { values } = parseArgs({
-  options: {
-    live: { type: "string", default: "100000" },
-    expired: { type: "string", default: "20000" },
-    "no-ttl-share": { type: "string", default: "0.1" },
-    "page-size": { type: "string", default: String(DEFAULT_CLEANUP_PAGE_SIZE) },
-    "page-sizes": { type: "string" },
-    "budget-ms": { type: "string", default: "250" },
-    "skip-zero-live": { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        live: { type: "string", default: "100000" },
+        expired: { type: "string", default: "20000" },
+        "no-ttl-share": { type: "string", default: "0.1" },
+        "page-size": { type: "string", default: String(DEFAULT_CLEANUP_PAGE_SIZE) },
+        "page-sizes": { type: "string" },
+        "budget-ms": { type: "string", default: "250" },
+        "skip-zero-live": { type: "boolean" },
+        "with-emulator-scale": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    const unknown = /^Unknown option '([^']+)'/.exec((e as Error).message);
+    console.error(`bench: ${unknown ? `unknown option ${unknown[1]}` : (e as Error).message}\nRun \`npm run bench -- --help\` for usage.`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseCommandLine();
 if (values.help) {
   console.log(HELP);
   process.exit(0);
+}
+for (const name of ["live", "expired", "page-size", "budget-ms"] as const) {
+  if (!/^\d+$/.test(values[name])) {
+    console.error(`bench: --${name} must be a whole number, got ${values[name]}`);
+    process.exit(2);
+  }
+}
+if (values["with-emulator-scale"]) {
+  // Its own process: its heap figure needs --expose-gc and a heap that holds nothing else.
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", fileURLToPath(new URL("emulator-scale.ts", import.meta.url))], { stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  console.log("");
 }
 const LIVE = Number(values.live);
 const EXPIRED = Number(values.expired);
@@ -142,10 +177,13 @@ async function scenario(live: number, expired: number, budgetDemo: boolean): Pro
   // One run with the default settings; then, optionally, the same load in a fresh
   // database cleaned by runs with a small time budget, to show the work split across
   // runs. One database at a time, so the heap (and the GC) is the same for both scenarios.
+  let told = false;
   const prepare = async (): Promise<FaunaTarget> => {
     const target = await startTarget();
     const { issueMs } = await populate(target, live, expired);
-    console.log(`  (setup: issued ${fmt(live + expired)} tokens with their ledger entries in ${fmt(issueMs / 1000, 1)} s)`);
+    // Said once: the second database of a scenario is the same load again.
+    if (!told) console.log(`  (setup: issued ${fmt(live + expired)} tokens with their ledger entries in ${fmt(issueMs / 1000, 1)} s${budgetDemo ? ", in each of two databases" : ""})`);
+    told = true;
     target.emulator?.clock.advance(2 * HOUR);
     return target;
   };

@@ -60,3 +60,41 @@ describe("cli", () => {
     }
   });
 });
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/fql4-emulator.js", ...args], { cwd: packageRoot, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("cli mistakes: one line, never a stack trace", () => {
+  test("a port already in use says so in one line (exit 1)", async () => {
+    const { child, port } = await startCli(["--port", "0"]);
+    try {
+      const r = await runCli(["--port", String(port)]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `fql4-emulator: 127.0.0.1:${port} is already in use; pick another port with --port (0 picks a free one)\n`);
+      assert.equal(r.stdout, "");
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+
+  test("an unknown option or a bad port gives the problem and the usage line (exit 2)", async () => {
+    const unknown = await runCli(["--prot", "8443"]);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, "fql4-emulator: unknown option --prot\nUsage: npm run emulator -- [--port 8443] [--host 127.0.0.1] [--secret secret]   (--port 0 picks a free port)\n");
+    const bad = await runCli(["--port", "http"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^fql4-emulator: --port must be an integer from 0 to 65535, got http\nUsage: /);
+    const help = await runCli(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: npm run emulator/);
+  });
+});
