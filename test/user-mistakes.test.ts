@@ -158,6 +158,21 @@ describe("3. a wrong FAUNA_ENDPOINT or FAUNA_SECRET", () => {
     }
   });
 
+  test("https:// for a FaunaDB that speaks plain HTTP: the log names the TLS failure", async (t) => {
+    if (!s.target.endpoint.startsWith("http:")) return t.skip("the target FaunaDB speaks TLS already");
+    const https = s.target.endpoint.replace(/^http:/, "https:");
+    const d = await deployment({ FAUNA_ENDPOINT: https });
+    try {
+      const { result: r, lines } = await loggedDuring("token_exchange", () => call(d.url, bearer(mint({ sub: "auth0|known" }))));
+      assert.equal(r.status, 503);
+      assert.equal(lines[0]!.fauna_host, new URL(https).host);
+      // OpenSSL's code for a TLS hello answered in plain HTTP.
+      assert.match(lines[0]!.fauna_cause as string, /SSL|TLS|EPROTO/);
+    } finally {
+      await d.close();
+    }
+  });
+
   test("FaunaDB answering 503: the log carries the status and FaunaDB's code", async (t) => {
     const emu = s.target.emulator;
     if (!emu) return t.skip("needs the emulator's injected faults");
