@@ -31,6 +31,7 @@ import { createTokenExchange, exchangeQuery, computeExpiry } from "../lib/exchan
 import { createHttpHandler } from "../lib/http.ts";
 import { setLogSink } from "../lib/log.ts";
 import { DEFAULT_USERS_COLLECTION } from "../lib/ledger-schema.ts";
+import { exchangeEnv } from "../test/support/env.ts";
 
 const q = faunadb.query;
 const { values } = parseArgs({
@@ -47,11 +48,7 @@ const target = await startTarget();
 await deploySchema(target.client(), { withUsers: true });
 const issuer = await startDevIssuer();
 const config = loadConfig({
-  FAUNA_ENDPOINT: target.endpoint,
-  FAUNA_SECRET: target.serverSecret,
-  AUTH0_ISSUER: issuer.issuer,
-  AUTH0_JWKS_URI: issuer.jwksUri,
-  AUTH0_AUDIENCE: issuer.audience,
+  ...exchangeEnv(target, issuer),
 });
 const ARMS = ["handler", "floor (jose)", "floor (node:crypto)"] as const;
 type Arm = (typeof ARMS)[number];

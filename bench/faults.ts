@@ -32,6 +32,7 @@ import { setLogSink } from "../lib/log.ts";
 import { deleteExpiredTokens, type CleanupSummary } from "../lib/cleanup.ts";
 import { DEFAULT_USERS_COLLECTION, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
 import { startFaultProxy } from "./fault-proxy.ts";
+import { exchangeEnv } from "../test/support/env.ts";
 
 const q = faunadb.query;
 const { values } = parseArgs({
@@ -75,11 +76,7 @@ await target.client(target.serverSecret).query(q.Map(subs, q.Lambda("s", q.Creat
 const issuer = await startDevIssuer();
 const proxy = await startFaultProxy(target.endpoint, random);
 const config = loadConfig({
-  FAUNA_ENDPOINT: proxy.url,
-  FAUNA_SECRET: target.serverSecret,
-  AUTH0_ISSUER: issuer.issuer,
-  AUTH0_JWKS_URI: issuer.jwksUri,
-  AUTH0_AUDIENCE: issuer.audience,
+  ...exchangeEnv({ endpoint: proxy.url, serverSecret: target.serverSecret }, issuer),
 });
 const exchange = createTokenExchange(config);
 const server = await serveHandler(createHttpHandler({ exchange, exchangeBudgetMs: BUDGET_MS }), { route: "/api/token" });
