@@ -24,6 +24,7 @@ import { startDevIssuer } from "../lib/dev-issuer.ts";
 import { deploySchema } from "../lib/schema.ts";
 import { buildForNetlify, buildForVercel, LAMBDA_NODE_FLAGS } from "../test/platform/artifacts.ts";
 import { toolchain } from "../test/platform/toolchain.ts";
+import { exchangeEnv } from "../test/support/env.ts";
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL("./cold-child.mjs", import.meta.url));
@@ -48,11 +49,7 @@ const issuer = await startDevIssuer();
 const env = {
   PATH: process.env.PATH ?? "",
   LOG_LEVEL: "silent",
-  FAUNA_ENDPOINT: target.endpoint,
-  FAUNA_SECRET: target.serverSecret,
-  AUTH0_ISSUER: issuer.issuer,
-  AUTH0_JWKS_URI: issuer.jwksUri,
-  AUTH0_AUDIENCE: issuer.audience,
+  ...exchangeEnv(target, issuer),
   CREATE_MISSING_USERS: "true",
 };
 const work = await mkdtemp(join(tmpdir(), "fte-cold-"));

@@ -1,6 +1,6 @@
 /**
  * npm run bench:cleanup [-- --live N --expired N --page-size N --page-sizes a,b,c | --help]
- * (npm run bench runs it with --with-emulator-scale: bench/emulator-scale.ts first)
+ * (npm run bench runs it with --all: bench/emulator-scale.ts before it, bench/exchange-floor.ts after)
  *
  * Figures for the cleanup (issue 4), measured on the in-process emulator:
  *  1. 100,000 live + 20,000 expired tokens: one unbounded run, then the same load as the
@@ -25,7 +25,10 @@ const q = faunadb.query;
 const HOUR = 3_600_000;
 
 const HELP = `Usage: npm run bench:cleanup -- [options]
-       npm run bench -- [options]     (the emulator's scale figures first, then these)
+       npm run bench -- [options]     (all of them: the emulator's scale figures, these,
+                                      then the exchange against its floors; the options
+                                      below apply to these; npm run bench:emulator --
+                                      --help and npm run bench:exchange -- --help for theirs)
 
 Prints the cleanup's figures on the in-process emulator; asserts nothing.
 
@@ -39,7 +42,8 @@ Options:
   --budget-ms MS      time budget for the time-box demonstration (default 250, so that the
                       emulator, far faster than FaunaDB, needs several runs)
   --skip-zero-live    skip the 0-live comparison run
-  --with-emulator-scale  first run bench/emulator-scale.ts (what npm run bench does)
+  --all               also bench/emulator-scale.ts before and bench/exchange-floor.ts
+                      after, each with its defaults (what npm run bench does)
   -h, --help          show this help, run nothing`;
 
 function parseCommandLine() {
@@ -53,7 +57,7 @@ function parseCommandLine() {
         "page-sizes": { type: "string" },
         "budget-ms": { type: "string", default: "250" },
         "skip-zero-live": { type: "boolean" },
-        "with-emulator-scale": { type: "boolean" },
+        all: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -77,12 +81,17 @@ for (const name of ["live", "expired", "page-size", "budget-ms"] as const) {
     process.exit(2);
   }
 }
-if (values["with-emulator-scale"]) {
-  // Its own process: its heap figure needs --expose-gc and a heap that holds nothing else.
-  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", fileURLToPath(new URL("emulator-scale.ts", import.meta.url))], { stdio: "inherit" });
+/**
+ * One of the other benchmarks, in a process of its own (the emulator's heap figure needs
+ * --expose-gc and a heap holding nothing else). `npm run bench` is this one script, not a
+ * chain of `&&`, because npm hands `-- --help` to the last command of a chain only.
+ */
+function runPart(file: string, nodeFlags: string[] = []): void {
+  const r = spawnSync(process.execPath, [...nodeFlags, "--import", "tsx", fileURLToPath(new URL(file, import.meta.url))], { stdio: "inherit" });
   if (r.status !== 0) process.exit(r.status ?? 1);
   console.log("");
 }
+if (values.all) runPart("emulator-scale.ts", ["--expose-gc"]);
 const LIVE = Number(values.live);
 const EXPIRED = Number(values.expired);
 const NO_TTL_SHARE = Number(values["no-ttl-share"]);
@@ -286,3 +295,7 @@ if (values["page-sizes"]) {
   await pageSizeSweep(sizes, Math.min(LIVE, 10_000), EXPIRED, 3);
 }
 console.log(`\nbenchmark finished in ${fmt((performance.now() - started) / 1000, 1)} s`);
+if (values.all) {
+  console.log("");
+  runPart("exchange-floor.ts");
+}

@@ -154,6 +154,15 @@ async function checkRolesManageable(client: faunadb.Client): Promise<void> {
   }
 }
 
+/**
+ * The ledger keeps no history: an entry is written once and deleted once, nothing ever
+ * reads its past versions, and FaunaDB would otherwise keep every deleted entry for
+ * 30 days (storage, and work for the cleanup's deletes).
+ */
+function collectionParams(name: string): Record<string, unknown> {
+  return name === LEDGER_COLLECTION ? { name, history_days: 0 } : { name };
+}
+
 function indexParams(i: IndexDefinition): Record<string, unknown> {
   return {
     name: i.name,
@@ -213,7 +222,9 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
     if (absent.length > 0) throw new Misconfigured(absent);
     try {
       if (missingCollections.length > 0) {
-        await queryWithDeadline(client, q.Do(...missingCollections.map((name) => q.CreateCollection({ name }))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+        await queryWithDeadline(client, q.Do(...missingCollections.map((name) => q.CreateCollection(collectionParams(name)))), {
+          timeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
+        });
         created.push(...missingCollections.map((c) => `collection ${c}`));
       }
       if (missingIndexes.length > 0) {

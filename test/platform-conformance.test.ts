@@ -23,6 +23,7 @@ import { LEDGER_BY_EXPIRATION_INDEX } from "../lib/ledger-schema.ts";
 import { DEFAULT_CLEANUP_SLACK_MS, DEFAULT_CLEANUP_TIME_BUDGET_MS } from "../lib/cleanup.ts";
 import { buildForNetlify, buildForVercel, serveBuilt, type NetlifyBuild, type RunningFunction } from "./platform/artifacts.ts";
 import { REPO_ROOT } from "./platform/toolchain.ts";
+import { exchangeEnv } from "./support/env.ts";
 
 const q = faunadb.query;
 const MIN = 60_000;
@@ -106,11 +107,7 @@ describe("the functions as the platforms build and run them (Node 22, require(es
     await deploySchema(admin, { withUsers: true });
     issuer = await startDevIssuer();
     env = {
-      FAUNA_ENDPOINT: target.endpoint,
-      FAUNA_SECRET: target.serverSecret,
-      AUTH0_ISSUER: issuer.issuer,
-      AUTH0_JWKS_URI: issuer.jwksUri,
-      AUTH0_AUDIENCE: issuer.audience,
+      ...exchangeEnv(target, issuer),
       CREATE_MISSING_USERS: "true",
       ALLOWED_ORIGINS: "https://app.example.com",
     };

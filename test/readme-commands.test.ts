@@ -214,7 +214,7 @@ describe("README.md's shell blocks", () => {
 });
 
 describe("every --help the README points to", () => {
-  /** Scripts that take --help, and the line their help starts with. */
+  /** Scripts that take --help, and the line their help starts with; those the README names are run. */
   const HELPS: Record<string, RegExp> = {
     exchange: /^Usage: npm run exchange/,
     "deploy-schema": /^Usage: npm run deploy-schema/,
@@ -225,13 +225,22 @@ describe("every --help the README points to", () => {
     bench: /^Usage: npm run bench:cleanup/,
     "bench:cleanup": /^Usage: npm run bench:cleanup/,
     "bench:emulator": /^Usage: npm run bench:emulator/,
+    "bench:exchange": /^Usage: npm run bench:exchange/,
+    "bench:faults": /^Usage: npm run bench:faults/,
+    "bench:cold": /^Usage: npm run bench:cold/,
   };
+  /** What the README must keep naming: the four commands and the other entry points of this issue. */
+  const MUST_NAME = ["exchange", "deploy-schema", "delete-expired-tokens", "revoke", "serve", "emulator", "bench", "bench:cleanup"];
+
+  async function namedInReadme(): Promise<Set<string>> {
+    return new Set([...(await readme()).matchAll(/npm run ([a-z][a-z:-]*)/g)].map((m) => m[1]!));
+  }
 
   test("each npm run script the README names exists", async () => {
     const scripts = (JSON.parse(await readFile(resolve(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    const named = new Set([...(await readme()).matchAll(/npm run ([a-z][a-z:-]*)/g)].map((m) => m[1]!));
+    const named = await namedInReadme();
     for (const name of named) assert.ok(name in scripts, `README names npm run ${name}, which package.json does not have`);
-    for (const name of Object.keys(HELPS)) assert.ok(named.has(name), `the README does not mention npm run ${name}`);
+    for (const name of MUST_NAME) assert.ok(named.has(name), `the README does not mention npm run ${name}`);
   });
 
   test("prints its usage and exits 0, doing nothing else; the four commands end with the README's exit-code table", async () => {
@@ -240,7 +249,9 @@ describe("every --help the README points to", () => {
     assert.ok(table, "the README has the exit-code table");
     const rows = table[1]!.trim().split("\n").map((row) => /^\| (\d) \| (.+) \|$/.exec(row)!.slice(1) as [string, string]);
     assert.deepEqual(rows.map(([code]) => code), ["0", "1", "2", "3", "4"]);
+    const named = await namedInReadme();
     for (const [name, usage] of Object.entries(HELPS)) {
+      if (!named.has(name)) continue;
       // A help that starts the benchmark instead would run for minutes: killed after 30 s.
       const r = await bash(`npm run -s ${name} -- --help`, { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" }, 30_000);
       assert.equal(r.code, 0, `${name} --help: ${r.stderr}`);

@@ -47,6 +47,8 @@ describe("deploySchema", () => {
 
     const idx = await admin.query<{ terms?: unknown; values?: unknown; unique?: boolean }>(q.Get(q.Index("users_by_auth0_id")));
     assert.equal(idx.unique, true);
+    // The ledger keeps no history (an entry is written once and deleted once).
+    assert.equal(await admin.query(q.Select("history_days", q.Get(q.Collection(LEDGER_COLLECTION)))), 0);
     const byExp = await admin.query<{ values: { field: string[] }[] }>(q.Get(q.Index(LEDGER_BY_EXPIRATION_INDEX)));
     assert.deepEqual(byExp.values.map((v) => v.field), [["data", "expires_at"], ["data", "token_ref"], ["ref"]]);
     // The unique index really refuses a second user for one sub.

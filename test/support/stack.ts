@@ -13,6 +13,7 @@ import { serveHandler } from "../../lib/http/node-server.ts";
 import { deploySchema } from "../../lib/schema.ts";
 import { LEDGER_COLLECTION, DEFAULT_USERS_COLLECTION } from "../../lib/ledger-schema.ts";
 import type { JwtVerifierOptions } from "../../lib/jwt.ts";
+import { exchangeEnv } from "./env.ts";
 
 const q = faunadb.query;
 
@@ -51,11 +52,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
   const issuer = await startDevIssuer();
   const config = loadConfig({
-    FAUNA_ENDPOINT: target.endpoint,
-    FAUNA_SECRET: target.serverSecret,
-    AUTH0_ISSUER: issuer.issuer,
-    AUTH0_JWKS_URI: issuer.jwksUri,
-    AUTH0_AUDIENCE: issuer.audience,
+    ...exchangeEnv(target, issuer),
     ...opts.env,
   });
   const exchange = createTokenExchange(config, {

@@ -7,33 +7,21 @@ import type { Ctx } from "../eval/context.ts";
 import type { Expr } from "../eval/ast.ts";
 import { applyLambda } from "../eval/evaluate.ts";
 import { LambdaV, Ref, typeName, type ObjectV, type Value } from "../values.ts";
-import { AlgebraSet, coveredOf, elementOf, FSet, indexStore, MatchSet, type Dir, type Entry, type Probe, type Shape } from "./sets.ts";
+import { AlgebraSet, coveredOf, elementOf, FSet, indexStore, MatchSet, OrderOfInner, type Dir, type Entry, type Probe, type Shape } from "./sets.ts";
 
-export class FilterSet extends FSet {
+export class FilterSet extends OrderOfInner {
   constructor(
-    readonly inner: FSet,
+    inner: FSet,
     readonly lambda: LambdaV,
     readonly lambdaPos: Pos,
   ) {
-    super();
+    super(inner);
   }
   describe(): ObjectV {
     return new Map<string, Value>([
       ["filter", this.lambda.renderBody()],
       ["collection", this.inner],
     ]);
-  }
-  shape(ctx: Ctx, pos: Pos): Shape {
-    return this.inner.shape(ctx, pos);
-  }
-  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
-    return this.inner.compare(ctx, pos);
-  }
-  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
-    return this.inner.probe(ctx, pos, cursor);
-  }
-  readable(ctx: Ctx, pos: Pos): boolean {
-    return this.inner.readable(ctx, pos);
   }
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
     for (const e of this.inner.scan(ctx, dir, probe, pos)) {

@@ -88,6 +88,28 @@ export abstract class FSet extends SetV {
   }
 }
 
+/**
+ * A set whose entries keep the order, shape and read rights of the one set it wraps
+ * (Range, Filter, sources tagging): only what it describes and what it scans differ.
+ */
+export abstract class OrderOfInner extends FSet {
+  constructor(readonly inner: FSet) {
+    super();
+  }
+  shape(ctx: Ctx, pos: Pos): Shape {
+    return this.inner.shape(ctx, pos);
+  }
+  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
+    return this.inner.compare(ctx, pos);
+  }
+  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
+    return this.inner.probe(ctx, pos, cursor);
+  }
+  readable(ctx: Ctx, pos: Pos): boolean {
+    return this.inner.readable(ctx, pos);
+  }
+}
+
 // ---- base sets -------------------------------------------------------------------------------
 
 export function indexStore(ctx: Ctx, index: Ref, pos: Pos): IndexStore {
@@ -209,33 +231,21 @@ export class DocumentsSet extends FSet {
 
 // ---- derived sets ----------------------------------------------------------------------------
 
-export class RangeSet extends FSet {
+export class RangeSet extends OrderOfInner {
   constructor(
-    readonly inner: FSet,
+    inner: FSet,
     readonly from: Value[],
     readonly to: Value[],
     readonly fromRaw: Value,
     readonly toRaw: Value,
   ) {
-    super();
+    super(inner);
   }
   describe(): ObjectV {
     const m = new Map<string, Value>([["range", this.inner]]);
     if (this.from.length) m.set("from", this.fromRaw);
     if (this.to.length) m.set("to", this.toRaw);
     return m;
-  }
-  shape(ctx: Ctx, pos: Pos): Shape {
-    return this.inner.shape(ctx, pos);
-  }
-  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
-    return this.inner.compare(ctx, pos);
-  }
-  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
-    return this.inner.probe(ctx, pos, cursor);
-  }
-  readable(ctx: Ctx, pos: Pos): boolean {
-    return this.inner.readable(ctx, pos);
   }
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
     const lo = this.from;

@@ -8,7 +8,7 @@ import type { Ctx } from "../eval/context.ts";
 import type { ObjectV, Value } from "../values.ts";
 import { DocSet } from "./doc-set.ts";
 import { FilterSet, JoinSet } from "./lambda-sets.ts";
-import { AlgebraSet, DocumentsSet, FSet, RangeSet, ReverseSet, type Dir, type Entry, type Probe, type Shape } from "./sets.ts";
+import { AlgebraSet, DocumentsSet, FSet, OrderOfInner, RangeSet, ReverseSet, type Dir, type Entry, type Probe } from "./sets.ts";
 
 /** How a leaf set is reported in `sources`: as it was sent (a native collection or a ref as itself). */
 export function sourceOf(set: FSet): Value {
@@ -18,26 +18,14 @@ export function sourceOf(set: FSet): Value {
 }
 
 /** A leaf whose entries carry the leaf itself as their source. */
-class Tagged extends FSet {
+class Tagged extends OrderOfInner {
   private readonly tag: Value[];
-  constructor(readonly inner: FSet) {
-    super();
+  constructor(inner: FSet) {
+    super(inner);
     this.tag = [sourceOf(inner)];
   }
   describe(): ObjectV {
     return this.inner.describe();
-  }
-  shape(ctx: Ctx, pos: Pos): Shape {
-    return this.inner.shape(ctx, pos);
-  }
-  override compare(ctx: Ctx, pos: Pos): (a: Entry, b: Entry) => number {
-    return this.inner.compare(ctx, pos);
-  }
-  override probe(ctx: Ctx, pos: Pos, cursor: Value[]): Probe {
-    return this.inner.probe(ctx, pos, cursor);
-  }
-  readable(ctx: Ctx, pos: Pos): boolean {
-    return this.inner.readable(ctx, pos);
   }
   override element(e: Entry): Value {
     return this.inner.element(e);
