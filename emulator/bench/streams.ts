@@ -14,13 +14,30 @@ import faunadb from "faunadb";
 import { startEmulator } from "../index.ts";
 
 const q = faunadb.query;
-const { values } = parseArgs({
-  options: {
-    streams: { type: "string", default: "1000" },
-    rounds: { type: "string", default: "20" },
-    clients: { type: "string", default: "4" },
-  },
-});
+const USAGE = `Usage: npm run bench:streams -- [--streams 1000] [--rounds 20] [--clients 4]
+  --streams N   concurrent streams opened (spread over the clients)
+  --rounds N    writes per case
+  --clients N   driver clients (HTTP/2 sessions) the streams share`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      streams: { type: "string", default: "1000" },
+      rounds: { type: "string", default: "20" },
+      clients: { type: "string", default: "4" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+} catch (e) {
+  console.error(`bench:streams: ${(e as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const N = Number(values.streams);
 const ROUNDS = Number(values.rounds);
 const CLIENTS = Number(values.clients);
