@@ -4,12 +4,15 @@
  * start (performance.timeOrigin) to the first 200 answer. Plain JavaScript, so nothing
  * but Node sits between the measurement and the built code.
  *
- *   node --no-experimental-require-module cold-child.mjs <module> <netlify|vercel> [<jwt>]
+ *   node --no-experimental-require-module cold-child.mjs <module> <netlify|vercel|netlify-entry> [<jwt>]
+ * `netlify-entry` imports Netlify's whole entry point (its Lambda bootstrap, which then
+ * imports the function on the first invocation), with Lambda's `awslambda` global shimmed.
  * Prints {"importMs": n, "firstOkMs": n | null, "status": n | null}.
  */
 import { pathToFileURL } from "node:url";
 
 const [file, kind, jwt] = process.argv.slice(2);
+if (kind === "netlify-entry") globalThis.awslambda = { streamifyResponse: (fn) => fn, HttpResponseStream: { from: (s) => s } };
 const before = performance.now();
 const mod = await import(pathToFileURL(file).href);
 const importMs = performance.now() - before;

@@ -54,12 +54,12 @@ const env = {
 };
 const work = await mkdtemp(join(tmpdir(), "fte-cold-"));
 
-async function child(file: string, kind: "netlify" | "vercel", jwt?: string): Promise<{ importMs: number; firstOkMs: number | null; status: number | null }> {
+async function child(file: string, kind: "netlify" | "vercel" | "netlify-entry", jwt?: string): Promise<{ importMs: number; firstOkMs: number | null; status: number | null }> {
   const { stdout } = await run(tc.node22, [...LAMBDA_NODE_FLAGS, CHILD, file, kind, ...(jwt ? [jwt] : [])], { env, timeout: 60_000 });
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 
-async function measure(label: string, file: string, kind: "netlify" | "vercel", exchange: boolean): Promise<void> {
+async function measure(label: string, file: string, kind: "netlify" | "vercel" | "netlify-entry", exchange: boolean): Promise<void> {
   const imports: number[] = [];
   const firsts: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -86,8 +86,11 @@ try {
     return join(dir, /getLambdaHandler\('([^']+)'\)/.exec(entry)![1]!);
   };
   await measure("Netlify, as deployed (prebundled, one file)", path(netlify, "exchange-jwt-for-secret"), "netlify", true);
+  const entry = (b: typeof netlify, name: string) => join(b.functions.find((f) => f.name === name)!.path, "___netlify-entry-point.mjs");
+  await measure("  with Netlify's own bootstrap (entry point)", entry(netlify, "exchange-jwt-for-secret"), "netlify-entry", false);
   await measure("  delete-expired-tokens", path(netlify, "delete-expired-tokens"), "netlify", false);
   await measure("Netlify, sources bundled by nft (for comparison)", path(fromSources, "exchange-jwt-for-secret"), "netlify", true);
+  await measure("  with Netlify's own bootstrap (entry point)", entry(fromSources, "exchange-jwt-for-secret"), "netlify-entry", false);
   await measure("Vercel, as `vercel build` builds it", join(vercel, "functions/api/token.func/api/token.js"), "vercel", true);
   await measure("  api/cron/delete-expired-tokens", join(vercel, "functions/api/cron/delete-expired-tokens.func/api/cron/delete-expired-tokens.js"), "vercel", false);
 } finally {

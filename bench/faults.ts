@@ -31,7 +31,7 @@ import { serveHandler } from "../lib/http/node-server.ts";
 import { setLogSink } from "../lib/log.ts";
 import { deleteExpiredTokens, type CleanupSummary } from "../lib/cleanup.ts";
 import { DEFAULT_USERS_COLLECTION, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
-import { startFaultProxy } from "./fault-proxy.ts";
+import { startFaultProxy } from "../test/support/fault-proxy.ts";
 import { exchangeEnv } from "../test/support/env.ts";
 
 const q = faunadb.query;
@@ -144,7 +144,7 @@ const memory = () => {
 const fmtMem = (m: { rss: number; heap: number }) => `RSS ${m.rss.toFixed(0)} MiB (heap ${m.heap.toFixed(0)} MiB)`;
 
 // 1. Warm-up, then the clean run.
-await load(200);
+const warmup = await load(200);
 const rssWarm = memory();
 const clean = await load(REQUESTS);
 report("1. no faults", clean);
@@ -190,28 +190,52 @@ const snapshot = (await admin.query({
     "data",
     q.Map(
       q.Paginate(q.Documents(q.Collection(LEDGER_COLLECTION)), { size: 100_000 }),
-      q.Lambda("r", q.Let({ d: q.Get(q.Var("r")) }, [q.ToMillis(q.Select(["data", "expires_at"], q.Var("d"))), q.Exists(q.Select(["data", "token_ref"], q.Var("d")))])),
+      q.Lambda(
+        "r",
+        q.Let({ d: q.Get(q.Var("r")) }, [
+          q.ToMillis(q.Select(["data", "expires_at"], q.Var("d"))),
+          q.Exists(q.Select(["data", "token_ref"], q.Var("d"))),
+          q.Select(["data", "token_ref", "id"], q.Var("d")),
+        ]),
+      ),
     ),
   ),
-})) as { now: number; liveTokens: number; entries: [number, boolean][] };
+})) as { now: number; liveTokens: number; entries: [number, boolean, string][] };
 const nowMs = snapshot.now;
 const entries = { data: snapshot.entries };
 const liveEntries = entries.data.filter(([exp]) => exp > nowMs).length;
 const entryWithoutToken = entries.data.filter(([exp, exists]) => exp > nowMs && !exists).length;
-const tokenGoneEarly = entryWithoutToken;
 const liveTokens = snapshot.liveTokens;
 const deletedByCleanup = cleanups.reduce((a, c) => a + c.ledgerEntriesDeleted, 0);
 const liveDeleted = cleanups.reduce((a, c) => a + c.tokensDeleted, 0);
 const all = [...clean.outcomes, ...faulty.outcomes];
 const delivered = all.filter((o) => o.status === 200);
-const committed = entries.data.length + deletedByCleanup - 200; // minus the warm-up's 200
-const undelivered = committed - delivered.length;
+
+// Counted, not derived: the token behind each delivered secret that is still live (well
+// clear of its expiry, as FaunaDB's clock keeps running), against the live ledger entries.
+const MARGIN_MS = 120_000;
+const liveDelivered = delivered.filter((o) => o.expiresAt! > nowMs + MARGIN_MS);
+const deliveredIds = new Set<string>();
+for (let i = 0; i < liveDelivered.length; i += 500) {
+  const ids = (await admin.query(
+    q.Map(liveDelivered.slice(i, i + 500).map((o) => o.secret!), q.Lambda("s", q.Select(["ref", "id"], q.KeyFromSecret(q.Var("s"))))),
+  )) as string[];
+  for (const id of ids) deliveredIds.add(id);
+}
+const liveLedgerIds = new Set(entries.data.filter(([exp]) => exp > nowMs + MARGIN_MS).map(([, , id]) => id));
+const deliveredWithoutEntry = [...deliveredIds].filter((id) => !liveLedgerIds.has(id)).length;
+const entriesNeverDelivered = [...liveLedgerIds].filter((id) => !deliveredIds.has(id)).length;
+// The warm-up's 200 secrets were delivered too, but are not in `delivered`.
+const warmupLive = (await Promise.all(warmup.outcomes.filter((o) => o.status === 200 && o.expiresAt! > nowMs + MARGIN_MS).map((o) => o.secret!)))
+  .length;
+
 console.log("3. the ledger adds up");
-console.log(`  ledger entries    ${entries.data.length} left + ${deletedByCleanup} deleted by ${cleanups.length} cleanup runs = ${entries.data.length + deletedByCleanup} (200 of them from the warm-up)`);
-console.log(`  200 answers       ${delivered.length}`);
-console.log(`  committed, never delivered  ${undelivered} (answers lost with a dropped connection after commit; they expire on their own)`);
-console.log(`  live tokens       ${liveTokens} = live ledger entries ${liveEntries}: ${liveTokens === liveEntries ? "yes" : "NO"}; live entries without their token: ${tokenGoneEarly}`);
+console.log(`  checked           every delivered secret still live (${liveDelivered.length}) has its token and its ledger entry: ${deliveredWithoutEntry === 0 ? "yes" : `NO, ${deliveredWithoutEntry} without`}`);
+console.log(`  counted           live ledger entries whose secret was never delivered: ${entriesNeverDelivered - warmupLive} (answers lost with a dropped connection after commit; they expire on their own)`);
+console.log(`  live tokens       ${liveTokens} = live ledger entries ${liveEntries}: ${liveTokens === liveEntries ? "yes" : "NO"}; live entries without their token: ${entryWithoutToken}`);
 console.log(`  cleanup           live tokens deleted: ${liveDeleted}; errors: ${cleanups.filter((c) => c.stoppedBy === "error").length}`);
+console.log(`  in all (derived)  ${entries.data.length} entries left + ${deletedByCleanup} deleted by ${cleanups.length} cleanup runs = ${entries.data.length + deletedByCleanup}`);
+console.log(`                    = 200 (warm-up) + ${delivered.length} answered 200 + ${entries.data.length + deletedByCleanup - 200 - delivered.length} committed but never delivered`);
 
 // Every delivered secret works exactly until its expiry (FaunaDB's clock, which keeps
 // running while this is checked: each check is judged against the time around it).

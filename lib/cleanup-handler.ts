@@ -14,15 +14,16 @@ import { createFaunaClient } from "./fauna.ts";
 import { cleanupOptionsFromEnv, deleteExpiredTokens, type CleanupOptions } from "./cleanup.ts";
 import { log } from "./log.ts";
 import type { FetchHandler } from "./http.ts";
+import { cleanupFailed, cleanupSummary } from "./http/respond.ts";
 
 interface Setup {
   client: faunadb.Client;
   options: CleanupOptions;
 }
 
-function setupError(err: unknown): { code: string; message: string } {
+function errorCode(err: unknown): string {
   const code = (err as { code?: unknown }).code;
-  return { code: typeof code === "string" ? code : "ERR_SETUP", message: err instanceof Error ? err.message : String(err) };
+  return typeof code === "string" ? code : "ERR_INTERNAL";
 }
 
 export function cleanupHandlerFromEnv(env: Env): FetchHandler {
@@ -30,12 +31,12 @@ export function cleanupHandlerFromEnv(env: Env): FetchHandler {
   return async () => {
     try {
       setup ??= { client: createFaunaClient(loadFaunaConfig(env)), options: cleanupOptionsFromEnv(env) };
+      // FaunaDB's failures end the run and are in its summary; only a bug can throw here.
+      return cleanupSummary(await deleteExpiredTokens(setup.client, setup.options));
     } catch (err) {
-      const error = setupError(err);
-      log("error", "delete-expired-tokens", { error });
-      return Response.json({ error: error.code }, { status: 500 });
+      const code = errorCode(err);
+      log("error", "delete-expired-tokens", { error: { code, message: err instanceof Error ? err.message : String(err) } });
+      return cleanupFailed(code);
     }
-    const summary = await deleteExpiredTokens(setup.client, setup.options);
-    return Response.json(summary, { status: summary.stoppedBy === "error" ? 500 : 200 });
   };
 }

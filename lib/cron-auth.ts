@@ -10,7 +10,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Env } from "./config.ts";
 import type { FetchHandler } from "./http.ts";
-import { json } from "./http/respond.ts";
+import { cronNotConfigured, cronUnauthorized } from "./http/respond.ts";
 import { log } from "./log.ts";
 
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
@@ -20,22 +20,28 @@ function sameSecret(received: string, expected: string): boolean {
   return timingSafeEqual(digest(received), digest(expected));
 }
 
+/** The route is public: refusals are logged at most once a minute, with how many there were. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
 export function requireCronSecret(env: Env, handler: FetchHandler): FetchHandler {
+  let refused = 0;
+  let lastLogged = 0;
   return async (req) => {
     const expected = env.CRON_SECRET?.trim();
     if (!expected) {
       log("error", "cron_secret_missing", { problem: "CRON_SECRET is not set: the cron route refuses every request until it is (Vercel sends it as a Bearer token)" });
-      return json(500, { error: "server_error", error_description: "The cron route is not configured." }, {});
+      return cronNotConfigured();
     }
     const header = req.headers.get("authorization") ?? "";
     const presented = /^Bearer (.+)$/.exec(header)?.[1] ?? "";
     if (!sameSecret(presented, expected)) {
-      log("warn", "cron_unauthorized", { bearer: header === "" ? "absent" : "wrong" });
-      return json(
-        401,
-        { error: "invalid_token", error_description: "This route is run by Vercel Cron with Authorization: Bearer $CRON_SECRET." },
-        { "www-authenticate": 'Bearer error="invalid_token"' },
-      );
+      refused++;
+      if (Date.now() - lastLogged >= REFUSAL_LOG_INTERVAL_MS) {
+        log("warn", "cron_unauthorized", { refused_since_last_line: refused, bearer: header === "" ? "absent" : "wrong" });
+        lastLogged = Date.now();
+        refused = 0;
+      }
+      return cronUnauthorized();
     }
     return handler(req);
   };

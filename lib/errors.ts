@@ -1,7 +1,7 @@
 /**
  * Every failure the exchange can produce, one class each, with a stable `code`
  * (the panva/jose convention). Callers branch on `code`, never on `message`;
- * lib/http.ts is the one place that turns a code into an HTTP status.
+ * lib/http/respond.ts is the one place that turns a code into an HTTP status.
  *
  * Messages are written to be shown to a client: they never carry a secret, a
  * JWT, a driver message or anything else from inside the service.

@@ -7,7 +7,7 @@ import faunadb from "faunadb";
 import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "./ledger-schema.ts";
 import { tokenLiveFql, userBySubFql } from "./ledger-delete.ts";
 import { loadConfig, type Config } from "./config.ts";
-import { InvalidMetadata, JwtExpired } from "./errors.ts";
+import { DatabaseUnavailable, InvalidMetadata, JwtExpired } from "./errors.ts";
 import { ABORT_REASONS, createFaunaClient, FAUNA_ERROR, faunaFailure, mapFaunaError } from "./fauna.ts";
 import { queryWithDeadline } from "./fauna-deadline.ts";
 import { log } from "./log.ts";
@@ -188,6 +188,8 @@ export const EXCHANGE_BUDGET_MS = 8_000;
 
 /** A retry is sent only if at least this much of the budget is left. */
 const MIN_RETRY_MS = 250;
+/** No query is sent with less than this left of the budget. */
+const MIN_QUERY_MS = 100;
 
 export interface ExchangeOptions {
   /** Custom ledger `meta` (importing code only; the HTTP function never passes client data here). */
@@ -255,6 +257,13 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
   const verifier = deps.verifier ?? createJwtVerifier(config.jwt, deps.jwtOptions);
   const now = deps.now ?? Date.now;
   const errorContext = { endpoint: config.fauna.endpoint, usersIndex: config.usersIndex, usersCollection: config.usersCollection };
+  const errorHost = (() => {
+    try {
+      return { host: new URL(config.fauna.endpoint).host };
+    } catch {
+      return {};
+    }
+  })();
   // Deadlines are timers, so they read the real clock even when `now` is injected (it
   // only moves the expiry arithmetic).
   const remaining = (deadlineAt: number) => deadlineAt - Date.now();
@@ -279,7 +288,14 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
       maxLiveSecrets: config.maxLiveSecretsPerUser,
       ...(meta ? { meta } : {}),
     });
-    const send = () => queryWithDeadline<QueryResult>(client, query, { timeoutMs: remaining(deadlineAt) });
+    // A query sent with next to no time left could commit and still be reported as a
+    // failure: a secret nobody receives. Better not to send it at all.
+    const send = () => {
+      if (remaining(deadlineAt) < MIN_QUERY_MS) {
+        return Promise.reject(new DatabaseUnavailable({ ...errorHost, cause: "budget_spent_before_query" }));
+      }
+      return queryWithDeadline<QueryResult>(client, query, { timeoutMs: remaining(deadlineAt) });
+    };
     let result: QueryResult;
     try {
       result = await send();

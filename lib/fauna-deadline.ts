@@ -42,6 +42,13 @@ export interface DeadlineOptions extends faunadb.QueryOptions {
  * Runs `send` (one driver query) and settles by `timeoutMs` at the latest. A caller's
  * own `signal` still works: it aborts the query early, as the driver reports it.
  */
+/**
+ * The error the driver throws, before anything is sent, when it reuses an HTTP/2 session
+ * that a dropped connection closed: it forgets the session only on `error`/`goaway`, not
+ * on `close`. It forgets it while throwing this, so sending again opens a new one.
+ */
+const STALE_SESSION = "ERR_HTTP2_INVALID_SESSION";
+
 async function withDeadline<T>(send: (options: faunadb.QueryOptions) => Promise<T>, options: DeadlineOptions): Promise<T> {
   const { timeoutMs, signal: callerSignal, ...rest } = options;
   const ms = Math.max(1, Math.ceil(timeoutMs));
@@ -54,8 +61,15 @@ async function withDeadline<T>(send: (options: faunadb.QueryOptions) => Promise<
       reject(new FaunaTimeoutError(ms));
     }, ms);
   });
+  const attempt = () => send({ ...rest, signal, queryTimeout: Math.min(ms, MAX_QUERY_TIMEOUT_MS) });
   try {
-    return await Promise.race([send({ ...rest, signal, queryTimeout: Math.min(ms, MAX_QUERY_TIMEOUT_MS) }), deadline]);
+    try {
+      return await Promise.race([attempt(), deadline]);
+    } catch (err) {
+      // Nothing was sent on a stale session: sending again is safe.
+      if ((err as { code?: unknown }).code !== STALE_SESSION || ours.signal.aborted) throw err;
+      return await Promise.race([attempt(), deadline]);
+    }
   } catch (err) {
     // The driver reports our abort as an AbortError; say what it really was.
     if (ours.signal.aborted) throw new FaunaTimeoutError(ms);

@@ -12,6 +12,7 @@ import {
   DatabaseError,
   DatabaseUnavailable,
   FaunaSecretRefused,
+  InternalError,
   Misconfigured,
   TokenExchangeError,
   UnknownUser,
@@ -148,7 +149,8 @@ export function mapFaunaError(e: unknown, ctx: FaunaErrorContext = {}): TokenExc
   // Driver errors that are not HTTP answers (bad arguments) are our bugs.
   if (e instanceof faunadb.errors.FaunaError) return new DatabaseError(e.name);
   if (isTransportFailure(e)) return new DatabaseUnavailable({ ...(host ? { host } : {}), cause: transportCause(e) });
-  return new DatabaseError("unexpected");
+  // Anything else did not come from the database at all: a bug of ours, never "ERR_DATABASE".
+  return new InternalError();
 }
 
 /** Contention, throttling, and FaunaDB (or a proxy in front of it) failing or unavailable. */

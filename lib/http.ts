@@ -1,6 +1,6 @@
 /**
  * The web-standard core of the endpoint, `(Request) => Promise<Response>`: what
- * the Netlify function and `npm start` both run. Parsing lives in http/parse.ts,
+ * the Netlify and Vercel functions and `npm start` all run. Parsing lives in http/parse.ts,
  * CORS in http/cors.ts, and the mapping of error codes to statuses in
  * http/respond.ts, the only place a status is decided.
  */
@@ -11,6 +11,7 @@ import {
   IdentityProviderUnavailable,
   InternalError,
   isTokenExchangeError,
+  JwksRefetchDeferred,
   JwtAudienceInvalid,
   JwtIssuerInvalid,
   MethodNotAllowed,
@@ -97,8 +98,10 @@ function failureDetail(err: TokenExchangeError, config: Config): LogFields {
 function logFailure(event: string, err: TokenExchangeError, status: number, started: number, config: Config, cause?: unknown): void {
   const detail: LogFields = { outcome: err.code, status, duration_ms: Date.now() - started, ...failureDetail(err, config) };
   if (err instanceof InternalError && cause !== undefined) detail.cause = cause;
-  // A client that went away is not a server failure: no 5xx, no alert.
-  const level = err instanceof RequestAborted ? "info" : status >= 500 ? "error" : "info";
+  // Nobody can raise error alerts without credentials: a client that went away is not a
+  // server failure, and a made-up kid once the refetch budget is spent (503) is a warning.
+  const level =
+    err instanceof RequestAborted ? "info" : err instanceof JwksRefetchDeferred ? "warn" : status >= 500 ? "error" : "info";
   log(level, event, detail);
 }
 

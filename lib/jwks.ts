@@ -15,12 +15,15 @@
  *   rotated key that the next refetch will bring (and any refetch brings every new key).
  * - A failed fetch gives its token back (an outage must not leave rotated-in keys refused
  *   after it ends), and for `jwksFailureBackoffMs` after it no other fetch is tried: new
- *   kids get the same failure at once. A failure is the identity provider's (503) unless
+ *   kids get the same failure at once. The pause doubles with each failure in a row (up to
+ *   30 s), so an outage is not fetched once a second.
+ * - Every wait is bounded by the request's own time: a request that joins a fetch in
+ *   flight stops waiting when its deadline comes. A failure is the identity provider's (503) unless
  *   the URL itself is wrong (4xx, a redirect): that is the deployment's (500).
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import type jwksRsaModule from "jwks-rsa";
-import { IdentityProviderUnavailable, type IdentityProviderFailure, JwksNoMatchingKey, JwksRefetchDeferred, Misconfigured } from "./errors.ts";
+import { IdentityProviderUnavailable, type IdentityProviderFailure, InternalError, JwksNoMatchingKey, JwksRefetchDeferred, Misconfigured } from "./errors.ts";
 import { log } from "./log.ts";
 import { systemErrorCode } from "./error-cause.ts";
 
@@ -92,6 +95,31 @@ class JwksHttpStatus extends Error {
 /** The JWKS endpoint answered 2xx with something that is not a JWKS. */
 class JwksNotAKeySet extends Error {}
 
+/** Far more than any real JWKS (a provider publishes a few keys); a larger answer is refused unread. */
+export const MAX_JWKS_BYTES = 256 * 1024;
+
+async function readLimited(res: Response, limit: number): Promise<string> {
+  if (Number(res.headers.get("content-length") ?? 0) > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new JwksNotAKeySet("too large");
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new JwksNotAKeySet("too large");
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 async function fetchJwks(uri: string, timeoutMs: number): Promise<{ keys: unknown[] }> {
   // No redirects: the JWKS location is configuration, not something a response may change.
   const res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
@@ -99,7 +127,7 @@ async function fetchJwks(uri: string, timeoutMs: number): Promise<{ keys: unknow
     await res.body?.cancel().catch(() => undefined);
     throw new JwksHttpStatus(res.status);
   }
-  const body = (await res.json()) as { keys?: unknown } | null;
+  const body = JSON.parse(await readLimited(res, MAX_JWKS_BYTES)) as { keys?: unknown } | null;
   if (typeof body !== "object" || body === null || !Array.isArray(body.keys)) throw new JwksNotAKeySet("no keys array");
   return { keys: body.keys };
 }
@@ -115,7 +143,7 @@ function isTimeout(e: unknown): boolean {
  */
 export function describeJwksFailure(e: unknown, jwksRsaError?: new (...a: never[]) => Error): IdentityProviderFailure {
   if (e instanceof JwksHttpStatus) return { status: e.status };
-  if (e instanceof JwksNotAKeySet) return { code: "not_a_jwks" };
+  if (e instanceof JwksNotAKeySet) return { code: e.message === "too large" ? "too_large" : "not_a_jwks" };
   if (e instanceof SyntaxError) return { code: "invalid_json" };
   if (jwksRsaError && e instanceof jwksRsaError) return { code: "no_signing_keys" };
   if (isTimeout(e)) return { code: "timeout" };
@@ -144,12 +172,32 @@ let jwksRsaLoaded: Promise<typeof jwksRsaModule> | undefined;
 
 /**
  * jwks-rsa (and the jose it brings) is needed only once a key set has been fetched: not
- * at a cold start's import, and never with a PEM key.
+ * at a cold start's import, and never with a PEM key. A failed load is not kept (the next
+ * request tries again) and is this deployment's bug: logged, and answered 500, never
+ * blamed on the identity provider.
  */
-function loadJwksRsa(): Promise<typeof jwksRsaModule> {
+async function loadJwksRsa(): Promise<typeof jwksRsaModule> {
   jwksRsaLoaded ??= import("jwks-rsa").then((m) => m.default);
-  return jwksRsaLoaded;
+  try {
+    return await jwksRsaLoaded;
+  } catch (e) {
+    jwksRsaLoaded = undefined;
+    log("error", "jwks_module_unavailable", { error: e });
+    throw new InternalError();
+  }
 }
+
+/** Settles like `p`, or with a 503 "timeout" once `ms` have passed (a request's own deadline). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new IdentityProviderUnavailable({ code: "timeout" })), Math.max(1, ms));
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** After this many failed fetches in a row the pause between fetches stops doubling. */
+const MAX_FAILURE_BACKOFF_MS = 30_000;
 
 async function toSigningKeys(jwksRsa: typeof jwksRsaModule, jwksUri: string, doc: { keys: unknown[] }): Promise<SigningKey[]> {
   // jwks-rsa decides what a signing key is; it is handed the document we fetched.
@@ -174,7 +222,7 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
   const jwksHost = new URL(jwksUri).host;
   const budget = new RefetchBudget(opts.jwksRequestsPerMinute ?? 5, now);
   let set: KeySet | undefined;
-  let failure: { at: number; error: IdentityProviderUnavailable | Misconfigured } | undefined;
+  let failure: { at: number; error: IdentityProviderUnavailable | Misconfigured; inARow: number } | undefined;
   let inFlight: Promise<void> | undefined;
 
   const fresh = (): KeySet | undefined => (set && now() - set.fetchedAt < cacheMaxAge ? set : undefined);
@@ -182,10 +230,13 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
     const s = fresh();
     return s !== undefined && (kid === undefined || s.byKid.has(kid));
   };
+  // The pause after a failure doubles with each failure in a row: a failed fetch gives its
+  // refetch back (an outage must not leave rotated-in keys refused after it), so this is
+  // what keeps an outage, or a wrong URL, from being fetched once a second.
+  const inBackoff = (): boolean =>
+    failure !== undefined && now() - failure.at < Math.min(backoffMs * 2 ** (failure.inARow - 1), MAX_FAILURE_BACKOFF_MS);
 
-  async function refresh(timeoutMs: number): Promise<void> {
-    // A module that cannot load is this deployment's bug, not the identity provider's.
-    const jwksRsa = await loadJwksRsa();
+  async function refresh(jwksRsa: typeof jwksRsaModule, timeoutMs: number): Promise<void> {
     let keys: SigningKey[];
     try {
       keys = await toSigningKeys(jwksRsa, jwksUri, await fetchJwks(jwksUri, timeoutMs));
@@ -193,8 +244,8 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
       budget.refund();
       const cause = describeJwksFailure(e, jwksRsa.JwksError);
       const error = misconfiguration(cause) ?? new IdentityProviderUnavailable(cause);
-      failure = { at: now(), error };
-      log(error instanceof Misconfigured ? "error" : "warn", "jwks_fetch_failed", { jwks_host: jwksHost, ...cause });
+      failure = { at: now(), error, inARow: (failure?.inARow ?? 0) + 1 };
+      log(error instanceof Misconfigured ? "error" : "warn", "jwks_fetch_failed", { jwks_host: jwksHost, ...cause, failures_in_a_row: failure.inARow });
       throw error;
     }
     failure = undefined;
@@ -203,19 +254,35 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
     set = { all: keys, byKid, fetchedAt: now() };
   }
 
+  /**
+   * Resolves once `kid` is known, or rejects with why it cannot be, within `timeoutMs`.
+   * A request that joined a fetch started for another kid, and whose kid that fetch did
+   * not bring (it may have been published since), goes through the budget once more.
+   */
   async function ensureKnown(kid: string | undefined, timeoutMs: number): Promise<void> {
-    if (known(kid)) return;
-    if (!inFlight) {
-      if (failure && now() - failure.at < backoffMs) throw failure.error;
-      if (!budget.take()) throw new JwksRefetchDeferred(budget.secondsUntilNext());
-      const p = refresh(timeoutMs);
-      inFlight = p;
-      p.catch(() => undefined).finally(() => {
-        if (inFlight === p) inFlight = undefined;
-      });
+    const deadline = Date.now() + timeoutMs;
+    for (let round = 0; round < 2; round++) {
+      if (known(kid)) return;
+      let started = false;
+      if (!inFlight) {
+        if (inBackoff()) throw failure!.error;
+        const jwksRsa = await loadJwksRsa();
+        if (known(kid)) return;
+        if (!inFlight) {
+          if (!budget.take()) throw new JwksRefetchDeferred(budget.secondsUntilNext());
+          const p = refresh(jwksRsa, Math.max(1, deadline - Date.now()));
+          inFlight = p;
+          started = true;
+          p.catch(() => undefined).finally(() => {
+            if (inFlight === p) inFlight = undefined;
+          });
+        }
+      }
+      await within(inFlight!, deadline - Date.now());
+      if (known(kid)) return;
+      if (started) break;
     }
-    await inFlight;
-    if (!known(kid)) throw new JwksNoMatchingKey();
+    throw new JwksNoMatchingKey();
   }
 
   const keysFor = (kid: string | undefined): SigningKey[] => {

@@ -135,7 +135,9 @@ describe("command lines and the scheduled function", () => {
       const fn = (await import(fresh)) as typeof import("../netlify/functions/delete-expired-tokens.mts");
       const res = await fn.default(new Request("http://localhost/"));
       assert.equal(res.status, 500);
-      assert.deepEqual(await res.json(), { error: "ERR_MISCONFIGURED" });
+      const body = (await res.json()) as { error: string; error_description: string };
+      assert.equal(body.error, "server_error");
+      assert.match(body.error_description, /ERR_MISCONFIGURED/);
       assert.equal(errors.length, 1);
       assert.match(errors[0]!, /FAUNA_ENDPOINT/);
       assert.ok(!errors[0]!.includes("fnSuperSecretValue"));

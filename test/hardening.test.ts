@@ -18,6 +18,8 @@ import { createTokenExchange } from "../lib/exchange.ts";
 import { loadConfig } from "../lib/config.ts";
 import { serveHandler } from "../lib/http/node-server.ts";
 import { LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
+import { startFaultProxy } from "./support/fault-proxy.ts";
+import { exchangeEnv } from "./support/env.ts";
 
 const q = faunadb.query;
 const logs = captureLogs();
@@ -97,6 +99,42 @@ describe("a database connection that is dropped mid-query", () => {
     } finally {
       await server.close();
       await exchange.client.close({ force: true });
+    }
+  });
+});
+
+describe("after a dropped connection", () => {
+  // The driver keeps an HTTP/2 session whose connection was dropped, and its next query
+  // on it fails before anything is sent; that query is sent again on a fresh session.
+  test("the next request on the same warm instance is answered 200, not 503", async () => {
+    const s = await startStack({ users: ["auth0|after-drop"] });
+    const proxy = await startFaultProxy(s.target.endpoint, () => 0);
+    const config = loadConfig({ ...exchangeEnv({ endpoint: proxy.url, serverSecret: s.target.serverSecret }, s.issuer) });
+    const exchange = createTokenExchange(config);
+    const server = await serveHandler(createHttpHandler({ exchange, exchangeBudgetMs: 1500 }), { route: "/api/token" });
+    try {
+      logs.forbid(s.target.serverSecret);
+      const mint = () => {
+        const jwt = s.issuer.mint({ sub: "auth0|after-drop" });
+        logs.forbid(jwt);
+        return jwt;
+      };
+      const warm = await call(`${server.url}/api/token`, bearer(mint()));
+      assert.equal(warm.status, 200);
+      logs.forbid(warm.body.secret as string);
+      proxy.setDropRate(1);
+      const dropped = await call(`${server.url}/api/token`, bearer(mint()));
+      assert.equal(dropped.status, 503);
+      proxy.setDropRate(0);
+      const next = await call(`${server.url}/api/token`, bearer(mint()));
+      assert.equal(next.status, 200, JSON.stringify(next.body));
+      logs.forbid(next.body.secret as string);
+      assert.ok(proxy.dropped >= 1);
+    } finally {
+      await server.close();
+      await proxy.close();
+      await exchange.client.close({ force: true });
+      await s.close();
     }
   });
 });

@@ -421,7 +421,8 @@ describe("identity provider outages", () => {
     const logs = captureLogs();
     try {
       for (let i = 0; i < 5; i++) {
-        await new Promise((r) => setTimeout(r, backoff + 5));
+        // The pause doubles with each failure in a row.
+        await new Promise((r) => setTimeout(r, backoff * 2 ** i + 5));
         await assert.rejects(v.verify(idp.mint({ sub: `down${i}` })), rejectsWith(IdentityProviderUnavailable.code), `attempt ${i}`);
       }
     } finally {
@@ -429,9 +430,87 @@ describe("identity provider outages", () => {
     }
     assert.equal(idp.jwksFetches, 5, "one fetch per backoff, more than the budget");
     idp.setUnavailable(false);
-    await new Promise((r) => setTimeout(r, backoff + 5));
+    await new Promise((r) => setTimeout(r, backoff * 2 ** 5 + 5));
     assert.equal((await v.verify(idp.mint({ sub: "back" }))).sub, "back");
     assert.equal(idp.jwksFetches, 6);
+  });
+});
+
+describe("bounded waits and fetch rates", () => {
+  test("a request that joins a fetch in flight stops waiting at its own deadline", async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer(() => undefined); // never answers
+    server.on("connection", (c) => sockets.add(c));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const logs = captureLogs();
+    try {
+      const v = createJwtVerifier(
+        { issuer: issuer.issuer, jwksUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, audiences: [issuer.audience], algorithms: ["RS256"] },
+        { jwksTimeoutMs: 5000 },
+      );
+      const first = v.verify(issuer.mint({ sub: "a" })); // starts the fetch, may wait 5 s
+      const started = Date.now();
+      await assert.rejects(v.verify(issuer.mint({ sub: "b" }), { timeoutMs: 200 }), (e: unknown) => {
+        assert.ok(e instanceof IdentityProviderUnavailable);
+        assert.deepEqual(e.cause, { code: "timeout" });
+        return true;
+      });
+      assert.ok(Date.now() - started < 2000, "the joiner kept its own deadline");
+      await assert.rejects(first, rejectsWith(IdentityProviderUnavailable.code));
+    } finally {
+      logs.stop();
+      for (const c of sockets) c.destroy();
+      server.close();
+    }
+  });
+
+  test("during an outage the pause between fetches doubles: about as many fetches a minute as the budget", async () => {
+    const idp = await startDevIssuer();
+    let clockMs = Date.now();
+    const logs = captureLogs();
+    try {
+      const v = createJwtVerifier(
+        { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [idp.audience], algorithms: ["RS256"] },
+        { now: () => clockMs },
+      );
+      idp.setUnavailable(true);
+      idp.resetJwksFetches();
+      // A request a second for a minute, each with a kid never seen.
+      for (let i = 0; i < 60; i++) {
+        await assert.rejects(v.verify(idp.mint({ sub: "x", kid: `k${i}` })), rejectsWith(IdentityProviderUnavailable.code));
+        clockMs += 1000;
+      }
+      // Fetches at 0, 1, 3, 7, 15 and 31 s: the pause doubles from 1 s.
+      assert.equal(idp.jwksFetches, 6);
+    } finally {
+      logs.stop();
+      await idp.close();
+    }
+  });
+
+  test("a JWKS answer over 256 KB is refused unread as the identity provider's failure", async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys: [], pad: "x".repeat(300 * 1024) }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const logs = captureLogs();
+    try {
+      const v = createJwtVerifier({
+        issuer: issuer.issuer,
+        jwksUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`,
+        audiences: [issuer.audience],
+        algorithms: ["RS256"],
+      });
+      await assert.rejects(v.verify(issuer.mint({ sub: "a" })), (e: unknown) => {
+        assert.ok(e instanceof IdentityProviderUnavailable);
+        assert.deepEqual(e.cause, { code: "too_large" });
+        return true;
+      });
+    } finally {
+      logs.stop();
+      server.close();
+    }
   });
 });
 

@@ -181,7 +181,12 @@ describe("the functions as the platforms build and run them (Node 22, require(es
   test("Vercel: /api/token answers POST, DELETE, OPTIONS; 401 for a bad token; 405 otherwise", async () => {
     const fn = await serve("vercel", vercelModule("api/token"));
     await exchangeContract(`${fn.url}/api/token`, "auth0|vercel-user");
-    assert.equal((await fetch(`${fn.url}/api/token`)).status, 405);
+    for (const method of ["GET", "PUT", "PATCH"]) {
+      const r = await fetch(`${fn.url}/api/token`, { method });
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.get("allow"), "POST, DELETE, OPTIONS");
+      assert.equal(((await r.json()) as { error: string }).error, "invalid_request");
+    }
     assert.doesNotMatch(fn.output(), /ERR_REQUIRE_ESM|load failed/);
   });
 

@@ -1,6 +1,6 @@
 /**
- * Typed error → HTTP status and OAuth error, and the JSON responses. This is the
- * one place a status is decided.
+ * Typed error → HTTP status and OAuth error, and the JSON responses, for the exchange and
+ * for the cleanup's routes. This is the one place a status is decided.
  */
 import {
   BadRequest,
@@ -116,4 +116,30 @@ export function errorResponse(err: TokenExchangeError, form: boolean, cors: Reco
   if (shape.status === 405 && err instanceof MethodNotAllowed) headers.allow = err.allowed.join(", ");
   if (shape.status === 503) headers["retry-after"] = String(retryAfterSeconds(err));
   return json(shape.status, { error: shape.error, error_description: shape.description }, headers);
+}
+
+// ---------------------------------------------------------------- the cleanup's routes
+
+/** The cleanup's answer: its summary, 500 when the run stopped on an error. */
+export function cleanupSummary(summary: { stoppedBy: string }): Response {
+  return json(summary.stoppedBy === "error" ? 500 : 200, summary, {});
+}
+
+/** The cleanup could not start (its configuration, a bug): the detail is in the log. */
+export function cleanupFailed(code: string): Response {
+  return json(500, { error: "server_error", error_description: `The cleanup could not run (${code}); see the function's log.` }, {});
+}
+
+/** Vercel Cron's route without the right `Authorization: Bearer $CRON_SECRET`. */
+export function cronUnauthorized(): Response {
+  return json(
+    401,
+    { error: "invalid_token", error_description: "This route is run by Vercel Cron with Authorization: Bearer $CRON_SECRET." },
+    { "www-authenticate": 'Bearer error="invalid_token"' },
+  );
+}
+
+/** Vercel Cron's route while CRON_SECRET is unset: it refuses everything. */
+export function cronNotConfigured(): Response {
+  return json(500, { error: "server_error", error_description: "The cron route is not configured." }, {});
 }

@@ -6,6 +6,6 @@ export default handlerFromEnv(process.env);
 
 export const config: Config = {
   path: "/api/token",
-  // Per client IP, a sliding window: see README "Rate limits" before changing it.
+  // Per client IP, a sliding window: see README, Deploying → Netlify → "Rate limit".
   rateLimit: { windowLimit: 60, windowSize: 60, aggregateBy: ["ip", "domain"] },
 };

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { REPO_ROOT, TOOLCHAIN_DIR, toolchain } from "./toolchain.ts";
+import { REPO_ROOT, toolchain } from "./toolchain.ts";
 
 const run = promisify(execFile);
 const RUNNER = fileURLToPath(new URL("./runtime-runner.mjs", import.meta.url));
@@ -44,7 +44,7 @@ function lastJsonLine<T>(stdout: string): T {
  */
 export async function buildForNetlify(outDir: string, functionsDir?: string): Promise<NetlifyBuild> {
   const tc = await toolchain();
-  const { stdout } = await run(tc.node22, [`${TOOLCHAIN_DIR}netlify-build.mjs`, REPO_ROOT, outDir, ...(functionsDir ? [functionsDir] : [])], {
+  const { stdout } = await run(tc.node22, [tc.netlifyBuildScript, REPO_ROOT, outDir, ...(functionsDir ? [functionsDir] : [])], {
     cwd: REPO_ROOT,
     maxBuffer: 16 * 1024 * 1024,
     timeout: 180_000,

@@ -96,7 +96,13 @@ const server = createServer(async (req, res) => {
   const chunks = [];
   for await (const c of req) chunks.push(c);
   const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  if (kind === "vercel") {
+    // Vercel's Node launcher builds the Request from node's `req.headers`, where a repeated
+    // Authorization (like Host, Content-Type, …) keeps only its first value.
+    for (const [k, v] of Object.entries(req.headers)) for (const one of [v].flat()) if (one !== undefined) headers.append(k, one);
+  } else {
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  }
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   const request = new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
   let response;

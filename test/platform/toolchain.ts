@@ -18,15 +18,15 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export interface Toolchain {
   /** A Node 22 binary. */
   node22: string;
-  /** `node zisi-build.mjs <functions dir> <out dir> <root>` builds with Netlify's bundler. */
-  zisiBuildScript: string;
+  /** `node netlify-build.mjs <root> <out dir> [<functions dir>]`: what a Netlify deploy builds. */
+  netlifyBuildScript: string;
   /** The Vercel CLI's entry (run it with node). */
   vercelCli: string;
 }
 
 const paths: Toolchain = {
   node22: `${TOOLCHAIN_DIR}node_modules/node/bin/node`,
-  zisiBuildScript: `${TOOLCHAIN_DIR}zisi-build.mjs`,
+  netlifyBuildScript: `${TOOLCHAIN_DIR}netlify-build.mjs`,
   vercelCli: `${TOOLCHAIN_DIR}node_modules/vercel/dist/vc.js`,
 };
 

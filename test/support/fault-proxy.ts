@@ -1,6 +1,6 @@
 /**
  * A TCP proxy between the functions and the database that breaks things on demand, for
- * `npm run bench:faults`: it can drop connections while answers flow back (so an answer
+ * `npm run bench:faults` and the hardening tests: it can drop connections while answers flow back (so an answer
  * may be lost after its transaction committed), and it can play a database that is
  * stopped (every connection closed, new ones refused) for a while.
  */
