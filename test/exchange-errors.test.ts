@@ -22,9 +22,9 @@ test("driver failures that are not HTTP answers", () => {
   });
   assert.equal(mapFaunaError(refused).code, errors.DatabaseUnavailable.code);
   assert.equal(mapFaunaError(new SyntaxError("Unexpected token <")).code, errors.DatabaseUnavailable.code);
-  // Our own (or a colleague's) ERR_ codes are bugs, not outages.
-  assert.equal(mapFaunaError(Object.assign(new Error("stalled"), { code: "ERR_LEDGER_STALLED" })).code, errors.DatabaseError.code);
-  assert.equal(mapFaunaError(new TypeError("x is undefined")).code, errors.DatabaseError.code);
+  // Our own (or a colleague's) ERR_ codes are bugs: neither outages nor database errors.
+  assert.equal(mapFaunaError(Object.assign(new Error("stalled"), { code: "ERR_LEDGER_STALLED" })).code, errors.InternalError.code);
+  assert.equal(mapFaunaError(new TypeError("x is undefined")).code, errors.InternalError.code);
   assert.equal(mapFaunaError(new faunadb.errors.InvalidValue("bad")).code, errors.DatabaseError.code);
   const typed = new errors.UnknownUser();
   assert.equal(mapFaunaError(typed), typed);
