@@ -10,7 +10,6 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import faunadb from "faunadb";
@@ -19,6 +18,7 @@ import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
 import { EXIT, EXIT_CODES_HELP } from "../scripts/command-line.ts";
 import { LEDGER_BY_USER_INDEX } from "../lib/ledger-schema.ts";
+import { closedPort } from "./support/processes.ts";
 
 const q = faunadb.query;
 const ROOT = resolve(import.meta.dirname, "..");
@@ -75,13 +75,6 @@ function assertDone(r: Ran, command: Command): Record<string, unknown> {
   return out;
 }
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 let s: Stack;
 let env: Record<string, string>;

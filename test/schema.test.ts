@@ -1,27 +1,16 @@
 /** deploy-schema: creates what is missing, changes nothing on a second run, refuses a conflicting index. */
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { deploySchema, schemaDefinition } from "../lib/schema.ts";
 import { LEDGER_BY_EXPIRATION_INDEX, LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
 import { SchemaConflict } from "../lib/errors.ts";
+import { runScript } from "./support/processes.ts";
 
 const q = faunadb.query;
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/deploy-schema.ts", ...args], {
-      env: { PATH: process.env.PATH ?? "", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string>) => runScript("scripts/deploy-schema.ts", args, env);
 
 describe("deploySchema", () => {
   let target: FaunaTarget;

@@ -5,7 +5,6 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { startStack, type Stack } from "./support/stack.ts";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call, form } from "./support/http-client.ts";
@@ -14,6 +13,7 @@ import { createTokenExchange } from "../lib/exchange.ts";
 import { createHttpHandler, type HttpHandlerOptions } from "../lib/http.ts";
 import { serveHandler } from "../lib/http/node-server.ts";
 import { MAX_LOGGED_REFUSED_ORIGINS } from "../lib/http/cors.ts";
+import { closedPort } from "./support/processes.ts";
 
 const logs = captureLogs();
 after(() => {
@@ -28,14 +28,6 @@ before(async () => {
 });
 after(() => s.close());
 
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** The exchange served with the stack's settings, some of them replaced: one deployment's mistake. */
 async function deployment(env: Record<string, string>, opts: Partial<HttpHandlerOptions> = {}): Promise<{ url: string; close(): Promise<void> }> {
