@@ -1,6 +1,6 @@
 /**
  * The demo page: sign in at the development issuer, trade its JWT for a FaunaDB
- * secret at /api/token with fauna-token-exchange/client, read your own user
+ * secret at /api/token with fauna-token-exchange-client, read your own user
  * document from this browser with the faunadb driver once a second (the secret is
  * renewed on the way, before it expires), and sign out. Plain JavaScript with no
  * build step: what it needs from `npm start` (the URLs, and the client and driver
@@ -135,6 +135,10 @@ async function startDemo(config) {
       fetch: (input, init) => {
         if (input === config.tokenUrl && init.method === "POST") s.exchanges++;
         return fetch(input, init);
+      },
+      // A renewal failed (or the previous secret's logout): the current secret keeps serving.
+      onRenewalError: (e, expiresAt) => {
+        outcome(`Renewing failed (${describe(e)}); the current secret serves until ${expiresAt.toLocaleTimeString()}.`);
       },
     });
     s.query = faunaQuery(s.source, fauna);

@@ -69,7 +69,7 @@ function publicFile(pathname: string): string | undefined {
 
 export async function createDevSite(config: Omit<DemoConfig, "modules">): Promise<(req: Request) => Promise<Response>> {
   const [client, faunadb] = await Promise.all([
-    bundle('export * from "./client/index.ts";'),
+    bundle('export * from "./client/src/index.ts";'),
     bundle('export { default } from "faunadb";'),
   ]);
   const generated = new Map<string, { body: string; type: string }>([

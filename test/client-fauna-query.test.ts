@@ -11,7 +11,7 @@ import { startStack, type Stack } from "./support/stack.ts";
 import { emulatorOnly } from "fql4-emulator/testing";
 import { harness } from "./support/client-harness.ts";
 import { deploySchema } from "../lib/schema.ts";
-import { faunaQuery, isUnauthorized } from "../client/index.ts";
+import { faunaQuery, isUnauthorized } from "../client/src/index.ts";
 
 const q = faunadb.query;
 

@@ -1,25 +1,21 @@
 /**
  * The package as another project gets it: `npm pack`, installed into a fresh
- * project, both entry points imported by Node and type-checked by tsc. And the
- * browser client bundles for browsers from its own files alone (no Node
- * built-in, no dependency).
+ * project, both entry points imported by Node and type-checked by tsc, and
+ * `fauna-token-exchange/client` the very module of the client's own package. And
+ * the browser client bundles for browsers from its own files alone (no Node
+ * built-in, no dependency). The client package alone: test/client-package.test.ts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { build } from "esbuild";
-
-const exec = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, "..");
-const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+import { ROOT, buildAndPack, exec, installInto, typecheck } from "./support/npm-pack.ts";
 
 test("the client bundles for browsers from its own files alone", async () => {
   const result = await build({
-    entryPoints: [join(ROOT, "client/index.ts")],
+    entryPoints: [join(ROOT, "client/src/index.ts")],
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -55,44 +51,23 @@ void exchangeJwtForSecret(42);
 export { report, role, code, deploySchema };
 `;
 
-const tsconfig = (file: string, lib: string[], types: string[]) =>
-  JSON.stringify({
-    compilerOptions: {
-      strict: true,
-      module: "NodeNext",
-      moduleResolution: "NodeNext",
-      target: "ES2022",
-      lib,
-      noEmit: true,
-      skipLibCheck: false,
-      // Node's types from this repository, so that the check needs no install of its own.
-      typeRoots: [join(ROOT, "node_modules", "@types")],
-      types,
-    },
-    files: [file],
-  });
-
-test("npm pack: installed elsewhere, both entry points import and type-check", async () => {
+test("npm pack: installed elsewhere, both entry points import and type-check; ./client is the client package", async () => {
   const dir = await mkdtemp(join(tmpdir(), "fte-pack-"));
   try {
-    await exec("npm", ["run", "-s", "build"], { cwd: ROOT });
-    const packed = await exec("npm", ["pack", "--json", "--pack-destination", dir], { cwd: ROOT });
-    const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-    const files = info!.files.map((f) => f.path);
-    for (const f of ["dist/lib/index.js", "dist/lib/index.d.ts", "dist/client/index.js", "dist/client/index.d.ts", "package.json"]) {
-      assert.ok(files.includes(f), `${f} is packed`);
+    const root = await buildAndPack(ROOT, dir);
+    for (const f of ["dist/lib/index.js", "dist/lib/index.d.ts", "reexports/client.js", "reexports/client.d.ts", "package.json"]) {
+      assert.ok(root.files.includes(f), `${f} is packed`);
     }
-    assert.deepEqual(files.filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts")), [], "no TypeScript sources");
-    assert.deepEqual(files.filter((f) => /^(test|emulator|scripts|netlify|public)\//.test(f)), []);
-
-    const app = join(dir, "app");
-    await mkdir(app);
-    await writeFile(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-    // --ignore-scripts: faunadb's postinstall needs the internet (README, "Installing offline").
-    await exec("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", join(dir, info!.filename)], {
-      cwd: app,
-      timeout: 120_000,
-    });
+    assert.deepEqual(root.files.filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts")), [], "no TypeScript sources");
+    assert.deepEqual(root.files.filter((f) => /^(test|emulator|scripts|netlify|public|client)\//.test(f)), []);
+    // Not on the registry here: the client package comes from its own tarball, as the
+    // root's dependency; the rest from npm's cache.
+    const client = await buildAndPack(join(ROOT, "client"), dir);
+    const app = await installInto(dir, "consumer", ["--prefer-offline", root.tarball, client.tarball]);
+    const lock = JSON.parse(await readFile(join(app, "node_modules", ".package-lock.json"), "utf8")) as {
+      packages: Record<string, { resolved?: string }>;
+    };
+    assert.match(lock.packages["node_modules/fauna-token-exchange-client"]?.resolved ?? "", /^file:/, "the client from its tarball");
 
     const imported = await exec(
       process.execPath,
@@ -101,23 +76,19 @@ test("npm pack: installed elsewhere, both entry points import and type-check", a
         "-e",
         `const lib = await import("fauna-token-exchange");
          const client = await import("fauna-token-exchange/client");
+         const own = await import("fauna-token-exchange-client");
          console.log(JSON.stringify({ lib: typeof lib.deploySchema, exchange: typeof lib.exchangeJwtForSecret,
-           client: typeof client.createSecretSource, query: typeof client.faunaQuery }));`,
+           client: typeof client.createSecretSource, query: typeof client.faunaQuery,
+           same: Object.keys(own).every((k) => client[k] === own[k]) && Object.keys(client).length === Object.keys(own).length }));`,
       ],
       { cwd: app },
     );
-    assert.deepEqual(JSON.parse(imported.stdout), { lib: "function", exchange: "function", client: "function", query: "function" });
+    assert.deepEqual(JSON.parse(imported.stdout), { lib: "function", exchange: "function", client: "function", query: "function", same: true });
 
-    await writeFile(join(app, "client.ts"), CLIENT_CONSUMER);
-    await writeFile(join(app, "lib.ts"), LIB_CONSUMER);
     // The client is checked as a browser sees it: the DOM, and no Node types at all; the
     // library as a Node program sees it.
-    await writeFile(join(app, "tsconfig.client.json"), tsconfig("client.ts", ["ES2022", "DOM"], []));
-    await writeFile(join(app, "tsconfig.lib.json"), tsconfig("lib.ts", ["ES2022"], ["node"]));
-    for (const project of ["tsconfig.client.json", "tsconfig.lib.json"]) {
-      const r = await exec(process.execPath, [TSC, "-p", project], { cwd: app }).catch((e: { stdout: string }) => e);
-      assert.equal(r.stdout, "", `${project}: ${r.stdout}`);
-    }
+    assert.equal(await typecheck(app, "client.ts", CLIENT_CONSUMER, ["ES2022", "DOM"], []), "");
+    assert.equal(await typecheck(app, "lib.ts", LIB_CONSUMER, ["ES2022"], ["node"]), "");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,12 +1,10 @@
 /**
  * The token endpoint as the browser sees it (README, "The endpoint: POST
- * /api/token"): one authenticated call, and the mapping of its answer to a JSON
- * body or to the typed error the caller acts on.
+ * /api/token"): one authenticated call within its deadline, and the mapping of
+ * its answer to a JSON body or to the typed error the caller acts on.
  */
 import { AccessDenied, ExchangeFailed, SignInRequired, TemporarilyUnavailable, type ExchangeError } from "./errors.ts";
-
-/** The subset of `fetch` the client uses; pass your own to add headers or count calls. */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+import { fetchWithin, type FetchLike } from "./fetch-within.ts";
 
 /** `Retry-After` is delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
@@ -33,29 +31,41 @@ function refusal(res: Response, body: Record<string, unknown> | undefined, nowMs
 /**
  * `method` the endpoint with the access token as a Bearer credential (never in
  * the URL, never in a body that could be logged), and return its JSON answer.
+ * No answer within `timeoutMs` is `TemporarilyUnavailable` with status 0.
  */
-export async function callTokenEndpoint(
+export function callTokenEndpoint(
   fetchFn: FetchLike,
   url: string,
   method: "POST" | "DELETE",
   accessToken: string,
-  nowMs: number,
+  timeoutMs: number,
+  now: () => number,
 ): Promise<Record<string, unknown>> {
-  let res: Response;
-  try {
-    res = await fetchFn(url, { method, headers: { authorization: `Bearer ${accessToken}` } });
-  } catch {
-    // Offline, DNS, or a CORS refusal: the browser does not say which.
-    throw new TemporarilyUnavailable(0, "", "The token endpoint could not be reached.");
-  }
-  let body: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = await res.json();
-    if (parsed && typeof parsed === "object") body = parsed as Record<string, unknown>;
-  } catch {
-    // Not JSON (a proxy's error page): judged by the status alone.
-  }
-  if (!res.ok) throw refusal(res, body, nowMs);
-  if (!body) throw new ExchangeFailed(res.status, "", "The token endpoint answered something other than JSON.");
-  return body;
+  return fetchWithin(
+    fetchFn,
+    url,
+    { method, headers: { authorization: `Bearer ${accessToken}` } },
+    timeoutMs,
+    async (res) => {
+      let body: Record<string, unknown> | undefined;
+      try {
+        const parsed: unknown = await res.json();
+        if (parsed && typeof parsed === "object") body = parsed as Record<string, unknown>;
+      } catch {
+        // Not JSON (a proxy's error page): judged by the status alone.
+      }
+      if (!res.ok) throw refusal(res, body, now());
+      if (!body) throw new ExchangeFailed(res.status, "", "The token endpoint answered something other than JSON.");
+      return body;
+    },
+    (timedOut) =>
+      new TemporarilyUnavailable(
+        0,
+        "",
+        timedOut
+          ? `The token endpoint (${method} ${url}) did not answer within ${timeoutMs} ms (timeoutMs).`
+          : // The browser does not say which of these it was.
+            `The token endpoint (${method} ${url}) could not be reached: offline, DNS, or refused by CORS.`,
+      ),
+  );
 }

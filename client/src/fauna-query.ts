@@ -1,6 +1,7 @@
 /**
  * Runs queries through the `faunadb` driver with the secret source's current
- * secret. FaunaDB refuses a secret (401) before running anything, so a query
+ * secret, held for the query's duration (a renewal meanwhile does not log it out
+ * under it). FaunaDB refuses a secret (401) before running anything, so a query
  * refused because its secret was revoked or expired early can safely be sent
  * once more with a freshly exchanged one. The driver is the caller's: this file
  * only needs its `query(expr, { secret })`.
@@ -28,12 +29,15 @@ export function faunaQuery<E, O extends { secret?: string }>(
 ): <T = unknown>(expr: E, options?: O) => Promise<T> {
   return async <T>(expr: E, options?: O): Promise<T> => {
     for (let retried = false; ; retried = true) {
-      const { secret } = await source.getSecret();
+      let refused = "";
       try {
-        return await client.query<T>(expr, { ...options, secret } as O);
+        return await source.withSecret(({ secret }) => {
+          refused = secret;
+          return client.query<T>(expr, { ...options, secret } as O);
+        });
       } catch (e) {
         if (retried || !isUnauthorized(e)) throw e;
-        source.invalidate(secret);
+        source.invalidate(refused);
       }
     }
   };
