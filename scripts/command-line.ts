@@ -26,8 +26,8 @@ import {
   Misconfigured,
   SchemaConflict,
   TokenExchangeError,
-} from "../lib/errors.ts";
-import { redactString } from "../lib/log.ts";
+} from "../lib/core/errors/index.ts";
+import { redactString } from "../lib/core/log.ts";
 
 export const EXIT = {
   /** Done. */

@@ -8,10 +8,10 @@
  * scripts/command-line.ts.
  */
 import { asCommandError, CommandError, EXIT, runCommand, usageError } from "./command-line.ts";
-import { loadFaunaConfig } from "../lib/config.ts";
-import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
-import { LedgerStalledError } from "../lib/ledger-delete.ts";
-import { cleanupOptionsFromEnv, deleteExpiredTokens, CleanupConfigError, type CleanupOptions, type CleanupSummary } from "../lib/cleanup.ts";
+import { loadFaunaConfig } from "../lib/core/config/load.ts";
+import { createFaunaClient, mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { LedgerStalledError } from "../lib/core/ledger/fql.ts";
+import { cleanupOptionsFromEnv, deleteExpiredTokens, CleanupConfigError, type CleanupOptions, type CleanupSummary } from "../lib/core/cleanup.ts";
 
 const USAGE = `Usage: npm run delete-expired-tokens -- [options]
 

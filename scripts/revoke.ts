@@ -5,10 +5,10 @@
  * Exit codes and errors: scripts/command-line.ts.
  */
 import { CommandError, EXIT, readStdin, runCommand, usageError } from "./command-line.ts";
-import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/config.ts";
-import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
-import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
-import { revokeSecret, revokeToken, revokeUserTokens, InvalidTokenIdError, NotATokenSecretError, type RevokeResult } from "../lib/revoke.ts";
+import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/core/config/load.ts";
+import { createFaunaClient, mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
+import { revokeSecret, revokeToken, revokeUserTokens, InvalidTokenIdError, NotATokenSecretError, type RevokeResult } from "../lib/core/revoke.ts";
 
 const USAGE = `Usage: npm run revoke -- (--sub <sub> | --secret - | --token <id>)
 

@@ -7,12 +7,12 @@
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
-import { createFaunaClient, isTransientFaunaError, mapFaunaError } from "../lib/fauna.ts";
-import { CLEANUP_ERROR_CODES, deleteExpiredTokens, describeError } from "../lib/cleanup.ts";
-import { revokeUserTokens } from "../lib/revoke.ts";
-import { FaunaTimeoutError } from "../lib/time-box.ts";
-import { DatabaseUnavailable } from "../lib/errors.ts";
-import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
+import { createFaunaClient, isTransientFaunaError, mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { CLEANUP_ERROR_CODES, deleteExpiredTokens, describeError } from "../lib/core/cleanup.ts";
+import { revokeUserTokens } from "../lib/core/revoke.ts";
+import { FaunaTimeoutError } from "../lib/core/time-box.ts";
+import { DatabaseUnavailable } from "../lib/core/errors/index.ts";
+import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { startHangingServer, type HangingServer } from "./cleanup-fixtures.ts";
 
 const q = faunadb.query;

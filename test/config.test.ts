@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { loadConfig, loadDeploySchemaConfig, loadFaunaConfig } from "../lib/config.ts";
-import { Misconfigured } from "../lib/errors.ts";
+import { loadConfig, loadDeploySchemaConfig, loadFaunaConfig } from "../lib/core/config/load.ts";
+import { Misconfigured } from "../lib/core/errors/index.ts";
 
 const minimal = {
   FAUNA_ENDPOINT: "http://127.0.0.1:8443",

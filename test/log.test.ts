@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { log, redactString, setLogSink } from "../lib/log.ts";
+import { log, redactString, setLogSink } from "../lib/core/log.ts";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdXRoMHwxIn0.c2lnbmF0dXJl";
 const SECRET = "fnAEXAMPLEsecretVALUE0123456789";

@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startTarget, emulatorOnly, type FaunaTarget } from "fql4-emulator/testing";
-import { revokeToken, revokeUserTokens, revokeSecret, InvalidTokenIdError, NotATokenSecretError } from "../lib/revoke.ts";
-import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
+import { revokeToken, revokeUserTokens, revokeSecret, InvalidTokenIdError, NotATokenSecretError } from "../lib/core/revoke.ts";
+import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { createLedgerSchema, createUsers, issueTokens, readLedgerState, ledgerProblems, secretWorks, type Issued } from "./cleanup-fixtures.ts";
 
 const q = faunadb.query;
@@ -172,7 +172,7 @@ describe("revocation", () => {
   test("revocation racing the cleanup: both succeed, nothing inconsistent", async (t) => {
     const emu = emulatorOnly(t, target, "clock");
     if (!emu) return;
-    const { deleteExpiredTokens } = await import("../lib/cleanup.ts");
+    const { deleteExpiredTokens } = await import("../lib/core/cleanup.ts");
     emu.clock.freeze();
     const now = (await client.query(q.ToMillis(q.Now()))) as number;
     await issueTokens(client, Array.from({ length: 40 }, () => ({ user: alice, expiresAt: now + 1 * MIN, tokenTtl: "none" as const })));

@@ -3,9 +3,9 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
-import { deploySchema, schemaDefinition } from "../lib/schema.ts";
-import { LEDGER_BY_EXPIRATION_INDEX, LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
-import { SchemaConflict } from "../lib/errors.ts";
+import { deploySchema, schemaDefinition } from "../lib/core/schema/deploy.ts";
+import { LEDGER_BY_EXPIRATION_INDEX, LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
+import { SchemaConflict } from "../lib/core/errors/index.ts";
 import { runScript } from "./support/processes.ts";
 
 const q = faunadb.query;

@@ -2,7 +2,7 @@
  * CORS for the origins in ALLOWED_ORIGINS, and nothing for anyone else. Headers only:
  * statuses are decided in respond.ts.
  */
-import { log } from "../log.ts";
+import { log } from "../core/log.ts";
 import { ALLOWED_METHODS } from "./parse.ts";
 
 const PREFLIGHT_MAX_AGE_SECONDS = 600;

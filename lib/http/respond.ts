@@ -16,7 +16,7 @@ import {
   UnsupportedGrantType,
   UnsupportedMediaType,
   type TokenExchangeError,
-} from "../errors.ts";
+} from "../core/errors/index.ts";
 
 const SERVER_ERROR_DESCRIPTION = "The token service failed; try again later.";
 

@@ -15,7 +15,7 @@
  * FaunaDB that is merely slow stops working on an abandoned query too.
  */
 import type faunadb from "faunadb";
-import { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError, queryWithDeadline } from "./fauna-deadline.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError, queryWithDeadline } from "./fauna/client.ts";
 
 export { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError };
 

@@ -4,7 +4,7 @@
  * CORS in http/cors.ts, and the mapping of error codes to statuses in
  * http/respond.ts, the only place a status is decided.
  */
-import { loadConfig, type Config, type Env } from "./config.ts";
+import { loadConfig, type Config, type Env } from "../core/config/load.ts";
 import {
   DatabaseError,
   DatabaseUnavailable,
@@ -19,17 +19,17 @@ import {
   RequestAborted,
   UnknownUser,
   type TokenExchangeError,
-} from "./errors.ts";
-import { createTokenExchange, EXCHANGE_BUDGET_MS, type TokenExchange } from "./exchange.ts";
-import { mapFaunaError } from "./fauna.ts";
-import { log, type LogFields } from "./log.ts";
-import { revokeUserTokens, type RevokeResult, type RevokeUserOptions } from "./revoke.ts";
-import { ALLOWED_METHODS, ISSUED_TOKEN_TYPE, parseTokenRequest } from "./http/parse.ts";
-import { corsHeaders, preflightHeaders, refusedOriginLogger } from "./http/cors.ts";
-import { errorResponse, errorShape, noContent, ok } from "./http/respond.ts";
+} from "../core/errors/index.ts";
+import { createTokenExchange, EXCHANGE_BUDGET_MS, type TokenExchange } from "../core/exchange/exchange.ts";
+import { mapFaunaError } from "../core/fauna/failures.ts";
+import { log, type LogFields } from "../core/log.ts";
+import { revokeUserTokens, type RevokeResult, type RevokeUserOptions } from "../core/revoke.ts";
+import { ALLOWED_METHODS, ISSUED_TOKEN_TYPE, parseTokenRequest } from "./parse.ts";
+import { corsHeaders, preflightHeaders, refusedOriginLogger } from "./cors.ts";
+import { errorResponse, errorShape, noContent, ok } from "./respond.ts";
 
-export { errorShape } from "./http/respond.ts";
-export { parseTokenRequest, MAX_BODY_BYTES, ALLOWED_METHODS, TOKEN_EXCHANGE_GRANT, SUBJECT_TOKEN_TYPES, ISSUED_TOKEN_TYPE } from "./http/parse.ts";
+export { errorShape } from "./respond.ts";
+export { parseTokenRequest, MAX_BODY_BYTES, ALLOWED_METHODS, TOKEN_EXCHANGE_GRANT, SUBJECT_TOKEN_TYPES, ISSUED_TOKEN_TYPE } from "./parse.ts";
 
 export type FetchHandler = (req: Request) => Promise<Response>;
 

@@ -6,8 +6,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { log } from "../log.ts";
-import { handlerCrashed, routeNotFound } from "./respond.ts";
+import { log } from "../core/log.ts";
+import { handlerCrashed, routeNotFound } from "../http/respond.ts";
 
 export interface ServedHandler {
   /** Base URL, e.g. `http://127.0.0.1:8888`. */

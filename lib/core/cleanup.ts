@@ -29,9 +29,9 @@
  * still there, i.e. tokens without a ttl or with a ttl later than their ledger expiry.
  */
 import faunadb from "faunadb";
-import { LEDGER_BY_EXPIRATION_INDEX } from "./ledger-schema.ts";
-import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql } from "./ledger-delete.ts";
-import { isFaunaTimeout, isTransientFaunaError } from "./fauna.ts";
+import { LEDGER_BY_EXPIRATION_INDEX } from "./ledger/layout.ts";
+import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql } from "./ledger/fql.ts";
+import { isFaunaTimeout, isTransientFaunaError } from "./fauna/failures.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, TimeBox } from "./time-box.ts";
 import { log } from "./log.ts";
 

@@ -8,10 +8,10 @@
  * variable): an unguarded cleanup endpoint is a misconfiguration, not a default.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Env } from "./config.ts";
-import type { FetchHandler } from "./http.ts";
-import { cronNotConfigured, cronUnauthorized } from "./http/respond.ts";
-import { log } from "./log.ts";
+import type { Env } from "../core/config/load.ts";
+import type { FetchHandler } from "./token-handler.ts";
+import { cronNotConfigured, cronUnauthorized } from "./respond.ts";
+import { log } from "../core/log.ts";
 
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
 

@@ -9,12 +9,12 @@
  * values) and answered 500, and the next request tries again.
  */
 import type faunadb from "faunadb";
-import { loadFaunaConfig, type Env } from "./config.ts";
-import { createFaunaClient } from "./fauna.ts";
-import { cleanupOptionsFromEnv, deleteExpiredTokens, type CleanupOptions } from "./cleanup.ts";
-import { log } from "./log.ts";
-import type { FetchHandler } from "./http.ts";
-import { cleanupFailed, cleanupSummary } from "./http/respond.ts";
+import { loadFaunaConfig, type Env } from "../core/config/load.ts";
+import { createFaunaClient } from "../core/fauna/failures.ts";
+import { cleanupOptionsFromEnv, deleteExpiredTokens, type CleanupOptions } from "../core/cleanup.ts";
+import { log } from "../core/log.ts";
+import type { FetchHandler } from "./token-handler.ts";
+import { cleanupFailed, cleanupSummary } from "./respond.ts";
 
 interface Setup {
   client: faunadb.Client;

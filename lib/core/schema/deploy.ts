@@ -10,11 +10,11 @@ import {
   LEDGER_BY_EXPIRATION_INDEX,
   LEDGER_BY_USER_INDEX,
   LEDGER_COLLECTION,
-} from "./ledger-schema.ts";
-import { FaunaSecretRefused, Misconfigured, SchemaConflict } from "./errors.ts";
-import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
-import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role-schema.ts";
+} from "../ledger/layout.ts";
+import { FaunaSecretRefused, Misconfigured, SchemaConflict } from "../errors/index.ts";
+import { FAUNA_ERROR, faunaFailure } from "../fauna/failures.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "../fauna/client.ts";
+import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role.ts";
 
 const q = faunadb.query;
 

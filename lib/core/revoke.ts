@@ -10,11 +10,11 @@
  * the cleanup or another revocation cannot fail either of them.
  */
 import faunadb from "faunadb";
-import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger-schema.ts";
-import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql, userBySubFql } from "./ledger-delete.ts";
+import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger/layout.ts";
+import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
 import { TimeBox } from "./time-box.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
-import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna/client.ts";
+import { FAUNA_ERROR, faunaFailure } from "./fauna/failures.ts";
 
 const q = faunadb.query;
 

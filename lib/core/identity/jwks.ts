@@ -23,9 +23,9 @@
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import type jwksRsaModule from "jwks-rsa";
-import { IdentityProviderUnavailable, type IdentityProviderFailure, InternalError, JwksNoMatchingKey, JwksRefetchDeferred, Misconfigured } from "./errors.ts";
-import { log } from "./log.ts";
-import { systemErrorCode } from "./error-cause.ts";
+import { IdentityProviderUnavailable, type IdentityProviderFailure, InternalError, JwksNoMatchingKey, JwksRefetchDeferred, Misconfigured } from "../errors/index.ts";
+import { log } from "../log.ts";
+import { systemErrorCode } from "../error-cause.ts";
 
 export interface SigningKey {
   kid?: string;

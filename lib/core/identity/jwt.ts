@@ -10,7 +10,7 @@
  */
 import { createPublicKey } from "node:crypto";
 import jwt from "jsonwebtoken";
-import type { JwtConfig } from "./config.ts";
+import type { JwtConfig } from "../config/load.ts";
 import {
   InvalidToken,
   JwksNoMatchingKey,
@@ -24,7 +24,7 @@ import {
   JwtNotSigned,
   JwtNotYetValid,
   JwtSignatureInvalid,
-} from "./errors.ts";
+} from "../errors/index.ts";
 import { jwksKeyLookup, type JwksOptions, type KeyLookup } from "./jwks.ts";
 
 export { describeJwksFailure } from "./jwks.ts";

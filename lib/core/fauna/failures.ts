@@ -5,9 +5,9 @@
  * sides cannot drift apart.
  */
 import faunadb from "faunadb";
-import type { FaunaConfig } from "./config.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, DeadlineClient } from "./fauna-deadline.ts";
-import { systemErrorCode } from "./error-cause.ts";
+import type { FaunaConfig } from "../config/load.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, DeadlineClient } from "./client.ts";
+import { systemErrorCode } from "../error-cause.ts";
 import {
   DatabaseError,
   DatabaseUnavailable,
@@ -16,7 +16,7 @@ import {
   Misconfigured,
   TokenExchangeError,
   UnknownUser,
-} from "./errors.ts";
+} from "../errors/index.ts";
 
 /** Fauna's own error codes (errors[0].code) this project reacts to. */
 export const FAUNA_ERROR = {

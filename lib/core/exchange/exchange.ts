@@ -4,14 +4,14 @@
  * anywhere writes nothing and a warm exchange costs exactly one round trip.
  */
 import faunadb from "faunadb";
-import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "./ledger-schema.ts";
-import { tokenLiveFql, userBySubFql } from "./ledger-delete.ts";
-import { loadConfig, type Config } from "./config.ts";
-import { DatabaseUnavailable, InvalidMetadata, JwtExpired } from "./errors.ts";
-import { ABORT_REASONS, createFaunaClient, FAUNA_ERROR, faunaFailure, mapFaunaError } from "./fauna.ts";
-import { queryWithDeadline } from "./fauna-deadline.ts";
-import { log } from "./log.ts";
-import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "./jwt.ts";
+import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../ledger/layout.ts";
+import { tokenLiveFql, userBySubFql } from "../ledger/fql.ts";
+import { loadConfig, type Config } from "../config/load.ts";
+import { DatabaseUnavailable, InvalidMetadata, JwtExpired } from "../errors/index.ts";
+import { ABORT_REASONS, createFaunaClient, FAUNA_ERROR, faunaFailure, mapFaunaError } from "../fauna/failures.ts";
+import { queryWithDeadline } from "../fauna/client.ts";
+import { log } from "../log.ts";
+import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "../identity/jwt.ts";
 
 const q = faunadb.query;
 

@@ -4,8 +4,8 @@
  * problems name variables, never their values (one of them is a server key).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "./ledger-schema.ts";
-import { Misconfigured } from "./errors.ts";
+import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../ledger/layout.ts";
+import { Misconfigured } from "../errors/index.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -7,7 +7,7 @@
  * drift-checked on every deploy.
  */
 import faunadb from "faunadb";
-import { DEFAULT_USERS_COLLECTION, USER_ROLE } from "./ledger-schema.ts";
+import { DEFAULT_USERS_COLLECTION, USER_ROLE } from "../ledger/layout.ts";
 
 const q = faunadb.query;
 
