@@ -1,7 +1,7 @@
 /** The public surface of the token exchange library. */
 export { loadConfig, loadFaunaConfig, loadDeploySchemaConfig, type Config, type FaunaConfig, type JwtConfig, type Env } from "./core/config/load.ts";
 export { createFaunaClient, mapFaunaError, ABORT_REASONS, FAUNA_ERROR, type FaunaErrorContext } from "./core/fauna/failures.ts";
-export { DeadlineClient, FaunaTimeoutError, queryWithDeadline, DEFAULT_QUERY_TIMEOUT_MS } from "./core/fauna/client.ts";
+export { DeadlineClient, queryWithDeadline, DEFAULT_QUERY_TIMEOUT_MS } from "./core/fauna/client.ts";
 export { createJwtVerifier, type JwtVerifier, type VerifiedJwt } from "./core/identity/jwt.ts";
 export {
   createTokenExchange,
@@ -20,4 +20,4 @@ export { userRoleDefinition, roleDifferences, type RoleDefinition } from "./core
 export { log, setLogSink } from "./core/log.ts";
 export * from "./core/errors/index.ts";
 export { deleteExpiredTokens, cleanupOptionsFromEnv, type CleanupOptions, type CleanupSummary } from "./core/cleanup.ts";
-export { revokeToken, revokeUserTokens, revokeSecret, NotATokenSecretError } from "./core/revoke.ts";
+export { revokeToken, revokeUserTokens, revokeSecret } from "./core/revoke.ts";

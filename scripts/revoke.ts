@@ -8,7 +8,8 @@ import { CommandError, EXIT, readStdin, runCommand, usageError } from "./command
 import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/core/config/load.ts";
 import { createFaunaClient, mapFaunaError } from "../lib/core/fauna/failures.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
-import { revokeSecret, revokeToken, revokeUserTokens, InvalidTokenIdError, NotATokenSecretError, type RevokeResult } from "../lib/core/revoke.ts";
+import { revokeSecret, revokeToken, revokeUserTokens, type RevokeResult } from "../lib/core/revoke.ts";
+import { InvalidTokenIdError, NotATokenSecretError } from "../lib/core/errors/index.ts";
 
 const USAGE = `Usage: npm run revoke -- (--sub <sub> | --secret - | --token <id>)
 

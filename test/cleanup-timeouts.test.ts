@@ -10,8 +10,7 @@ import faunadb from "faunadb";
 import { createFaunaClient, isTransientFaunaError, mapFaunaError } from "../lib/core/fauna/failures.ts";
 import { CLEANUP_ERROR_CODES, deleteExpiredTokens, describeError } from "../lib/core/cleanup.ts";
 import { revokeUserTokens } from "../lib/core/revoke.ts";
-import { FaunaTimeoutError } from "../lib/core/time-box.ts";
-import { DatabaseUnavailable } from "../lib/core/errors/index.ts";
+import { DatabaseUnavailable, FaunaTimeoutError } from "../lib/core/errors/index.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { startHangingServer, type HangingServer } from "./cleanup-fixtures.ts";
 

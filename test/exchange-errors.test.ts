@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
 import faunadb from "faunadb";
 import { createFaunaClient, mapFaunaError } from "../lib/core/fauna/failures.ts";
-import { errorShape } from "../lib/http/token-handler.ts";
+import { errorShape } from "../lib/http/respond.ts";
+import { outcomeOf } from "../lib/http/statuses.ts";
 import * as errors from "../lib/core/errors/index.ts";
 import { Misconfigured } from "../lib/core/errors/index.ts";
 import { exchangeQuery } from "../lib/core/exchange/exchange.ts";
@@ -85,6 +86,22 @@ test("every typed error has one status and OAuth error", () => {
     if (status === 500) assert.ok(!errorShape(err, false).description.includes("FAUNA"), "internals stay in the log");
   }
   assert.equal(codes.size, rows.length, "codes are unique per class");
+});
+
+test("every error class of lib extends the one base with its own code; every InvalidToken is a 401 by that code", () => {
+  const classes = Object.entries(errors as Record<string, unknown>).filter(
+    (e): e is [string, { prototype: object }] => typeof e[1] === "function" && e[1].prototype instanceof errors.TokenExchangeError,
+  );
+  const concrete = classes.filter(([, c]) => Object.hasOwn(c, "code")).map(([name, c]) => [name, (c as unknown as { code: string }).code, c] as const);
+  assert.ok(concrete.length >= 30, `${concrete.length} classes`);
+  for (const [name, code] of concrete) assert.match(code, /^ERR_[A-Z_]+$/, name);
+  assert.equal(new Set(concrete.map(([, code]) => code)).size, concrete.length, "one code per class");
+  const tokenCodes = concrete.filter(([, , c]) => c.prototype instanceof errors.InvalidToken).map(([, code]) => code);
+  assert.ok(tokenCodes.length >= 11);
+  for (const code of tokenCodes) {
+    assert.deepEqual(outcomeOf(code, false), { status: 401, error: "invalid_token" }, code);
+    assert.deepEqual(outcomeOf(code, true), { status: 400, error: "invalid_request" }, code);
+  }
 });
 
 describe("a failure after Create(Tokens()) inside the one query writes nothing", () => {

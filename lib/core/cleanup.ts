@@ -30,8 +30,9 @@
  */
 import faunadb from "faunadb";
 import { LEDGER_BY_EXPIRATION_INDEX } from "./ledger/layout.ts";
-import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql } from "./ledger/fql.ts";
-import { isFaunaTimeout, isTransientFaunaError } from "./fauna/failures.ts";
+import { asPageDeleteCounts, deletePageFql, tokenLiveFql } from "./ledger/fql.ts";
+import { faunaFailure, isFaunaTimeout, isTransientFaunaError } from "./fauna/failures.ts";
+import { CleanupConfigError, DatabaseError, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, TimeBox } from "./time-box.ts";
 import { log } from "./log.ts";
 
@@ -119,14 +120,6 @@ export interface CleanupSummary {
   error?: { name: string; code: string; status?: number; message: string };
 }
 
-export class CleanupConfigError extends Error {
-  readonly code = "ERR_CLEANUP_CONFIG";
-  constructor(message: string) {
-    super(message);
-    this.name = "CleanupConfigError";
-  }
-}
-
 /**
  * The cleanup settings from the environment: `CLEANUP_PAGE_SIZE`, `CLEANUP_TIME_BUDGET_MS`.
  * Unset or empty means the default; anything else must be a positive integer.
@@ -194,14 +187,9 @@ function countPageQuery(pageSize: number, after: unknown): faunadb.Expr {
 function asCountPage(value: unknown): CountPage {
   const v = value as Partial<CountPage> | null;
   if (!v || typeof v.entries !== "number" || typeof v.tokensAlreadyGone !== "number" || !("after" in v)) {
-    throw new TypeError(`unexpected count page from FaunaDB: ${JSON.stringify(value)}`);
+    throw new DatabaseError("unexpected_result");
   }
   return v as CountPage;
-}
-
-function statusOf(err: Error): number | undefined {
-  const status = (err as { requestResult?: { statusCode?: unknown } }).requestResult?.statusCode;
-  return typeof status === "number" ? status : undefined;
 }
 
 /** Summary codes for a FaunaDB that did not answer in time, or could not be reached. */
@@ -210,21 +198,18 @@ export const CLEANUP_ERROR_CODES = { timeout: "ERR_FAUNA_TIMEOUT", unavailable: 
 /** What a summary may say about a failure: FaunaDB's error code, never the request. */
 export function describeError(err: unknown): NonNullable<CleanupSummary["error"]> {
   if (!(err instanceof Error)) return { name: "Error", code: "ERR_UNKNOWN", message: String(err).slice(0, 200) };
-  const status = statusOf(err);
-  const ownCode = (err as { code?: unknown }).code;
-  // The faunadb driver puts FaunaDB's error code (e.g. "unavailable") in `message`.
-  const code =
-    status !== undefined
-      ? `fauna:${err.message.split(".")[0]}`
-      : isFaunaTimeout(err)
-        ? CLEANUP_ERROR_CODES.timeout
-        : isTransientFaunaError(err)
-          ? CLEANUP_ERROR_CODES.unavailable
-          : typeof ownCode === "string"
-            ? ownCode
-            : "ERR_UNEXPECTED";
+  const answer = faunaFailure(err);
+  const code = answer
+    ? `fauna:${answer.code || `http_${answer.status}`}`
+    : isFaunaTimeout(err)
+      ? CLEANUP_ERROR_CODES.timeout
+      : isTransientFaunaError(err)
+        ? CLEANUP_ERROR_CODES.unavailable
+        : err instanceof TokenExchangeError
+          ? err.code
+          : "ERR_UNEXPECTED";
   const out: NonNullable<CleanupSummary["error"]> = { name: err.name, code, message: err.message.slice(0, 200) };
-  if (status !== undefined) out.status = status;
+  if (answer) out.status = answer.status;
   return out;
 }
 

@@ -11,7 +11,8 @@
  */
 import faunadb from "faunadb";
 import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger/layout.ts";
-import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
+import { asPageDeleteCounts, deletePageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
+import { DatabaseError, InvalidArgument, InvalidTokenIdError, LedgerStalledError, NotATokenSecretError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna/client.ts";
 import { FAUNA_ERROR, faunaFailure } from "./fauna/failures.ts";
@@ -58,14 +59,6 @@ export interface RevokeUserOptions {
 export const DEFAULT_REVOKE_SLACK_MS = 2_000;
 
 export const DEFAULT_REVOKE_BATCH_SIZE = 250;
-
-export class InvalidTokenIdError extends Error {
-  readonly code = "ERR_INVALID_TOKEN_ID";
-  constructor() {
-    super("a token id is the numeric id of a FaunaDB token document");
-    this.name = "InvalidTokenIdError";
-  }
-}
 
 /** Index values are `[token_ref, ledger_ref]`. */
 const TOKEN_AT = 0;
@@ -125,15 +118,6 @@ export async function revokeToken(client: faunadb.Client, token: faunadb.values.
   return asRevokeResult(result);
 }
 
-/** The secret given to `revokeSecret` is a key's, not a token's: keys are not revoked here. */
-export class NotATokenSecretError extends Error {
-  readonly code = "ERR_NOT_A_TOKEN";
-  constructor() {
-    super("that secret belongs to a key, not to a token: revoke ends the secrets the exchange issues (tokens); delete a key with Delete(Ref(Keys(), id))");
-    this.name = "NotATokenSecretError";
-  }
-}
-
 /**
  * Revokes exactly the token a secret belongs to (FaunaDB's `KeyFromSecret`, which needs
  * a server or admin key), with its ledger entry, in one query. A secret FaunaDB does
@@ -144,7 +128,7 @@ export class NotATokenSecretError extends Error {
  * unknown secret quotes it, so that error is recognised here and never passed on.
  */
 export async function revokeSecret(client: faunadb.Client, secret: string): Promise<RevokeResult> {
-  if (secret === "" || /\s/.test(secret)) throw new RangeError("a secret is one word, without whitespace");
+  if (secret === "" || /\s/.test(secret)) throw new InvalidArgument("a secret is one word, without whitespace");
   let result: unknown;
   try {
     result = await queryWithDeadline(
@@ -177,13 +161,13 @@ export async function revokeSecret(client: faunadb.Client, secret: string): Prom
 export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeUserResult> {
   const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
-    throw new RangeError("batchSize must be an integer from 1 to 100000");
+    throw new InvalidArgument("batchSize must be an integer from 1 to 100000");
   }
   const budgeted = options.timeBudgetMs !== undefined;
   const timeBudgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
   const slackMs = options.slackMs ?? DEFAULT_REVOKE_SLACK_MS;
-  if (!(timeBudgetMs >= 0)) throw new RangeError("timeBudgetMs must be a non-negative number");
-  if (!(slackMs > 0)) throw new RangeError("slackMs must be a positive number");
+  if (!(timeBudgetMs >= 0)) throw new InvalidArgument("timeBudgetMs must be a non-negative number");
+  if (!(slackMs > 0)) throw new InvalidArgument("slackMs must be a positive number");
   const now = options.now ?? Date.now;
 
   const batch = q.Let(
@@ -220,7 +204,7 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
 function asRevokeResult(value: unknown): RevokeResult {
   const v = value as { tokensDeleted?: unknown; orphan?: unknown; ledgerEntriesDeleted?: unknown } | null;
   if (!v || typeof v.tokensDeleted !== "number" || typeof v.orphan !== "number" || typeof v.ledgerEntriesDeleted !== "number") {
-    throw new TypeError(`unexpected revoke result from FaunaDB: ${JSON.stringify(value)}`);
+    throw new DatabaseError("unexpected_result");
   }
   return { revoked: v.tokensDeleted + v.orphan, ledgerEntriesDeleted: v.ledgerEntriesDeleted };
 }

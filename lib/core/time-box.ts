@@ -15,9 +15,9 @@
  * FaunaDB that is merely slow stops working on an abandoned query too.
  */
 import type faunadb from "faunadb";
-import { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError, queryWithDeadline } from "./fauna/client.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna/client.ts";
 
-export { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError };
+export { DEFAULT_QUERY_TIMEOUT_MS };
 
 export interface TimeBoxOptions {
   /** Stop starting pages once this much time would be spent. `Infinity` = no limit. */

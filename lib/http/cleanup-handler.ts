@@ -13,6 +13,7 @@ import { loadFaunaConfig, type Env } from "../core/config/load.ts";
 import { createFaunaClient } from "../core/fauna/failures.ts";
 import { cleanupOptionsFromEnv, deleteExpiredTokens, type CleanupOptions } from "../core/cleanup.ts";
 import { log } from "../core/log.ts";
+import { InternalError, TokenExchangeError } from "../core/errors/index.ts";
 import type { FetchHandler } from "./token-handler.ts";
 import { cleanupFailed, cleanupSummary } from "./respond.ts";
 
@@ -22,8 +23,7 @@ interface Setup {
 }
 
 function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === "string" ? code : "ERR_INTERNAL";
+  return err instanceof TokenExchangeError ? err.code : InternalError.code;
 }
 
 export function cleanupHandlerFromEnv(env: Env): FetchHandler {

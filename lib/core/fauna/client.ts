@@ -12,20 +12,7 @@
  *   working on a query nobody waits for.
  */
 import faunadb from "faunadb";
-
-/**
- * A query abandoned at its deadline. Marked like the driver's own `TimeoutError`
- * (`isTimeoutError === true`), so lib/fauna.ts classifies both the same way: transient,
- * and "the database is unavailable".
- */
-export class FaunaTimeoutError extends Error {
-  readonly code = "ERR_FAUNA_TIMEOUT";
-  readonly isTimeoutError = true;
-  constructor(readonly timeoutMs: number) {
-    super(`FaunaDB did not answer within ${timeoutMs} ms`);
-    this.name = "FaunaTimeoutError";
-  }
-}
+import { FaunaTimeoutError } from "../errors/index.ts";
 
 /** A query's deadline when nothing shorter applies: a Netlify function has about 10 s in all. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 8_000;

@@ -12,6 +12,7 @@ import {
   DatabaseError,
   DatabaseUnavailable,
   FaunaSecretRefused,
+  FaunaTimeoutError,
   InternalError,
   Misconfigured,
   TokenExchangeError,
@@ -131,8 +132,10 @@ function missingSchemaObject(description: string, ctx: FaunaErrorContext): strin
  * survive, for logs.
  */
 export function mapFaunaError(e: unknown, ctx: FaunaErrorContext = {}): TokenExchangeError {
-  if (e instanceof TokenExchangeError) return e;
   const host = hostOf(ctx.endpoint);
+  // Our own deadline is the database not answering in time, for whoever asked.
+  if (e instanceof FaunaTimeoutError) return new DatabaseUnavailable({ ...(host ? { host } : {}), cause: "timeout" });
+  if (e instanceof TokenExchangeError) return e;
   const f = faunaFailure(e);
   if (f) {
     if (f.code === FAUNA_ERROR.transactionAborted && f.description === ABORT_REASONS.unknownUser) return new UnknownUser();

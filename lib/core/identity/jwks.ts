@@ -85,23 +85,13 @@ class RefetchBudget {
   }
 }
 
-/** The JWKS endpoint answered with a status other than 2xx. */
-class JwksHttpStatus extends Error {
-  constructor(readonly status: number) {
-    super(`JWKS endpoint answered ${status}`);
-  }
-}
-
-/** The JWKS endpoint answered 2xx with something that is not a JWKS. */
-class JwksNotAKeySet extends Error {}
-
 /** Far more than any real JWKS (a provider publishes a few keys); a larger answer is refused unread. */
 export const MAX_JWKS_BYTES = 256 * 1024;
 
 async function readLimited(res: Response, limit: number): Promise<string> {
   if (Number(res.headers.get("content-length") ?? 0) > limit) {
     await res.body?.cancel().catch(() => undefined);
-    throw new JwksNotAKeySet("too large");
+    throw new IdentityProviderUnavailable({ code: "too_large" });
   }
   if (!res.body) return "";
   const reader = res.body.getReader();
@@ -113,7 +103,7 @@ async function readLimited(res: Response, limit: number): Promise<string> {
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new JwksNotAKeySet("too large");
+      throw new IdentityProviderUnavailable({ code: "too_large" });
     }
     chunks.push(value);
   }
@@ -122,13 +112,14 @@ async function readLimited(res: Response, limit: number): Promise<string> {
 
 async function fetchJwks(uri: string, timeoutMs: number): Promise<{ keys: unknown[] }> {
   // No redirects: the JWKS location is configuration, not something a response may change.
-  const res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+  // A redirect is answered as it is ("manual") so that its status says what it was.
+  const res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
-    throw new JwksHttpStatus(res.status);
+    throw new IdentityProviderUnavailable(res.status >= 300 && res.status < 400 ? { code: "redirect" } : { status: res.status });
   }
   const body = JSON.parse(await readLimited(res, MAX_JWKS_BYTES)) as { keys?: unknown } | null;
-  if (typeof body !== "object" || body === null || !Array.isArray(body.keys)) throw new JwksNotAKeySet("no keys array");
+  if (typeof body !== "object" || body === null || !Array.isArray(body.keys)) throw new IdentityProviderUnavailable({ code: "not_a_jwks" });
   return { keys: body.keys };
 }
 
@@ -142,16 +133,11 @@ function isTimeout(e: unknown): boolean {
  * header or a body, so it can go into logs and error objects as it is.
  */
 export function describeJwksFailure(e: unknown, jwksRsaError?: new (...a: never[]) => Error): IdentityProviderFailure {
-  if (e instanceof JwksHttpStatus) return { status: e.status };
-  if (e instanceof JwksNotAKeySet) return { code: e.message === "too large" ? "too_large" : "not_a_jwks" };
+  if (e instanceof IdentityProviderUnavailable) return e.cause ?? { code: "fetch_failed" };
   if (e instanceof SyntaxError) return { code: "invalid_json" };
   if (jwksRsaError && e instanceof jwksRsaError) return { code: "no_signing_keys" };
   if (isTimeout(e)) return { code: "timeout" };
-  const code = systemErrorCode(e);
-  if (code) return { code };
-  const message = (e as { cause?: { message?: unknown } } | null)?.cause?.message;
-  if (typeof message === "string" && /redirect/i.test(message)) return { code: "redirect" };
-  return { code: "fetch_failed" };
+  return { code: systemErrorCode(e) ?? "fetch_failed" };
 }
 
 /**

@@ -12,6 +12,7 @@
  * gone but its live token remains, nor the reverse.
  */
 import faunadb from "faunadb";
+import { DatabaseError } from "../errors/index.ts";
 
 const q = faunadb.query;
 
@@ -107,20 +108,6 @@ export function asPageDeleteCounts(value: unknown): PageDeleteCounts {
     typeof v.ledgerEntriesDeleted === "number" &&
     typeof v.tokensAlreadyGone === "number" &&
     typeof v.more === "boolean";
-  if (!ok) throw new TypeError(`unexpected page result from FaunaDB: ${JSON.stringify(value)}`);
+  if (!ok) throw new DatabaseError("unexpected_result");
   return v as PageDeleteCounts;
-}
-
-/**
- * A non-empty page that deleted no ledger document means the set and the documents
- * disagree (each page reads and deletes at one snapshot, so this cannot happen on a
- * consistent database). Looping "from the start" would then spin on the same entries
- * forever; this error stops the loop instead.
- */
-export class LedgerStalledError extends Error {
-  readonly code = "ERR_LEDGER_STALLED";
-  constructor(what: string) {
-    super(`${what}: a page of ledger entries deleted nothing; stopping rather than looping on it`);
-    this.name = "LedgerStalledError";
-  }
 }
