@@ -1,5 +1,5 @@
 /** Vercel: POST (exchange), DELETE (sign out everywhere), OPTIONS at /api/token, all lib/http.ts. */
-import { handlerFromEnv } from "../lib/http/token-handler.ts";
+import { handlerFromEnv } from "../lib/adapters/from-env.ts";
 
 const handle = handlerFromEnv(process.env);
 

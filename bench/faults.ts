@@ -27,7 +27,7 @@ import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { loadConfig } from "../lib/core/config/load.ts";
 import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
 import { createHttpHandler } from "../lib/http/token-handler.ts";
-import { serveHandler } from "../lib/adapters/node-server.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
 import { setLogSink } from "../lib/core/log.ts";
 import { deleteExpiredTokens, type CleanupSummary } from "../lib/core/cleanup.ts";
 import { DEFAULT_USERS_COLLECTION, LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";

@@ -8,9 +8,10 @@
  * scripts/command-line.ts.
  */
 import { asCommandError, CommandError, EXIT, runCommand, usageError } from "./command-line.ts";
-import { loadFaunaConfig } from "../lib/core/config/load.ts";
-import { createFaunaClient, mapFaunaError } from "../lib/core/fauna/failures.ts";
-import { cleanupOptionsFromEnv, deleteExpiredTokens, type CleanupOptions, type CleanupSummary } from "../lib/core/cleanup.ts";
+import { cleanupOptionsFromEnv, loadFaunaConfig } from "../lib/core/config/load.ts";
+import { mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
+import { deleteExpiredTokens, type CleanupOptions, type CleanupSummary } from "../lib/core/cleanup.ts";
 import { CleanupConfigError } from "../lib/core/errors/index.ts";
 
 const USAGE = `Usage: npm run delete-expired-tokens -- [options]

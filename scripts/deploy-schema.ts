@@ -6,7 +6,8 @@
  */
 import { CommandError, EXIT, runCommand } from "./command-line.ts";
 import { loadDeploySchemaConfig } from "../lib/core/config/load.ts";
-import { createFaunaClient, mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { Misconfigured, SchemaConflict } from "../lib/core/errors/index.ts";
 import { USER_ROLE } from "../lib/core/ledger/layout.ts";

@@ -6,7 +6,8 @@
  */
 import { CommandError, EXIT, readStdin, runCommand, usageError } from "./command-line.ts";
 import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/core/config/load.ts";
-import { createFaunaClient, mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { revokeSecret, revokeToken, revokeUserTokens, type RevokeResult } from "../lib/core/revoke.ts";
 import { InvalidTokenIdError, NotATokenSecretError } from "../lib/core/errors/index.ts";

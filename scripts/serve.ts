@@ -8,7 +8,7 @@
  */
 import { CommandError, EXIT, runCommand } from "./command-line.ts";
 import { loadConfig } from "../lib/core/config/load.ts";
-import { serveHandler } from "../lib/adapters/node-server.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
 
 const USAGE = `Usage: npm run serve -- [--env-from FILE]
 

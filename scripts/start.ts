@@ -19,7 +19,7 @@ import faunadb from "faunadb";
 import { startEmulator } from "fql4-emulator";
 import { startDevIssuer } from "../lib/dev/issuer.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
-import { serveHandler } from "../lib/adapters/node-server.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
 import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { createDevSite } from "./dev-site.ts";
 

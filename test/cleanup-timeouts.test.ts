@@ -7,7 +7,8 @@
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
-import { createFaunaClient, isTransientFaunaError, mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { isTransientFaunaError, mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
 import { CLEANUP_ERROR_CODES, deleteExpiredTokens, describeError } from "../lib/core/cleanup.ts";
 import { revokeUserTokens } from "../lib/core/revoke.ts";
 import { DatabaseUnavailable, FaunaTimeoutError } from "../lib/core/errors/index.ts";

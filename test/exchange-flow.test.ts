@@ -239,7 +239,7 @@ describe("exchangeJwtForSecret (configured from process.env)", () => {
     assert.ok(r.expiresIn > 3500 && r.expiresIn <= 3600);
     const entries = await ledger(s);
     assert.deepEqual(entries.map((e) => e.data.meta), [{ app: "script" }]);
-    await (await import("../lib/core/exchange/exchange.ts")).resetDefaultExchange();
+    await (await import("../lib/adapters/node.ts")).resetDefaultExchange();
   });
 });
 

@@ -16,7 +16,7 @@ import { bearer, call } from "./support/http-client.ts";
 import { createHttpHandler } from "../lib/http/token-handler.ts";
 import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
 import { loadConfig } from "../lib/core/config/load.ts";
-import { serveHandler } from "../lib/adapters/node-server.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
 import { LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
 import { startFaultProxy } from "./support/fault-proxy.ts";
 import { exchangeEnv } from "./support/env.ts";

@@ -36,3 +36,9 @@ test("lib/ throws only its own errors (one base, a stable code), never a built-i
   const ownClasses = find((n) => ts.isClassDeclaration(n) && n.heritageClauses?.some((h) => BUILT_IN_ERRORS.has(h.types[0]!.expression.getText())) === true);
   assert.deepEqual(ownClasses.map((l) => l.split(":")[0]), ["core/errors/base.ts"], "only the base extends Error");
 });
+
+test("lib/ reads process.env in one module only, its Node adapter: everything else is given its environment", () => {
+  const reads = find((n) => ts.isPropertyAccessExpression(n) && n.name.text === "env" && n.expression.getText() === "process");
+  assert.ok(reads.length >= 1, "the Node adapter reads it");
+  assert.deepEqual([...new Set(reads.map((l) => l.split(":")[0]))], ["adapters/node.ts"]);
+});

@@ -11,7 +11,7 @@ import { bearer, call, form } from "./support/http-client.ts";
 import { loadConfig } from "../lib/core/config/load.ts";
 import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
 import { createHttpHandler, type HttpHandlerOptions } from "../lib/http/token-handler.ts";
-import { serveHandler } from "../lib/adapters/node-server.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
 import { MAX_LOGGED_REFUSED_ORIGINS } from "../lib/http/cors.ts";
 import { closedPort } from "./support/processes.ts";
 

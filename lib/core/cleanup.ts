@@ -29,7 +29,7 @@
  * still there, i.e. tokens without a ttl or with a ttl later than their ledger expiry.
  */
 import faunadb from "faunadb";
-import { LEDGER_BY_EXPIRATION_INDEX } from "./ledger/layout.ts";
+import { LEDGER_BY_EXPIRATION_INDEX, MAX_PAGE_SIZE } from "./ledger/layout.ts";
 import { asPageDeleteCounts, deletePageFql, tokenLiveFql } from "./ledger/fql.ts";
 import { faunaFailure, isFaunaTimeout, isTransientFaunaError } from "./fauna/failures.ts";
 import { CleanupConfigError, DatabaseError, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
@@ -57,7 +57,7 @@ export const DEFAULT_CLEANUP_TIME_BUDGET_MS = 20_000;
 /** How long past the time budget a query started inside it may still run. */
 export const DEFAULT_CLEANUP_SLACK_MS = 5_000;
 /** FaunaDB clamps `Paginate` sizes above this. */
-export const MAX_CLEANUP_PAGE_SIZE = 100_000;
+export const MAX_CLEANUP_PAGE_SIZE = MAX_PAGE_SIZE;
 
 export interface CleanupOptions {
   /** Ledger entries per page (one query per page). */
@@ -118,31 +118,6 @@ export interface CleanupSummary {
   /** null when the run had no time limit (the command line's default). */
   timeBudgetMs: number | null;
   error?: { name: string; code: string; status?: number; message: string };
-}
-
-/**
- * The cleanup settings from the environment: `CLEANUP_PAGE_SIZE`, `CLEANUP_TIME_BUDGET_MS`.
- * Unset or empty means the default; anything else must be a positive integer.
- */
-export function cleanupOptionsFromEnv(env: Record<string, string | undefined>): Pick<CleanupOptions, "pageSize" | "timeBudgetMs"> {
-  const out: Pick<CleanupOptions, "pageSize" | "timeBudgetMs"> = {};
-  const pageSize = positiveInt(env, "CLEANUP_PAGE_SIZE");
-  if (pageSize !== undefined) {
-    if (pageSize > MAX_CLEANUP_PAGE_SIZE) throw new CleanupConfigError(`CLEANUP_PAGE_SIZE must be at most ${MAX_CLEANUP_PAGE_SIZE}`);
-    out.pageSize = pageSize;
-  }
-  const budget = positiveInt(env, "CLEANUP_TIME_BUDGET_MS");
-  if (budget !== undefined) out.timeBudgetMs = budget;
-  return out;
-}
-
-function positiveInt(env: Record<string, string | undefined>, name: string): number | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === "") return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
-    throw new CleanupConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
 }
 
 function expiredSet(): faunadb.Expr {

@@ -10,7 +10,7 @@
  * the cleanup or another revocation cannot fail either of them.
  */
 import faunadb from "faunadb";
-import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger/layout.ts";
+import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX, MAX_PAGE_SIZE } from "./ledger/layout.ts";
 import { asPageDeleteCounts, deletePageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
 import { DatabaseError, InvalidArgument, InvalidTokenIdError, LedgerStalledError, NotATokenSecretError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
@@ -160,8 +160,8 @@ export async function revokeSecret(client: faunadb.Client, secret: string): Prom
  */
 export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeUserResult> {
   const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
-    throw new InvalidArgument("batchSize must be an integer from 1 to 100000");
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_PAGE_SIZE) {
+    throw new InvalidArgument(`batchSize must be an integer from 1 to ${MAX_PAGE_SIZE}`);
   }
   const budgeted = options.timeBudgetMs !== undefined;
   const timeBudgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;

@@ -2,22 +2,19 @@
  * The web-standard core of the scheduled cleanup, `(Request) => Promise<Response>`: what
  * Netlify's scheduled function and Vercel's cron route both bind. The request carries
  * nothing the cleanup needs (Netlify sends `{"next_run": …}`, Vercel a GET), so every
- * request runs one time-boxed cleanup (lib/cleanup.ts) and answers its summary.
+ * request runs one time-boxed cleanup (lib/core/cleanup.ts) and answers its summary.
  *
- * The Fauna client and the settings are made on the first request of a cold start and
- * reused by warm ones. A setup failure is not kept: it is logged (variable names, never
- * values) and answered 500, and the next request tries again.
+ * What it runs with (the Fauna client and the settings) is made by `setup` on the first
+ * request of a cold start and reused by warm ones. A setup failure is not kept: it is
+ * logged (variable names, never values) and answered 500, and the next request tries again.
  */
 import type faunadb from "faunadb";
-import { loadFaunaConfig, type Env } from "../core/config/load.ts";
-import { createFaunaClient } from "../core/fauna/failures.ts";
-import { cleanupOptionsFromEnv, deleteExpiredTokens, type CleanupOptions } from "../core/cleanup.ts";
+import { deleteExpiredTokens, type CleanupOptions } from "../core/cleanup.ts";
 import { log } from "../core/log.ts";
 import { InternalError, TokenExchangeError } from "../core/errors/index.ts";
-import type { FetchHandler } from "./token-handler.ts";
-import { cleanupFailed, cleanupSummary } from "./respond.ts";
+import { cleanupFailed, cleanupSummary, type FetchHandler } from "./respond.ts";
 
-interface Setup {
+export interface CleanupSetup {
   client: faunadb.Client;
   options: CleanupOptions;
 }
@@ -26,13 +23,13 @@ function errorCode(err: unknown): string {
   return err instanceof TokenExchangeError ? err.code : InternalError.code;
 }
 
-export function cleanupHandlerFromEnv(env: Env): FetchHandler {
-  let setup: Setup | undefined;
+export function createCleanupHandler(setup: () => CleanupSetup): FetchHandler {
+  let made: CleanupSetup | undefined;
   return async () => {
     try {
-      setup ??= { client: createFaunaClient(loadFaunaConfig(env)), options: cleanupOptionsFromEnv(env) };
+      made ??= setup();
       // FaunaDB's failures end the run and are in its summary; only a bug can throw here.
-      return cleanupSummary(await deleteExpiredTokens(setup.client, setup.options));
+      return cleanupSummary(await deleteExpiredTokens(made.client, made.options));
     } catch (err) {
       const code = errorCode(err);
       log("error", "delete-expired-tokens", { error: { code, message: err instanceof Error ? err.message : String(err) } });

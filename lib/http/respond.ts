@@ -5,6 +5,9 @@
 import { DEFAULT_RETRY_AFTER_SECONDS, MethodNotAllowed, type TokenExchangeError } from "../core/errors/index.ts";
 import { outcomeOf, SERVER_ERROR } from "./statuses.ts";
 
+/** A web-standard handler: what every platform binds. */
+export type FetchHandler = (req: Request) => Promise<Response>;
+
 const SERVER_ERROR_DESCRIPTION = "The token service failed; try again later.";
 
 interface ErrorShape {

@@ -4,7 +4,7 @@
  * CORS in http/cors.ts, and the mapping of error codes to statuses in
  * http/respond.ts, the only place a status is decided.
  */
-import { loadConfig, type Config, type Env } from "../core/config/load.ts";
+import type { Config } from "../core/config/load.ts";
 import {
   DatabaseError,
   DatabaseUnavailable,
@@ -20,18 +20,18 @@ import {
   UnknownUser,
   type TokenExchangeError,
 } from "../core/errors/index.ts";
-import { createTokenExchange, EXCHANGE_BUDGET_MS, type TokenExchange } from "../core/exchange/exchange.ts";
+import { EXCHANGE_BUDGET_MS, type TokenExchange } from "../core/exchange/exchange.ts";
 import { mapFaunaError } from "../core/fauna/failures.ts";
 import { log, type LogFields } from "../core/log.ts";
 import { revokeUserTokens, type RevokeResult, type RevokeUserOptions } from "../core/revoke.ts";
 import { ALLOWED_METHODS, ISSUED_TOKEN_TYPE, parseTokenRequest } from "./parse.ts";
 import { corsHeaders, preflightHeaders, refusedOriginLogger } from "./cors.ts";
-import { errorResponse, errorShape, noContent, ok } from "./respond.ts";
+import { errorResponse, errorShape, noContent, ok, type FetchHandler } from "./respond.ts";
 
 export { errorShape } from "./respond.ts";
 export { parseTokenRequest, MAX_BODY_BYTES, ALLOWED_METHODS, TOKEN_EXCHANGE_GRANT, SUBJECT_TOKEN_TYPES, ISSUED_TOKEN_TYPE } from "./parse.ts";
 
-export type FetchHandler = (req: Request) => Promise<Response>;
+export type { FetchHandler } from "./respond.ts";
 
 /**
  * What DELETE needs of lib/revoke.ts: revocation that stops starting batches once
@@ -186,19 +186,4 @@ export function createHttpHandler(opts: HttpHandlerOptions): FetchHandler {
 /** What a deployment with broken configuration answers: 500, details in the log only. */
 export function misconfiguredHandler(err: Misconfigured): FetchHandler {
   return async () => errorResponse(err, false, {});
-}
-
-/**
- * Configuration from `env` and the clients, made once (per cold start). A bad
- * configuration is logged once, naming every problem, and every request then
- * gets a 500 instead of the function crashing with an opaque error.
- */
-export function handlerFromEnv(env: Env): FetchHandler {
-  try {
-    return createHttpHandler({ exchange: createTokenExchange(loadConfig(env)) });
-  } catch (e) {
-    if (!(e instanceof Misconfigured)) throw e;
-    log("error", "configuration_invalid", { problems: e.problems });
-    return misconfiguredHandler(e);
-  }
 }

@@ -1,6 +1,6 @@
 /** POST (exchange), DELETE (sign out everywhere), OPTIONS at /api/token: lib/http.ts, built once per cold start. */
 import type { Config } from "@netlify/functions";
-import { handlerFromEnv } from "../../lib/http/token-handler.ts";
+import { handlerFromEnv } from "../../lib/adapters/from-env.ts";
 
 export default handlerFromEnv(process.env);
 

@@ -9,7 +9,7 @@ import { startDevIssuer, type DevIssuer } from "../../lib/dev/issuer.ts";
 import { loadConfig, type Config } from "../../lib/core/config/load.ts";
 import { createTokenExchange, type TokenExchange } from "../../lib/core/exchange/exchange.ts";
 import { createHttpHandler } from "../../lib/http/token-handler.ts";
-import { serveHandler } from "../../lib/adapters/node-server.ts";
+import { serveHandler } from "../../lib/adapters/node.ts";
 import { deploySchema } from "../../lib/core/schema/deploy.ts";
 import { LEDGER_COLLECTION, DEFAULT_USERS_COLLECTION } from "../../lib/core/ledger/layout.ts";
 import type { JwtVerifierOptions } from "../../lib/core/identity/jwt.ts";

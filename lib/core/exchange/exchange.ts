@@ -6,10 +6,10 @@
 import faunadb from "faunadb";
 import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../ledger/layout.ts";
 import { tokenLiveFql, userBySubFql } from "../ledger/fql.ts";
-import { loadConfig, type Config } from "../config/load.ts";
+import type { Config } from "../config/load.ts";
 import { DatabaseUnavailable, InvalidMetadata, JwtExpired } from "../errors/index.ts";
-import { ABORT_REASONS, createFaunaClient, FAUNA_ERROR, faunaFailure, mapFaunaError } from "../fauna/failures.ts";
-import { queryWithDeadline } from "../fauna/client.ts";
+import { ABORT_REASONS, FAUNA_ERROR, faunaFailure, mapFaunaError } from "../fauna/failures.ts";
+import { createFaunaClient, queryWithDeadline } from "../fauna/client.ts";
 import { log } from "../log.ts";
 import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "../identity/jwt.ts";
 
@@ -323,25 +323,4 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
       return issue(await verify(jwt, { deadlineAt }), { ...opts, deadlineAt });
     },
   };
-}
-
-let defaultExchange: TokenExchange | undefined;
-
-/**
- * The importing API of the original scripts: configuration from process.env,
- * read (and the clients made) once per process.
- */
-export async function exchangeJwtForSecret(
-  jwt: string,
-  opts: { metadata?: Record<string, unknown> } = {},
-): Promise<ExchangeResult> {
-  defaultExchange ??= createTokenExchange(loadConfig(process.env));
-  return defaultExchange.exchange(jwt, opts.metadata ? { metadata: opts.metadata } : {});
-}
-
-/** Forget the process-wide exchange (tests that change process.env between uses). */
-export async function resetDefaultExchange(): Promise<void> {
-  const previous = defaultExchange;
-  defaultExchange = undefined;
-  await previous?.client.close();
 }

@@ -13,6 +13,7 @@
  */
 import faunadb from "faunadb";
 import { FaunaTimeoutError } from "../errors/index.ts";
+import type { FaunaConfig } from "../config/load.ts";
 
 /** A query's deadline when nothing shorter applies: a Netlify function has about 10 s in all. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 8_000;
@@ -89,4 +90,25 @@ export class DeadlineClient extends faunadb.Client {
 export function queryWithDeadline<T>(client: faunadb.Client, expr: faunadb.ExprArg, options: DeadlineOptions): Promise<T> {
   if (client instanceof DeadlineClient) return client.query<T>(expr, options);
   return withDeadline((o) => client.query<T>(expr, o), options);
+}
+
+/** Default deadline of a query, in seconds. */
+export const FAUNA_TIMEOUT_SECONDS = DEFAULT_QUERY_TIMEOUT_MS / 1000;
+
+/**
+ * The project's only way to make a client: every query it sends ends by a deadline of
+ * ours (lib/fauna-deadline.ts), `timeoutSeconds` unless a query asks for less.
+ */
+export function createFaunaClient(config: FaunaConfig, opts: { timeoutSeconds?: number } = {}): DeadlineClient {
+  const timeoutSeconds = opts.timeoutSeconds ?? FAUNA_TIMEOUT_SECONDS;
+  return new DeadlineClient(
+    {
+      secret: config.secret,
+      endpoint: config.endpoint,
+      // The version check phones home to npm: no network surprises in a function or offline.
+      checkNewVersion: false,
+      timeout: timeoutSeconds,
+    },
+    timeoutSeconds * 1000,
+  );
 }

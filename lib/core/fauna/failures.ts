@@ -1,12 +1,9 @@
 /**
- * The Fauna client and the translation of driver failures into lib's typed
- * errors. Fauna error codes are matched against the constants below, and
- * `Abort` reasons against ABORT_REASONS, which the queries use too — so the two
- * sides cannot drift apart.
+ * The translation of driver failures into lib's typed errors. Fauna error codes are
+ * matched against the constants below, and `Abort` reasons against ABORT_REASONS, which
+ * the queries use too — so the two sides cannot drift apart.
  */
 import faunadb from "faunadb";
-import type { FaunaConfig } from "../config/load.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, DeadlineClient } from "./client.ts";
 import { systemErrorCode } from "../error-cause.ts";
 import {
   DatabaseError,
@@ -35,27 +32,6 @@ export const FAUNA_ERROR = {
 export const ABORT_REASONS = {
   unknownUser: "fte:unknown_user",
 } as const;
-
-/** Default deadline of a query, in seconds. */
-export const FAUNA_TIMEOUT_SECONDS = DEFAULT_QUERY_TIMEOUT_MS / 1000;
-
-/**
- * The project's only way to make a client: every query it sends ends by a deadline of
- * ours (lib/fauna-deadline.ts), `timeoutSeconds` unless a query asks for less.
- */
-export function createFaunaClient(config: FaunaConfig, opts: { timeoutSeconds?: number } = {}): DeadlineClient {
-  const timeoutSeconds = opts.timeoutSeconds ?? FAUNA_TIMEOUT_SECONDS;
-  return new DeadlineClient(
-    {
-      secret: config.secret,
-      endpoint: config.endpoint,
-      // The version check phones home to npm: no network surprises in a function or offline.
-      checkNewVersion: false,
-      timeout: timeoutSeconds,
-    },
-    timeoutSeconds * 1000,
-  );
-}
 
 export interface FaunaFailure {
   status: number;

@@ -8,6 +8,8 @@ export const LEDGER_BY_EXPIRATION_INDEX = "auth0_token_exchanges_by_expiration";
 export const LEDGER_BY_USER_INDEX = "auth0_token_exchanges_by_user";
 export const DEFAULT_USERS_COLLECTION = "users";
 export const DEFAULT_USERS_INDEX = "users_by_auth0_id";
+/** FaunaDB clamps `Paginate` sizes above this: no page of ledger entries is asked for bigger. */
+export const MAX_PAGE_SIZE = 100_000;
 /** The least-privilege role of `deploy-schema --with-user-role`: a secret may read its own user document. */
 export const USER_ROLE = "user_self";
 
