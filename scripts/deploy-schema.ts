@@ -10,7 +10,7 @@ import { mapFaunaError } from "../lib/core/fauna/failures.ts";
 import { createFaunaClient } from "../lib/core/fauna/client.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { Misconfigured, SchemaConflict } from "../lib/core/errors/index.ts";
-import { USER_ROLE } from "../lib/core/ledger/layout.ts";
+import { USER_ROLE } from "../lib/core/schema/role.ts";
 
 const USAGE = `Usage: npm run deploy-schema -- [--with-users] [--with-user-role] [--json]
 

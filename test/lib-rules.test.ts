@@ -42,3 +42,15 @@ test("lib/ reads process.env in one module only, its Node adapter: everything el
   assert.ok(reads.length >= 1, "the Node adapter reads it");
   assert.deepEqual([...new Set(reads.map((l) => l.split(":")[0]))], ["adapters/node.ts"]);
 });
+
+test("no file outside core/ledger/ spells a position inside an index entry (Select of a number)", () => {
+  const isPosition = (arg: ts.Expression | undefined): boolean =>
+    arg !== undefined && (ts.isNumericLiteral(arg) || (ts.isArrayLiteralExpression(arg) && arg.elements.some((e) => ts.isNumericLiteral(e))));
+  const select = (n: ts.Node): boolean =>
+    ts.isCallExpression(n) && /(^|\.)Select$/.test(n.expression.getText()) && isPosition(n.arguments[0]);
+  assert.ok(find(select).some((l) => l.startsWith("core/ledger/")), "the ledger's own FQL does (the users index's first ref)");
+  assert.deepEqual(
+    find(select).filter((l) => !l.startsWith("core/ledger/")),
+    [],
+  );
+});

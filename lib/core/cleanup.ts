@@ -28,15 +28,14 @@
  * be deleted by us: such entries are counted as `tokensAlreadyGone`, not as errors. `tokensDeleted` counts tokens that were
  * still there, i.e. tokens without a ttl or with a ttl later than their ledger expiry.
  */
-import faunadb from "faunadb";
-import { LEDGER_BY_EXPIRATION_INDEX, MAX_PAGE_SIZE } from "./ledger/layout.ts";
-import { asPageDeleteCounts, deletePageFql, tokenLiveFql } from "./ledger/fql.ts";
+import type faunadb from "faunadb";
+import { MAX_PAGE_SIZE } from "./ledger/layout.ts";
+import { asExpiredCountPage, asPageDeleteCounts, countExpiredPageFql, deleteExpiredPageFql } from "./ledger/fql.ts";
 import { faunaFailure, isFaunaTimeout, isTransientFaunaError } from "./fauna/failures.ts";
-import { CleanupConfigError, DatabaseError, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
+import { CleanupConfigError, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, TimeBox } from "./time-box.ts";
 import { log } from "./log.ts";
 
-const q = faunadb.query;
 
 /**
  * Measured with `npm run bench:cleanup -- --page-sizes …` (README.md, "Expired tokens and
@@ -118,53 +117,6 @@ export interface CleanupSummary {
   /** null when the run had no time limit (the command line's default). */
   timeBudgetMs: number | null;
   error?: { name: string; code: string; status?: number; message: string };
-}
-
-function expiredSet(): faunadb.Expr {
-  return q.Range(q.Match(q.Index(LEDGER_BY_EXPIRATION_INDEX)), [], [q.Now()]);
-}
-
-/** Index values are `[expires_at, token_ref, ledger_ref]`. */
-const TOKEN_AT = 1;
-const ENTRY_AT = 2;
-
-function deletePageQuery(pageSize: number): faunadb.Expr {
-  return deletePageFql(q.Paginate(expiredSet(), { size: pageSize }), TOKEN_AT, ENTRY_AT);
-}
-
-interface CountPage {
-  entries: number;
-  tokensAlreadyGone: number;
-  after: unknown;
-}
-
-function countPageQuery(pageSize: number, after: unknown): faunadb.Expr {
-  const opts: Record<string, unknown> = { size: pageSize };
-  if (after !== null && after !== undefined) opts.after = after;
-  return q.Let(
-    { page: q.Paginate(expiredSet(), opts) },
-    {
-      entries: q.Count(q.Select("data", q.Var("page"))),
-      tokensAlreadyGone: q.Count(
-        q.Filter(
-          q.Select("data", q.Var("page")),
-          q.Lambda(
-            "e",
-            q.Not(tokenLiveFql(q.Select(TOKEN_AT, q.Var("e"), null))),
-          ),
-        ),
-      ),
-      after: q.Select("after", q.Var("page"), null),
-    },
-  );
-}
-
-function asCountPage(value: unknown): CountPage {
-  const v = value as Partial<CountPage> | null;
-  if (!v || typeof v.entries !== "number" || typeof v.tokensAlreadyGone !== "number" || !("after" in v)) {
-    throw new DatabaseError("unexpected_result");
-  }
-  return v as CountPage;
 }
 
 /** Summary codes for a FaunaDB that did not answer in time, or could not be reached. */
@@ -260,13 +212,13 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
       }
       let more: boolean;
       if (dryRun) {
-        const page = asCountPage(await send(countPageQuery(pageSize, after), pageStart));
+        const page = asExpiredCountPage(await send(countExpiredPageFql(pageSize, after), pageStart));
         summary.expiredEntries += page.entries;
         summary.tokensAlreadyGone += page.tokensAlreadyGone;
         after = page.after;
         more = after !== null;
       } else {
-        const page = asPageDeleteCounts(await send(deletePageQuery(pageSize), pageStart));
+        const page = asPageDeleteCounts(await send(deleteExpiredPageFql(pageSize), pageStart));
         summary.expiredEntries += page.entries;
         summary.tokensDeleted += page.tokensDeleted;
         summary.ledgerEntriesDeleted += page.ledgerEntriesDeleted;

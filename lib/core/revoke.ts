@@ -4,14 +4,13 @@
  * same transaction so the ledger never lists a secret that no longer exists, nor loses
  * track of one that still does.
  *
- * Everything goes through `auth0_token_exchanges_by_user` (terms `[data.user_ref]`,
- * values `[data.token_ref, ref]`), in bounded batches with the same guarded,
- * count-in-FQL page query as the cleanup (lib/ledger-delete.ts), so a revocation racing
- * the cleanup or another revocation cannot fail either of them.
+ * Everything goes through the ledger's by-user index, in bounded batches with the same
+ * guarded, count-in-FQL page delete as the cleanup (lib/core/ledger/fql.ts), so a
+ * revocation racing the cleanup or another revocation cannot fail either of them.
  */
 import faunadb from "faunadb";
-import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX, MAX_PAGE_SIZE } from "./ledger/layout.ts";
-import { asPageDeleteCounts, deletePageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
+import { DEFAULT_USERS_INDEX, MAX_PAGE_SIZE } from "./ledger/layout.ts";
+import { asPageDeleteCounts, deleteTokenEntriesFql, deleteUserPageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
 import { DatabaseError, InvalidArgument, InvalidTokenIdError, LedgerStalledError, NotATokenSecretError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna/client.ts";
@@ -60,10 +59,6 @@ export const DEFAULT_REVOKE_SLACK_MS = 2_000;
 
 export const DEFAULT_REVOKE_BATCH_SIZE = 250;
 
-/** Index values are `[token_ref, ledger_ref]`. */
-const TOKEN_AT = 0;
-const ENTRY_AT = 1;
-
 function tokenRefOf(token: faunadb.values.Ref | string): faunadb.ExprArg {
   if (typeof token !== "string") return token;
   if (!/^\d{1,20}$/.test(token)) throw new InvalidTokenIdError();
@@ -84,15 +79,7 @@ function revokeTokenFql(token: faunadb.ExprArg): faunadb.Expr {
       q.Let(
         {
           user: q.Select("instance", q.Get(q.Var("token"))),
-          // Entries are sorted by token_ref first, so this range holds exactly this
-          // token's entries (normally one) however many secrets the user has.
-          counts: deletePageFql(
-            q.Paginate(q.Range(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), [q.Var("token")], [q.Var("token")]), {
-              size: 100,
-            }),
-            TOKEN_AT,
-            ENTRY_AT,
-          ),
+          counts: deleteTokenEntriesFql(q.Var("user"), q.Var("token")),
           // The token may have no ledger entry at all (issued some other way): delete it anyway.
           orphan: q.If(q.Exists(q.Var("token")), q.Do(q.Delete(q.Var("token")), 1), 0),
         },
@@ -175,7 +162,7 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
     q.If(
       q.IsNull(q.Var("user")),
       { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false, userMissing: true },
-      deletePageFql(q.Paginate(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), { size: batchSize }), TOKEN_AT, ENTRY_AT),
+      deleteUserPageFql(q.Var("user"), batchSize),
     ),
   );
   const total: RevokeUserResult = { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, workRemaining: false };

@@ -4,8 +4,7 @@
  * anywhere writes nothing and a warm exchange costs exactly one round trip.
  */
 import faunadb from "faunadb";
-import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../ledger/layout.ts";
-import { tokenLiveFql, userBySubFql } from "../ledger/fql.ts";
+import { createUserFql, revokeOldestLiveFql, userBySubFql, writeEntryFql } from "../ledger/fql.ts";
 import type { Config } from "../config/load.ts";
 import { DatabaseUnavailable, InvalidMetadata, JwtExpired } from "../errors/index.ts";
 import { ABORT_REASONS, FAUNA_ERROR, faunaFailure, mapFaunaError } from "../fauna/failures.ts";
@@ -73,29 +72,6 @@ export interface ExchangeQueryInput {
 export const LIVE_SECRETS_SCAN_MARGIN = 32;
 
 /**
- * FQL: revoke the user's oldest live secrets so that, with the one being issued, at most
- * `max` remain; evaluates to how many were revoked. Reads the by-user ledger index
- * newest first (token ids grow with time) and one `Exists` per entry looked at.
- */
-function evictOldestFql(user: faunadb.Expr, max: number): faunadb.Expr {
-  const recent = q.Paginate(q.Reverse(q.Match(q.Index(LEDGER_BY_USER_INDEX), user)), { size: max + LIVE_SECRETS_SCAN_MARGIN });
-  return q.Let(
-    {
-      // Index values are [token_ref, ledger_ref]; newest first.
-      live: q.Filter(q.Select("data", recent), q.Lambda("e", tokenLiveFql(q.Select(0, q.Var("e"))))),
-      over: q.Drop(max - 1, q.Var("live")),
-    },
-    q.Do(
-      q.Foreach(
-        q.Var("over"),
-        q.Lambda("e", q.Do(q.Delete(q.Select(0, q.Var("e"))), q.If(q.Exists(q.Select(1, q.Var("e"))), q.Delete(q.Select(1, q.Var("e"))), null))),
-      ),
-      q.Count(q.Var("over")),
-    ),
-  );
-}
-
-/**
  * The one query. The user lookup reads only the unique index (no document); creating
  * a missing user happens in the same transaction, and the unique index makes the loser
  * of a race between two first exchanges fail as a whole. With a bound on live secrets,
@@ -104,23 +80,16 @@ function evictOldestFql(user: faunadb.Expr, max: number): faunadb.Expr {
 export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
   const expiresAt = q.Time(i.expiresAt.toISOString());
   const missingUser = i.createMissingUsers
-    ? q.Select("ref", q.Create(q.Collection(i.usersCollection), { data: { auth0_id: i.sub } }))
+    ? createUserFql(i.usersCollection, i.sub)
     : q.Abort(ABORT_REASONS.unknownUser);
   return q.Let(
     {
       found: userBySubFql(i.usersIndex, i.sub),
       user: q.If(q.IsNull(q.Var("found")), missingUser, q.Var("found")),
-      evicted: i.maxLiveSecrets > 0 ? evictOldestFql(q.Var("user"), i.maxLiveSecrets) : 0,
+      // The user's oldest live secrets over the bound, with the one being issued.
+      evicted: i.maxLiveSecrets > 0 ? revokeOldestLiveFql(q.Var("user"), i.maxLiveSecrets, i.maxLiveSecrets + LIVE_SECRETS_SCAN_MARGIN) : 0,
       token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt }),
-      entry: q.Create(q.Collection(LEDGER_COLLECTION), {
-        data: {
-          token_ref: q.Select("ref", q.Var("token")),
-          user_ref: q.Var("user"),
-          expires_at: expiresAt,
-          issued_at: q.Now(),
-          ...(i.meta ? { meta: i.meta } : {}),
-        },
-      }),
+      entry: writeEntryFql({ token_ref: q.Select("ref", q.Var("token")), user_ref: q.Var("user"), expires_at: expiresAt, ...(i.meta ? { meta: i.meta } : {}) }),
     },
     { secret: q.Select("secret", q.Var("token")), evicted: q.Var("evicted") },
   );

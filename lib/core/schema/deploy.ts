@@ -6,10 +6,11 @@
 import faunadb from "faunadb";
 import {
   DEFAULT_USERS_COLLECTION,
-  DEFAULT_USERS_INDEX,
-  LEDGER_BY_EXPIRATION_INDEX,
-  LEDGER_BY_USER_INDEX,
   LEDGER_COLLECTION,
+  LEDGER_COLLECTION_PARAMS,
+  LEDGER_INDEXES,
+  usersIndexDefinition,
+  type IndexDefinition,
 } from "../ledger/layout.ts";
 import { FaunaSecretRefused, Misconfigured, SchemaConflict } from "../errors/index.ts";
 import { FAUNA_ERROR, faunaFailure } from "../fauna/failures.ts";
@@ -17,20 +18,6 @@ import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "../fauna/client.ts"
 import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role.ts";
 
 const q = faunadb.query;
-
-export interface IndexField {
-  field: string[];
-  reverse?: boolean;
-}
-
-export interface IndexDefinition {
-  name: string;
-  /** Name of the source collection. */
-  source: string;
-  terms: IndexField[];
-  values: IndexField[];
-  unique: boolean;
-}
 
 export interface SchemaDefinition {
   collections: string[];
@@ -44,30 +31,6 @@ export interface SchemaOptions {
   withUserRole?: boolean;
   usersCollection?: string;
   usersIndex?: string;
-}
-
-export const LEDGER_INDEXES: readonly IndexDefinition[] = [
-  {
-    // Everything the cleanup deletes comes from the entry itself: no second read.
-    name: LEDGER_BY_EXPIRATION_INDEX,
-    source: LEDGER_COLLECTION,
-    terms: [],
-    values: [{ field: ["data", "expires_at"] }, { field: ["data", "token_ref"] }, { field: ["ref"] }],
-    unique: false,
-  },
-  {
-    name: LEDGER_BY_USER_INDEX,
-    source: LEDGER_COLLECTION,
-    terms: [{ field: ["data", "user_ref"] }],
-    values: [{ field: ["data", "token_ref"] }, { field: ["ref"] }],
-    unique: false,
-  },
-];
-
-export function usersIndexDefinition(usersCollection = DEFAULT_USERS_COLLECTION, usersIndex = DEFAULT_USERS_INDEX): IndexDefinition {
-  // unique on the term alone: a second user document for one `sub` is refused, which
-  // is what settles two concurrent first exchanges.
-  return { name: usersIndex, source: usersCollection, terms: [{ field: ["data", "auth0_id"] }], values: [], unique: true };
 }
 
 export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
@@ -154,13 +117,8 @@ async function checkRolesManageable(client: faunadb.Client): Promise<void> {
   }
 }
 
-/**
- * The ledger keeps no history: an entry is written once and deleted once, nothing ever
- * reads its past versions, and FaunaDB would otherwise keep every deleted entry for
- * 30 days (storage, and work for the cleanup's deletes).
- */
 function collectionParams(name: string): Record<string, unknown> {
-  return name === LEDGER_COLLECTION ? { name, history_days: 0 } : { name };
+  return name === LEDGER_COLLECTION ? { ...LEDGER_COLLECTION_PARAMS } : { name };
 }
 
 function indexParams(i: IndexDefinition): Record<string, unknown> {
@@ -170,7 +128,7 @@ function indexParams(i: IndexDefinition): Record<string, unknown> {
     ...(i.terms.length > 0 ? { terms: i.terms } : {}),
     ...(i.values.length > 0 ? { values: i.values } : {}),
     unique: i.unique,
-    serialized: true,
+    serialized: i.serialized,
   };
 }
 
