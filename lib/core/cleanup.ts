@@ -33,7 +33,8 @@ import { MAX_PAGE_SIZE } from "./ledger/layout.ts";
 import { asExpiredCountPage, asPageDeleteCounts, countExpiredPageFql, deleteExpiredPageFql } from "./ledger/fql.ts";
 import { faunaFailure, isFaunaTimeout, isTransientFaunaError } from "./fauna/failures.ts";
 import { CleanupConfigError, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, TimeBox } from "./time-box.ts";
+import { TimeBox } from "./time-box.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, runBudgets } from "./budgets.ts";
 import { log } from "./log.ts";
 
 
@@ -46,15 +47,15 @@ import { log } from "./log.ts";
  */
 export const DEFAULT_CLEANUP_PAGE_SIZE = 250;
 /**
- * Netlify stops a scheduled function after 30 s. The run stops *starting* pages (and
- * retries) once the elapsed time plus its slowest page so far would pass the budget, and
- * every query is abandoned at budget + DEFAULT_CLEANUP_SLACK_MS at the latest (see
- * lib/time-box.ts), so a run lasts at most 20 s + 5 s = 25 s whatever FaunaDB does,
- * leaving 5 s of Netlify's 30 s for the cold start and the final log line.
+ * A scheduled function stops after 30 s. The run stops *starting* pages (and retries)
+ * once the elapsed time plus its slowest page so far would pass the budget, and every
+ * query is abandoned at budget + DEFAULT_CLEANUP_SLACK_MS at the latest (see
+ * time-box.ts), so a run lasts at most 20 s + 5 s = 25 s whatever FaunaDB does, leaving
+ * 5 s of the 30 for the cold start and the final log line (budgets.ts derives both).
  */
-export const DEFAULT_CLEANUP_TIME_BUDGET_MS = 20_000;
+export const DEFAULT_CLEANUP_TIME_BUDGET_MS = runBudgets().cleanupMs;
 /** How long past the time budget a query started inside it may still run. */
-export const DEFAULT_CLEANUP_SLACK_MS = 5_000;
+export const DEFAULT_CLEANUP_SLACK_MS = runBudgets().cleanupSlackMs;
 /** FaunaDB clamps `Paginate` sizes above this. */
 export const MAX_CLEANUP_PAGE_SIZE = MAX_PAGE_SIZE;
 

@@ -13,7 +13,9 @@ import { DEFAULT_USERS_INDEX, MAX_PAGE_SIZE } from "./ledger/layout.ts";
 import { asPageDeleteCounts, deleteTokenEntriesFql, deleteUserPageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
 import { DatabaseError, InvalidArgument, InvalidTokenIdError, LedgerStalledError, NotATokenSecretError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna/client.ts";
+import { queryBefore } from "./fauna/client.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, requestBudgets } from "./budgets.ts";
+import { Deadline } from "./deadline.ts";
 import { FAUNA_ERROR, faunaFailure } from "./fauna/failures.ts";
 
 const q = faunadb.query;
@@ -54,8 +56,19 @@ export interface RevokeUserOptions {
   now?: () => number;
 }
 
-/** With a time budget: how long past it a batch started inside it may still run. */
-export const DEFAULT_REVOKE_SLACK_MS = 2_000;
+/**
+ * What the token endpoint's DELETE needs of revocation: `revokeUserTokens`, or whatever
+ * is wired in its place. Stops starting batches once `timeBudgetMs` is spent and says
+ * whether work remains.
+ */
+export type RevokeUserTokens = (
+  client: faunadb.Client,
+  sub: string,
+  options: RevokeUserOptions,
+) => Promise<RevokeResult & { workRemaining?: boolean }>;
+
+/** With a time budget: how long past it a batch started inside it may still run (budgets.ts). */
+export const DEFAULT_REVOKE_SLACK_MS = requestBudgets().revokeSlackMs;
 
 export const DEFAULT_REVOKE_BATCH_SIZE = 250;
 
@@ -101,7 +114,7 @@ function revokeTokenFql(token: faunadb.ExprArg): faunadb.Expr {
  * entry is the cleanup's to delete).
  */
 export async function revokeToken(client: faunadb.Client, token: faunadb.values.Ref | string): Promise<RevokeResult> {
-  const result = await queryWithDeadline(client, revokeTokenFql(tokenRefOf(token)), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+  const result = await queryBefore(client, revokeTokenFql(tokenRefOf(token)), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
   return asRevokeResult(result);
 }
 
@@ -118,13 +131,13 @@ export async function revokeSecret(client: faunadb.Client, secret: string): Prom
   if (secret === "" || /\s/.test(secret)) throw new InvalidArgument("a secret is one word, without whitespace");
   let result: unknown;
   try {
-    result = await queryWithDeadline(
+    result = await queryBefore(
       client,
       q.Let(
         { found: q.Select("ref", q.KeyFromSecret(secret)) },
         q.If(q.IsToken(q.Var("found")), revokeTokenFql(q.Var("found")), { notAToken: true }),
       ),
-      { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS },
+      Deadline.after(DEFAULT_QUERY_TIMEOUT_MS),
     );
   } catch (e) {
     // FaunaDB answers an unknown secret with 400 "instance not found" (and the secret in
@@ -177,7 +190,7 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
         return total;
       }
     }
-    const raw = await (box ? box.query(client, batch, batchStart) : queryWithDeadline(client, batch, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS }));
+    const raw = await (box ? box.query(client, batch, batchStart) : queryBefore(client, batch, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS)));
     const page = asPageDeleteCounts(raw);
     if ((raw as { userMissing?: unknown }).userMissing === true) total.userFound = false;
     total.revoked += page.tokensDeleted;

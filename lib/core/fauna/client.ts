@@ -14,9 +14,10 @@
 import faunadb from "faunadb";
 import { FaunaTimeoutError } from "../errors/index.ts";
 import type { FaunaConfig } from "../config/load.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
+import type { Deadline } from "../deadline.ts";
 
-/** A query's deadline when nothing shorter applies: a Netlify function has about 10 s in all. */
-export const DEFAULT_QUERY_TIMEOUT_MS = 8_000;
+export { DEFAULT_QUERY_TIMEOUT_MS };
 
 /** FaunaDB refuses an X-Query-Timeout above this. */
 const MAX_QUERY_TIMEOUT_MS = 600_000;
@@ -86,6 +87,11 @@ export class DeadlineClient extends faunadb.Client {
   }
 }
 
+/** `client.query(expr)` settled by `deadline`: what remains of it is the query's time. */
+export function queryBefore<T>(client: faunadb.Client, expr: faunadb.ExprArg, deadline: Deadline): Promise<T> {
+  return queryWithDeadline<T>(client, expr, { timeoutMs: deadline.remaining() });
+}
+
 /** `client.query(expr)` settled by `options.timeoutMs`, for any driver client. */
 export function queryWithDeadline<T>(client: faunadb.Client, expr: faunadb.ExprArg, options: DeadlineOptions): Promise<T> {
   if (client instanceof DeadlineClient) return client.query<T>(expr, options);
@@ -97,7 +103,7 @@ export const FAUNA_TIMEOUT_SECONDS = DEFAULT_QUERY_TIMEOUT_MS / 1000;
 
 /**
  * The project's only way to make a client: every query it sends ends by a deadline of
- * ours (lib/fauna-deadline.ts), `timeoutSeconds` unless a query asks for less.
+ * ours (`withDeadline` above), `timeoutSeconds` unless a query asks for less.
  */
 export function createFaunaClient(config: FaunaConfig, opts: { timeoutSeconds?: number } = {}): DeadlineClient {
   const timeoutSeconds = opts.timeoutSeconds ?? FAUNA_TIMEOUT_SECONDS;

@@ -27,6 +27,7 @@ import {
   Misconfigured,
 } from "../errors/index.ts";
 import { jwksKeyLookup, type JwksOptions, type KeyLookup } from "./jwks.ts";
+import { Deadline } from "../deadline.ts";
 
 export { describeJwksFailure } from "./jwks.ts";
 
@@ -48,10 +49,11 @@ export interface JwtVerifier {
   /**
    * Resolves with the verified claims or rejects with an `InvalidToken`, an
    * `IdentityProviderUnavailable` (the JWKS could not be fetched: try again), or a
-   * `Misconfigured` (the JWKS URL answers 4xx or redirects). `timeoutMs` caps a JWKS
-   * fetch the verification has to make (the request's remaining time).
+   * `Misconfigured` (the JWKS URL answers 4xx or redirects). A JWKS fetch the verification
+   * has to make ends by `deadline` (the request's); `timeoutMs` is the same as a deadline
+   * that many ms from now.
    */
-  verify(token: string, opts?: { nowSeconds?: number; timeoutMs?: number }): Promise<VerifiedJwt>;
+  verify(token: string, opts?: { nowSeconds?: number; deadline?: Deadline; timeoutMs?: number }): Promise<VerifiedJwt>;
 }
 
 export type JwtVerifierOptions = JwksOptions;
@@ -146,7 +148,7 @@ export function createJwtVerifier(config: JwtConfig, opts: JwtVerifierOptions = 
       const header = readHeader(token);
       // Checked before any key lookup so a forged alg costs no JWKS fetch.
       if (!(algorithms as string[]).includes(header.alg)) throw new JwtAlgorithmNotAllowed();
-      const found = lookup(header.kid, v.timeoutMs !== undefined ? { timeoutMs: v.timeoutMs } : {});
+      const found = lookup(header.kid, v.deadline ?? (v.timeoutMs !== undefined ? Deadline.after(v.timeoutMs) : undefined));
       const keys = Array.isArray(found) ? found : await found;
       // Which of several keys signed it is exactly what a kid says; guessing would let a
       // rotation turn into signature failures.

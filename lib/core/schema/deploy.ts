@@ -14,7 +14,9 @@ import {
 } from "../ledger/layout.ts";
 import { FaunaSecretRefused, Misconfigured, SchemaConflict } from "../errors/index.ts";
 import { FAUNA_ERROR, faunaFailure } from "../fauna/failures.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "../fauna/client.ts";
+import { queryBefore } from "../fauna/client.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
+import { Deadline } from "../deadline.ts";
 import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role.ts";
 
 const q = faunadb.query;
@@ -95,12 +97,12 @@ interface State {
 }
 
 async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
-  return queryWithDeadline<State>(client, {
+  return queryBefore<State>(client, {
     collections: def.collections.map((c) => q.Exists(q.Collection(c))),
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
     roles: def.roles.map((r) => q.If(q.Exists(q.Role(r.name)), q.Get(q.Role(r.name)), null)),
     memberCollections: def.roles.map((r) => r.membership.map((c) => q.Exists(q.Collection(c)))),
-  }, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+  }, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
 }
 
 /**
@@ -110,7 +112,7 @@ async function readState(client: faunadb.Client, def: SchemaDefinition): Promise
  */
 async function checkRolesManageable(client: faunadb.Client): Promise<void> {
   try {
-    await queryWithDeadline(client, q.Paginate(q.Roles(), { size: 1 }), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+    await queryBefore(client, q.Paginate(q.Roles(), { size: 1 }), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
   } catch (e) {
     if (faunaFailure(e)?.code !== FAUNA_ERROR.permissionDenied) throw e;
     throw new FaunaSecretRefused("insufficient", "--with-user-role creates a role, which needs an admin key: FAUNA_SECRET is not one");
@@ -180,17 +182,15 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
     if (absent.length > 0) throw new Misconfigured(absent);
     try {
       if (missingCollections.length > 0) {
-        await queryWithDeadline(client, q.Do(...missingCollections.map((name) => q.CreateCollection(collectionParams(name)))), {
-          timeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
-        });
+        await queryBefore(client, q.Do(...missingCollections.map((name) => q.CreateCollection(collectionParams(name)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
         created.push(...missingCollections.map((c) => `collection ${c}`));
       }
       if (missingIndexes.length > 0) {
-        await queryWithDeadline(client, q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+        await queryBefore(client, q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
         created.push(...missingIndexes.map((i) => `index ${i.name}`));
       }
       if (missingRoles.length > 0) {
-        await queryWithDeadline(client, q.Do(...missingRoles.map((r) => q.CreateRole(roleParams(r)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+        await queryBefore(client, q.Do(...missingRoles.map((r) => q.CreateRole(roleParams(r)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
         created.push(...missingRoles.map((r) => `role ${r.name}`));
       }
     } catch (e) {
