@@ -2,7 +2,7 @@
  * npm run bench:faults [-- --requests N --concurrency C]
  *
  * Reliability under load, on loopback, bounded in count and time. The exchange is served
- * over real HTTP (lib/http.ts through node:http), FaunaDB is the in-process emulator
+ * over real HTTP (lib/http/token-handler.ts through node:http), FaunaDB is the in-process emulator
  * behind a TCP proxy that can break connections (bench/fault-proxy.ts), and the JWKS is
  * the dev issuer's. Printed in one run:
  *  1. N exchanges at concurrency C with nothing failing: throughput, p50/p99, errors;

@@ -1,5 +1,5 @@
 /**
- * The thin layers over lib/cleanup.ts and lib/revoke.ts: the Netlify scheduled function
+ * The thin layers over lib/core/cleanup.ts and lib/core/revoke.ts: the Netlify scheduled function
  * and the two command lines, driven as a deployment would drive them (environment in,
  * JSON out, exit status), against the emulator.
  */

@@ -71,7 +71,7 @@ describe("a FaunaDB that never answers", () => {
   });
 
   test("a run with budget B ends by B + slack, however long the driver would wait", async () => {
-    // The driver client's own timeout is 8 s (lib/fauna.ts), the per-query one too: only the
+    // The driver client's own timeout is 8 s (lib/core/fauna/client.ts), the per-query one too: only the
     // budget can end this run early.
     const B = 300;
     const slack = 200;

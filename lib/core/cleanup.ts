@@ -5,8 +5,9 @@
  *
  * How it reads. `auth0_token_exchanges_by_expiration` is ordered by `data.expires_at`,
  * so `Range(Match(index), [], [Now()])` is exactly the expired prefix of the index: the
- * live entries sort after it and are never visited. Each index entry carries
- * `[expires_at, token_ref, ledger_ref]`, so no document is read to learn what to delete.
+ * live entries sort after it and are never visited. Each index entry carries the token's
+ * and the ledger document's refs (lib/core/ledger/layout.ts), so no document is read to
+ * learn what to delete.
  *
  * How it pages. Every page is deleted by the query that read it, so the deleted entries
  * have left the index when the next page is asked for "from the start" again; no cursor
@@ -69,7 +70,7 @@ export interface CleanupOptions {
    * is abandoned: a run ends by `timeBudgetMs + slackMs`. Default DEFAULT_CLEANUP_SLACK_MS.
    */
   slackMs?: number;
-  /** Longest any one query may take (each attempt). Default 8000 (lib/fauna.ts's driver timeout). */
+  /** Longest any one query may take (each attempt). Default DEFAULT_QUERY_TIMEOUT_MS (budgets.ts: 8 s). */
   queryTimeoutMs?: number;
   /** Only count expired entries (and how many of their tokens are already gone); delete nothing. */
   dryRun?: boolean;

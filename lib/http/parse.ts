@@ -1,6 +1,6 @@
 /**
  * Where the JWT is in a request, and the limits on what a request may be. Every
- * failure is a typed error; statuses are decided in respond.ts.
+ * failure is a typed error; statuses are decided in statuses.ts.
  */
 import { BadRequest, PayloadTooLarge, RequestAborted, UnsupportedGrantType, UnsupportedMediaType } from "../core/errors/index.ts";
 

@@ -1,7 +1,8 @@
 /**
- * The schema as data, and the idempotent deploy that makes a database match it.
- * The cleanup and revocation read the same definitions, so what they query is
- * exactly what was deployed. The optional user role is defined in role-schema.ts.
+ * The idempotent deploy that makes a database match the schema: the ledger's collection
+ * and indexes as lib/core/ledger/layout.ts defines them (the same definitions the
+ * exchange, the cleanup and revocation query), the users' collection and index, and the
+ * optional user role (role.ts).
  */
 import faunadb from "faunadb";
 import {
@@ -29,7 +30,7 @@ export interface SchemaDefinition {
 
 export interface SchemaOptions {
   withUsers?: boolean;
-  /** The least-privilege role of the users (role-schema.ts); needs an admin key. */
+  /** The least-privilege role of the users (role.ts); needs an admin key. */
   withUserRole?: boolean;
   usersCollection?: string;
   usersIndex?: string;
