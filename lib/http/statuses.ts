@@ -3,30 +3,7 @@
  * decides a status. A code that is not here (misconfiguration, a database surprise, a
  * bug) is a 500 whose description says nothing from inside the service.
  */
-import {
-  BadRequest,
-  DatabaseUnavailable,
-  IdentityProviderUnavailable,
-  InvalidMetadata,
-  JwksNoMatchingKey,
-  JwksRefetchDeferred,
-  JwtAlgorithmNotAllowed,
-  JwtAudienceInvalid,
-  JwtClaimMissing,
-  JwtCritUnsupported,
-  JwtExpired,
-  JwtIssuerInvalid,
-  JwtMalformed,
-  JwtNotSigned,
-  JwtNotYetValid,
-  JwtSignatureInvalid,
-  MethodNotAllowed,
-  PayloadTooLarge,
-  RequestAborted,
-  UnknownUser,
-  UnsupportedGrantType,
-  UnsupportedMediaType,
-} from "../core/errors/index.ts";
+import * as E from "../core/errors/index.ts";
 
 export interface HttpOutcome {
   status: number;
@@ -46,33 +23,33 @@ export const SERVER_ERROR: HttpOutcome = { status: 500, error: "server_error" };
 
 /** Every code of an `InvalidToken` (the JWT is at fault: sign in again). */
 export const INVALID_TOKEN_CODES: readonly string[] = [
-  JwtExpired.code,
-  JwtNotYetValid.code,
-  JwtSignatureInvalid.code,
-  JwksNoMatchingKey.code,
-  JwtAlgorithmNotAllowed.code,
-  JwtIssuerInvalid.code,
-  JwtAudienceInvalid.code,
-  JwtNotSigned.code,
-  JwtCritUnsupported.code,
-  JwtMalformed.code,
-  JwtClaimMissing.code,
+  E.JwtExpired.code,
+  E.JwtNotYetValid.code,
+  E.JwtSignatureInvalid.code,
+  E.JwksNoMatchingKey.code,
+  E.JwtAlgorithmNotAllowed.code,
+  E.JwtIssuerInvalid.code,
+  E.JwtAudienceInvalid.code,
+  E.JwtNotSigned.code,
+  E.JwtCritUnsupported.code,
+  E.JwtMalformed.code,
+  E.JwtClaimMissing.code,
 ];
 
 const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([
-  [BadRequest.code, invalidRequest(400)],
-  [InvalidMetadata.code, invalidRequest(400)],
+  [E.BadRequest.code, invalidRequest(400)],
+  [E.InvalidMetadata.code, invalidRequest(400)],
   // Nobody reads this answer; the status keeps a closed request out of the 5xx counts.
-  [RequestAborted.code, invalidRequest(400)],
-  [UnsupportedGrantType.code, { status: 400, error: "unsupported_grant_type" }],
-  [MethodNotAllowed.code, invalidRequest(405)],
-  [PayloadTooLarge.code, invalidRequest(413)],
-  [UnsupportedMediaType.code, invalidRequest(415)],
-  [UnknownUser.code, { status: 403, error: "access_denied" }],
+  [E.RequestAborted.code, invalidRequest(400)],
+  [E.UnsupportedGrantType.code, { status: 400, error: "unsupported_grant_type" }],
+  [E.MethodNotAllowed.code, invalidRequest(405)],
+  [E.PayloadTooLarge.code, invalidRequest(413)],
+  [E.UnsupportedMediaType.code, invalidRequest(415)],
+  [E.UnknownUser.code, { status: 403, error: "access_denied" }],
   ...INVALID_TOKEN_CODES.map((code) => [code, INVALID_TOKEN] as const),
-  [IdentityProviderUnavailable.code, UNAVAILABLE],
-  [JwksRefetchDeferred.code, UNAVAILABLE],
-  [DatabaseUnavailable.code, UNAVAILABLE],
+  [E.IdentityProviderUnavailable.code, UNAVAILABLE],
+  [E.JwksRefetchDeferred.code, UNAVAILABLE],
+  [E.DatabaseUnavailable.code, UNAVAILABLE],
 ]);
 
 /** The status and OAuth error of a code; `form` for an RFC 8693 form request. */

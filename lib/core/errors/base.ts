@@ -26,3 +26,17 @@ export abstract class TokenExchangeError extends Error {
 export function isTokenExchangeError(e: unknown): e is TokenExchangeError {
   return e instanceof TokenExchangeError;
 }
+
+/**
+ * The class of a failure that carries nothing but its code and a fixed message:
+ * `export class X extends fixedFailure("ERR_X", "…") {}`.
+ */
+export function fixedFailure<const C extends string>(code: C, message: string) {
+  return class extends TokenExchangeError {
+    static readonly code: C = code;
+    readonly code: C = code;
+    constructor() {
+      super(message);
+    }
+  };
+}

@@ -2,10 +2,9 @@
  * Failures the caller must fix: the request, the JWT, the user it names, and arguments
  * given to lib's functions. Their messages may be shown to whoever sent them.
  */
-import { TokenExchangeError } from "./base.ts";
+import { fixedFailure, TokenExchangeError } from "./base.ts";
 
 // ---------------------------------------------------------------- the request
-
 
 export class BadRequest extends TokenExchangeError {
   static readonly code: string = "ERR_BAD_REQUEST";
@@ -28,22 +27,13 @@ export class PayloadTooLarge extends TokenExchangeError {
   }
 }
 
-export class UnsupportedMediaType extends TokenExchangeError {
-  static readonly code = "ERR_UNSUPPORTED_MEDIA_TYPE";
-  readonly code = UnsupportedMediaType.code;
-  constructor() {
-    super("Send application/json or application/x-www-form-urlencoded.");
-  }
-}
+export class UnsupportedMediaType extends fixedFailure("ERR_UNSUPPORTED_MEDIA_TYPE", "Send application/json or application/x-www-form-urlencoded.") {}
 
 /** RFC 8693 form with a grant_type other than token exchange (RFC 6749 §5.2 names it). */
-export class UnsupportedGrantType extends TokenExchangeError {
-  static readonly code = "ERR_UNSUPPORTED_GRANT_TYPE";
-  readonly code = UnsupportedGrantType.code;
-  constructor() {
-    super("Only grant_type=urn:ietf:params:oauth:grant-type:token-exchange is supported.");
-  }
-}
+export class UnsupportedGrantType extends fixedFailure(
+  "ERR_UNSUPPORTED_GRANT_TYPE",
+  "Only grant_type=urn:ietf:params:oauth:grant-type:token-exchange is supported.",
+) {}
 
 /** Metadata handed to `exchangeJwtForSecret` that cannot be stored as ledger data. */
 export class InvalidMetadata extends BadRequest {
@@ -52,70 +42,52 @@ export class InvalidMetadata extends BadRequest {
 }
 
 /** The client went away before its request was read: nobody is waiting for an answer. */
-export class RequestAborted extends TokenExchangeError {
-  static readonly code = "ERR_REQUEST_ABORTED";
-  readonly code = RequestAborted.code;
-  constructor() {
-    super("The request was closed before its body was received.");
-  }
-}
+export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The request was closed before its body was received.") {}
 
 // ---------------------------------------------------------------- the JWT
 
 export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed";
-
 
 /** Base of every "this JWT is not acceptable" failure; `reason` is the short why. */
 export abstract class InvalidToken extends TokenExchangeError {
   abstract readonly reason: InvalidTokenReason;
 }
 
-export class JwtExpired extends InvalidToken {
-  static readonly code = "ERR_JWT_EXPIRED";
-  readonly code = JwtExpired.code;
-  readonly reason = "expired";
-  constructor() {
-    super("The token has expired.");
-  }
+/**
+ * The class of one JWT failure: its code, its reason, and its message, made from the
+ * constructor's arguments (if any). A failure that carries what was wrong (the claim, the
+ * header parameter, what was expected) keeps it as a field of its own class below.
+ */
+function tokenFailure<const C extends string, const R extends InvalidTokenReason, A extends unknown[] = []>(
+  code: C,
+  reason: R,
+  message: (...args: A) => string,
+) {
+  return class extends InvalidToken {
+    static readonly code: C = code;
+    readonly code: C = code;
+    readonly reason: R = reason;
+    constructor(...args: A) {
+      super(message(...args));
+    }
+  };
 }
 
-export class JwtNotYetValid extends InvalidToken {
-  static readonly code = "ERR_JWT_NOT_YET_VALID";
-  readonly code = JwtNotYetValid.code;
-  readonly reason = "not_yet_valid";
-  constructor() {
-    super("The token is not valid yet.");
-  }
-}
+export class JwtExpired extends tokenFailure("ERR_JWT_EXPIRED", "expired", () => "The token has expired.") {}
 
-export class JwtSignatureInvalid extends InvalidToken {
-  static readonly code = "ERR_JWT_SIGNATURE_INVALID";
-  readonly code = JwtSignatureInvalid.code;
-  readonly reason = "bad_signature";
-  constructor() {
-    super("The token signature is invalid.");
-  }
-}
+export class JwtNotYetValid extends tokenFailure("ERR_JWT_NOT_YET_VALID", "not_yet_valid", () => "The token is not valid yet.") {}
+
+export class JwtSignatureInvalid extends tokenFailure("ERR_JWT_SIGNATURE_INVALID", "bad_signature", () => "The token signature is invalid.") {}
 
 /** No trusted key matches the token's `kid` (after at most one JWKS refetch). */
-export class JwksNoMatchingKey extends InvalidToken {
-  static readonly code = "ERR_JWKS_NO_MATCHING_KEY";
-  readonly code = JwksNoMatchingKey.code;
-  readonly reason = "bad_signature";
-  constructor() {
-    super("The token was not signed by a trusted key.");
-  }
-}
+export class JwksNoMatchingKey extends tokenFailure("ERR_JWKS_NO_MATCHING_KEY", "bad_signature", () => "The token was not signed by a trusted key.") {}
 
 /** `alg` outside the allow-list: covers `none` and HMAC-with-a-public-key confusion. */
-export class JwtAlgorithmNotAllowed extends InvalidToken {
-  static readonly code = "ERR_JWT_ALGORITHM_NOT_ALLOWED";
-  readonly code = JwtAlgorithmNotAllowed.code;
-  readonly reason = "bad_signature";
-  constructor() {
-    super("The token's signing algorithm is not allowed.");
-  }
-}
+export class JwtAlgorithmNotAllowed extends tokenFailure(
+  "ERR_JWT_ALGORITHM_NOT_ALLOWED",
+  "bad_signature",
+  () => "The token's signing algorithm is not allowed.",
+) {}
 
 /**
  * What was expected and what a signed token carried, for the operator's log (both are
@@ -126,21 +98,15 @@ export interface ClaimMismatch {
   received: unknown;
 }
 
-export class JwtIssuerInvalid extends InvalidToken {
-  static readonly code = "ERR_JWT_ISSUER_INVALID";
-  readonly code = JwtIssuerInvalid.code;
-  readonly reason = "wrong_issuer";
+export class JwtIssuerInvalid extends tokenFailure("ERR_JWT_ISSUER_INVALID", "wrong_issuer", () => "The token was issued by an untrusted issuer.") {
   constructor(readonly mismatch?: ClaimMismatch) {
-    super("The token was issued by an untrusted issuer.");
+    super();
   }
 }
 
-export class JwtAudienceInvalid extends InvalidToken {
-  static readonly code = "ERR_JWT_AUDIENCE_INVALID";
-  readonly code = JwtAudienceInvalid.code;
-  readonly reason = "wrong_audience";
+export class JwtAudienceInvalid extends tokenFailure("ERR_JWT_AUDIENCE_INVALID", "wrong_audience", () => "The token is not meant for this audience.") {
   constructor(readonly mismatch?: ClaimMismatch) {
-    super("The token is not meant for this audience.");
+    super();
   }
 }
 
@@ -149,14 +115,14 @@ export class JwtAudienceInvalid extends InvalidToken {
  * an opaque string. With Auth0 this is the access token of a login that did not ask for
  * the API's audience, so the message says how to fix it.
  */
-export class JwtNotSigned extends InvalidToken {
-  static readonly code = "ERR_JWT_NOT_SIGNED";
-  readonly code = JwtNotSigned.code;
-  readonly reason = "malformed";
+export class JwtNotSigned extends tokenFailure(
+  "ERR_JWT_NOT_SIGNED",
+  "malformed",
+  (kind: "encrypted" | "opaque") =>
+    `The token is ${kind === "encrypted" ? "an encrypted JWT (JWE)" : "not a JWT"}, not a signed JWT. With Auth0 this means the access token was requested without the API's audience: request it with the audience this service expects (AUTH0_AUDIENCE), e.g. authorizationParams.audience in auth0-spa-js.`,
+) {
   constructor(readonly kind: "encrypted" | "opaque") {
-    super(
-      `The token is ${kind === "encrypted" ? "an encrypted JWT (JWE)" : "not a JWT"}, not a signed JWT. With Auth0 this means the access token was requested without the API's audience: request it with the audience this service expects (AUTH0_AUDIENCE), e.g. authorizationParams.audience in auth0-spa-js.`,
-    );
+    super(kind);
   }
 }
 
@@ -165,44 +131,28 @@ export class JwtNotSigned extends InvalidToken {
  * must be refused. None is implemented here, and neither is RFC 7797's unencoded payload
  * (`b64`), which changes what the signature covers.
  */
-export class JwtCritUnsupported extends InvalidToken {
-  static readonly code = "ERR_JWT_CRIT_UNSUPPORTED";
-  readonly code = JwtCritUnsupported.code;
-  readonly reason = "malformed";
+export class JwtCritUnsupported extends tokenFailure(
+  "ERR_JWT_CRIT_UNSUPPORTED",
+  "malformed",
+  (parameter: "crit" | "b64") => `The token's header uses "${parameter}", an extension this service does not implement.`,
+) {
   constructor(readonly parameter: "crit" | "b64") {
-    super(`The token's header uses "${parameter}", an extension this service does not implement.`);
+    super(parameter);
   }
 }
 
-export class JwtMalformed extends InvalidToken {
-  static readonly code = "ERR_JWT_MALFORMED";
-  readonly code = JwtMalformed.code;
-  readonly reason = "malformed";
-  constructor(detail = "The token is malformed.") {
-    super(detail);
-  }
-}
+export class JwtMalformed extends tokenFailure("ERR_JWT_MALFORMED", "malformed", (detail: string = "The token is malformed.") => detail) {}
 
 /** A claim the exchange depends on (`sub`, `exp`) is absent or of the wrong type. */
-export class JwtClaimMissing extends InvalidToken {
-  static readonly code = "ERR_JWT_CLAIM_MISSING";
-  readonly code = JwtClaimMissing.code;
-  readonly reason = "malformed";
+export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malformed", (claim: string) => `The token has no valid "${claim}" claim.`) {
   constructor(readonly claim: string) {
-    super(`The token has no valid "${claim}" claim.`);
+    super(claim);
   }
 }
 
 // ---------------------------------------------------------------- the user
 
-
-export class UnknownUser extends TokenExchangeError {
-  static readonly code = "ERR_UNKNOWN_USER";
-  readonly code = UnknownUser.code;
-  constructor() {
-    super("No user is registered for this token's subject.");
-  }
-}
+export class UnknownUser extends fixedFailure("ERR_UNKNOWN_USER", "No user is registered for this token's subject.") {}
 
 // ---------------------------------------------------------------- arguments
 

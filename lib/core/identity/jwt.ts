@@ -11,21 +11,7 @@
 import { createPublicKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { JwtConfig } from "../config/load.ts";
-import {
-  InvalidToken,
-  JwksNoMatchingKey,
-  JwtAlgorithmNotAllowed,
-  JwtAudienceInvalid,
-  JwtClaimMissing,
-  JwtCritUnsupported,
-  JwtExpired,
-  JwtIssuerInvalid,
-  JwtMalformed,
-  JwtNotSigned,
-  JwtNotYetValid,
-  JwtSignatureInvalid,
-  Misconfigured,
-} from "../errors/index.ts";
+import { InvalidToken, JwksNoMatchingKey, JwtAlgorithmNotAllowed, JwtAudienceInvalid, JwtClaimMissing, JwtCritUnsupported, JwtExpired, JwtIssuerInvalid, JwtMalformed, JwtNotSigned, JwtNotYetValid, JwtSignatureInvalid, Misconfigured } from "../errors/index.ts";
 import { jwksKeyLookup, type JwksOptions, type KeyLookup } from "./jwks.ts";
 import { Deadline } from "../deadline.ts";
 
