@@ -51,7 +51,10 @@ export interface ExchangeOptions {
   deadlineAt?: number;
 }
 
-/** A deadline given either way, or the default budget from now. */
+/**
+ * A deadline given either way, or the default budget from now. Deadlines are timers, so
+ * they read the real clock even when `now` is injected (it only moves the expiry arithmetic).
+ */
 function deadlineOf(o: { deadline?: Deadline; deadlineAt?: number }): Deadline {
   return o.deadline ?? (o.deadlineAt !== undefined ? Deadline.at(o.deadlineAt) : Deadline.after(EXCHANGE_BUDGET_MS));
 }
@@ -119,9 +122,6 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
       return {};
     }
   })();
-  // Deadlines are timers, so they read the real clock even when `now` is injected (it
-  // only moves the expiry arithmetic).
-
   async function issue(verified: VerifiedJwt, opts: ExchangeOptions = {}): Promise<ExchangeResult> {
     const deadline = deadlineOf(opts);
     const custom = toLedgerMeta(opts.metadata);
