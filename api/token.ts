@@ -1,13 +1,12 @@
-/** Vercel: POST (exchange), DELETE (sign out everywhere), OPTIONS at /api/token, all lib/http.ts. */
-import { handlerFromEnv } from "../lib/http.ts";
+/** Vercel: POST (exchange), DELETE (sign out everywhere), OPTIONS at /api/token; every other method the same OAuth 405. */
+import { vercelTokenRoutes } from "../lib/adapters/vercel.ts";
 
-const handle = handlerFromEnv(process.env);
+const routes = vercelTokenRoutes(process.env);
 
-export const POST = handle;
-export const DELETE = handle;
-export const OPTIONS = handle;
-// Other methods get the same OAuth-shaped 405 with `Allow` as on Netlify, not Vercel's own.
-export const GET = handle;
-export const PUT = handle;
-export const PATCH = handle;
-export const HEAD = handle;
+export const POST = routes.POST;
+export const DELETE = routes.DELETE;
+export const OPTIONS = routes.OPTIONS;
+export const GET = routes.GET;
+export const PUT = routes.PUT;
+export const PATCH = routes.PATCH;
+export const HEAD = routes.HEAD;

@@ -3,13 +3,13 @@
  *
  * What the exchange costs beyond the work it cannot avoid. Side by side, interleaved,
  * warm, in one process against the in-process emulator (JWKS mode):
- *  - the handler: lib/http.ts's web-standard handler given a `Request` (parsing, JWT
+ *  - the handler: lib/http/token-handler.ts's web-standard handler given a `Request` (parsing, JWT
  *    verification with a cached key, the one query, the `Response`, the log line), timed
  *    from the call until it returns its `Response`. What the platform does around it is
  *    not timed: building the `Request` from its own event before the call, and streaming
  *    the `Response` body out after it (the body is read after the timer stops);
  *  - the floor: the same work done by hand with nothing around it: the JWT checked on a
- *    ready `KeyObject`, then the very same FQL query (lib/exchange.ts's `exchangeQuery`)
+ *    ready `KeyObject`, then the very same FQL query (lib/core/exchange/query.ts's `exchangeQuery`)
  *    through the driver. Two floors, each in its own arm of the interleaving:
  *      - jose: `jwtVerify` (signature, iss, aud, exp), as issue 12 defines the floor;
  *      - node:crypto: one `crypto.verify` and the claims read by hand, the least any
@@ -24,13 +24,13 @@ import { parseArgs } from "node:util";
 import faunadb from "faunadb";
 import { jwtVerify } from "jose";
 import { startTarget } from "fql4-emulator/testing";
-import { startDevIssuer } from "../lib/dev-issuer.ts";
-import { deploySchema } from "../lib/schema.ts";
-import { loadConfig } from "../lib/config.ts";
-import { createTokenExchange, exchangeQuery, computeExpiry } from "../lib/exchange.ts";
-import { createHttpHandler } from "../lib/http.ts";
-import { setLogSink } from "../lib/log.ts";
-import { DEFAULT_USERS_COLLECTION } from "../lib/ledger-schema.ts";
+import { startDevIssuer } from "../lib/dev/issuer.ts";
+import { deploySchema } from "../lib/core/schema/deploy.ts";
+import { loadConfig } from "../lib/core/config/load.ts";
+import { createTokenExchange, exchangeQuery, computeExpiry } from "../lib/core/exchange/exchange.ts";
+import { createHttpHandler } from "../lib/http/token-handler.ts";
+import { setLogSink } from "../lib/core/log.ts";
+import { DEFAULT_USERS_COLLECTION } from "../lib/core/ledger/layout.ts";
 import { exchangeEnv } from "../test/support/env.ts";
 
 const q = faunadb.query;

@@ -2,7 +2,7 @@
  * npm run bench:faults [-- --requests N --concurrency C]
  *
  * Reliability under load, on loopback, bounded in count and time. The exchange is served
- * over real HTTP (lib/http.ts through node:http), FaunaDB is the in-process emulator
+ * over real HTTP (lib/http/token-handler.ts through node:http), FaunaDB is the in-process emulator
  * behind a TCP proxy that can break connections (bench/fault-proxy.ts), and the JWKS is
  * the dev issuer's. Printed in one run:
  *  1. N exchanges at concurrency C with nothing failing: throughput, p50/p99, errors;
@@ -22,15 +22,15 @@
 import { parseArgs } from "node:util";
 import faunadb from "faunadb";
 import { startTarget } from "fql4-emulator/testing";
-import { startDevIssuer } from "../lib/dev-issuer.ts";
-import { deploySchema } from "../lib/schema.ts";
-import { loadConfig } from "../lib/config.ts";
-import { createTokenExchange } from "../lib/exchange.ts";
-import { createHttpHandler } from "../lib/http.ts";
-import { serveHandler } from "../lib/http/node-server.ts";
-import { setLogSink } from "../lib/log.ts";
-import { deleteExpiredTokens, type CleanupSummary } from "../lib/cleanup.ts";
-import { DEFAULT_USERS_COLLECTION, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
+import { startDevIssuer } from "../lib/dev/issuer.ts";
+import { deploySchema } from "../lib/core/schema/deploy.ts";
+import { loadConfig } from "../lib/core/config/load.ts";
+import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
+import { createHttpHandler } from "../lib/http/token-handler.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
+import { setLogSink } from "../lib/core/log.ts";
+import { deleteExpiredTokens, type CleanupSummary } from "../lib/core/cleanup.ts";
+import { DEFAULT_USERS_COLLECTION, LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
 import { startFaultProxy } from "../test/support/fault-proxy.ts";
 import { exchangeEnv } from "../test/support/env.ts";
 

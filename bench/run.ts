@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { createLedgerSchema, createUsers, issueTokens, type IssueSpec } from "../test/cleanup-fixtures.ts";
-import { DEFAULT_CLEANUP_PAGE_SIZE, DEFAULT_CLEANUP_TIME_BUDGET_MS, deleteExpiredTokens, type CleanupSummary } from "../lib/cleanup.ts";
+import { DEFAULT_CLEANUP_PAGE_SIZE, DEFAULT_CLEANUP_TIME_BUDGET_MS, deleteExpiredTokens, type CleanupSummary } from "../lib/core/cleanup.ts";
 import type { StatsSnapshot } from "fql4-emulator";
 
 const q = faunadb.query;

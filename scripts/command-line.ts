@@ -26,8 +26,9 @@ import {
   Misconfigured,
   SchemaConflict,
   TokenExchangeError,
-} from "../lib/errors.ts";
-import { redactString } from "../lib/log.ts";
+} from "../lib/core/errors/index.ts";
+import { redactString, setLogLevel } from "../lib/core/log.ts";
+import { loadLogLevel } from "../lib/core/config/load.ts";
 
 export const EXIT = {
   /** Done. */
@@ -193,6 +194,7 @@ export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv: 
       throw usageError(max === 0 ? `unexpected argument ${JSON.stringify(parsed.positionals[0])}` : `give ${what}`);
     }
     if (values["env-from"] !== undefined) loadEnvFile(values["env-from"]);
+    setLogLevel(loadLogLevel(process.env));
     const outcome = await spec.run({ values, positionals: parsed.positionals, json });
     console.log(json || outcome.text === undefined ? JSON.stringify(outcome.result) : outcome.text);
     return EXIT.ok;

@@ -8,10 +8,11 @@
  * scripts/command-line.ts.
  */
 import { asCommandError, CommandError, EXIT, runCommand, usageError } from "./command-line.ts";
-import { loadFaunaConfig } from "../lib/config.ts";
-import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
-import { LedgerStalledError } from "../lib/ledger-delete.ts";
-import { cleanupOptionsFromEnv, deleteExpiredTokens, CleanupConfigError, type CleanupOptions, type CleanupSummary } from "../lib/cleanup.ts";
+import { cleanupOptionsFromEnv, loadFaunaConfig } from "../lib/core/config/load.ts";
+import { mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
+import { deleteExpiredTokens, type CleanupOptions, type CleanupSummary } from "../lib/core/cleanup.ts";
+import { CleanupConfigError } from "../lib/core/errors/index.ts";
 
 const USAGE = `Usage: npm run delete-expired-tokens -- [options]
 
@@ -55,14 +56,14 @@ function options(flags: { pageSize?: string; timeBudgetMs?: string }): Pick<Clea
     try {
       return cleanupOptionsFromEnv(process.env);
     } catch (e) {
-      if (e instanceof CleanupConfigError) throw new CommandError(EXIT.usage, "ERR_MISCONFIGURED", e.message);
+      if (e instanceof CleanupConfigError) throw new CommandError(EXIT.usage, "ERR_MISCONFIGURED", e.problems.join("; "));
       throw e;
     }
   })();
   try {
     return { ...fromEnv, ...cleanupOptionsFromEnv({ CLEANUP_PAGE_SIZE: flags.pageSize, CLEANUP_TIME_BUDGET_MS: flags.timeBudgetMs }) };
   } catch (e) {
-    if (e instanceof CleanupConfigError) throw usageError(e.message.replace("CLEANUP_PAGE_SIZE", "--page-size").replace("CLEANUP_TIME_BUDGET_MS", "--time-budget-ms"));
+    if (e instanceof CleanupConfigError) throw usageError(e.problems.join("; ").replace("CLEANUP_PAGE_SIZE", "--page-size").replace("CLEANUP_TIME_BUDGET_MS", "--time-budget-ms"));
     throw e;
   }
 }
@@ -93,10 +94,8 @@ process.exitCode = await runCommand({
       });
       if (progress && summary.pages > 0) process.stderr.write("\r\x1b[K");
       if (summary.stoppedBy === "error") {
-        // The cleanup's own guard (a page that deleted nothing) keeps its code; the rest is FaunaDB's.
-        const err = asCommandError(
-          failure instanceof LedgerStalledError ? failure : mapFaunaError(failure, { endpoint: fauna.endpoint, operation: "delete-expired-tokens", needs: "a server key" }),
-        );
+        // The cleanup's own errors (a page that deleted nothing) keep their code; the rest is FaunaDB's.
+        const err = asCommandError(mapFaunaError(failure, { endpoint: fauna.endpoint, operation: "delete-expired-tokens", needs: "a server key" }));
         throw new CommandError(err.exit, err.code, err.message, {
           details: { ...err.extra.details, cause: summary.error },
           result: { ...summary },

@@ -5,11 +5,12 @@
  * role). Safe to run on every deploy. Exit codes and errors: scripts/command-line.ts.
  */
 import { CommandError, EXIT, runCommand } from "./command-line.ts";
-import { loadDeploySchemaConfig } from "../lib/config.ts";
-import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
-import { deploySchema } from "../lib/schema.ts";
-import { Misconfigured, SchemaConflict } from "../lib/errors.ts";
-import { USER_ROLE } from "../lib/ledger-schema.ts";
+import { loadDeploySchemaConfig } from "../lib/core/config/load.ts";
+import { mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
+import { deploySchema } from "../lib/core/schema/deploy.ts";
+import { Misconfigured, SchemaConflict } from "../lib/core/errors/index.ts";
+import { USER_ROLE } from "../lib/core/schema/role.ts";
 
 const USAGE = `Usage: npm run deploy-schema -- [--with-users] [--with-user-role] [--json]
 

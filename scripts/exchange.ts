@@ -5,7 +5,7 @@
  * out of shell history and `ps`). Exit codes and errors: scripts/command-line.ts.
  */
 import { runCommand, readStdin, usageError } from "./command-line.ts";
-import { exchangeJwtForSecret, resetDefaultExchange } from "../lib/exchange.ts";
+import { exchangeJwtForSecret, resetDefaultExchange } from "../lib/adapters/node.ts";
 
 const USAGE = `Usage: npm run exchange -- <jwt | -> [--metadata '<json object>']
 

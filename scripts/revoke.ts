@@ -5,10 +5,12 @@
  * Exit codes and errors: scripts/command-line.ts.
  */
 import { CommandError, EXIT, readStdin, runCommand, usageError } from "./command-line.ts";
-import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/config.ts";
-import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
-import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
-import { revokeSecret, revokeToken, revokeUserTokens, InvalidTokenIdError, NotATokenSecretError, type RevokeResult } from "../lib/revoke.ts";
+import { loadFaunaConfig, loadUsersSchemaNames } from "../lib/core/config/load.ts";
+import { mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
+import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
+import { revokeSecret, revokeToken, revokeUserTokens, type RevokeResult } from "../lib/core/revoke.ts";
+import { InvalidTokenIdError, NotATokenSecretError } from "../lib/core/errors/index.ts";
 
 const USAGE = `Usage: npm run revoke -- (--sub <sub> | --secret - | --token <id>)
 

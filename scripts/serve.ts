@@ -7,8 +7,8 @@
  * (scripts/command-line.ts); once it serves, Ctrl-C stops it.
  */
 import { CommandError, EXIT, runCommand } from "./command-line.ts";
-import { loadConfig } from "../lib/config.ts";
-import { serveHandler } from "../lib/http/node-server.ts";
+import { loadConfig } from "../lib/core/config/load.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
 
 const USAGE = `Usage: npm run serve -- [--env-from FILE]
 

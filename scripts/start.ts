@@ -17,10 +17,10 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import faunadb from "faunadb";
 import { startEmulator } from "fql4-emulator";
-import { startDevIssuer } from "../lib/dev-issuer.ts";
-import { deploySchema } from "../lib/schema.ts";
-import { serveHandler } from "../lib/http/node-server.ts";
-import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
+import { startDevIssuer } from "../lib/dev/issuer.ts";
+import { deploySchema } from "../lib/core/schema/deploy.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
+import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { createDevSite } from "./dev-site.ts";
 
 const q = faunadb.query;

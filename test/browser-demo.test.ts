@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import faunadb from "faunadb";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startNpmStart, type NpmStart } from "./support/npm-start.ts";
-import { LEDGER_BY_USER_INDEX } from "../lib/ledger-schema.ts";
+import { LEDGER_BY_USER_INDEX } from "../lib/core/ledger/layout.ts";
 
 const q = faunadb.query;
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";

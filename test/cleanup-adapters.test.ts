@@ -1,5 +1,5 @@
 /**
- * The thin layers over lib/cleanup.ts and lib/revoke.ts: the Netlify scheduled function
+ * The thin layers over lib/core/cleanup.ts and lib/core/revoke.ts: the Netlify scheduled function
  * and the two command lines, driven as a deployment would drive them (environment in,
  * JSON out, exit status), against the emulator.
  */
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { createLedgerSchema, createUsers, issueTokens, secretWorks, type Issued } from "./cleanup-fixtures.ts";
-import { LEDGER_BY_EXPIRATION_INDEX } from "../lib/ledger-schema.ts";
+import { LEDGER_BY_EXPIRATION_INDEX } from "../lib/core/ledger/layout.ts";
 
 const q = faunadb.query;
 const MIN = 60_000;

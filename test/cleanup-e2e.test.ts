@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
-import { deleteExpiredTokens } from "../lib/cleanup.ts";
-import { revokeToken } from "../lib/revoke.ts";
+import { deleteExpiredTokens } from "../lib/core/cleanup.ts";
+import { revokeToken } from "../lib/core/revoke.ts";
 import { readLedgerState, ledgerProblems, secretWorks } from "./cleanup-fixtures.ts";
 
 const q = faunadb.query;

@@ -7,8 +7,8 @@
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import faunadb from "faunadb";
-import { DEFAULT_USERS_COLLECTION, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
-import { deploySchema } from "../lib/schema.ts";
+import { DEFAULT_USERS_COLLECTION, LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
+import { deploySchema } from "../lib/core/schema/deploy.ts";
 
 const q = faunadb.query;
 

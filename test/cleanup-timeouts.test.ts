@@ -7,12 +7,12 @@
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
-import { createFaunaClient, isTransientFaunaError, mapFaunaError } from "../lib/fauna.ts";
-import { CLEANUP_ERROR_CODES, deleteExpiredTokens, describeError } from "../lib/cleanup.ts";
-import { revokeUserTokens } from "../lib/revoke.ts";
-import { FaunaTimeoutError } from "../lib/time-box.ts";
-import { DatabaseUnavailable } from "../lib/errors.ts";
-import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
+import { isTransientFaunaError, mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
+import { CLEANUP_ERROR_CODES, deleteExpiredTokens, describeError } from "../lib/core/cleanup.ts";
+import { revokeUserTokens } from "../lib/core/revoke.ts";
+import { DatabaseUnavailable, FaunaTimeoutError } from "../lib/core/errors/index.ts";
+import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { startHangingServer, type HangingServer } from "./cleanup-fixtures.ts";
 
 const q = faunadb.query;
@@ -71,7 +71,7 @@ describe("a FaunaDB that never answers", () => {
   });
 
   test("a run with budget B ends by B + slack, however long the driver would wait", async () => {
-    // The driver client's own timeout is 8 s (lib/fauna.ts), the per-query one too: only the
+    // The driver client's own timeout is 8 s (lib/core/fauna/client.ts), the per-query one too: only the
     // budget can end this run early.
     const B = 300;
     const slack = 200;

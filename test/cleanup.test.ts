@@ -7,9 +7,11 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startTarget, emulatorOnly, type FaunaTarget } from "fql4-emulator/testing";
-import { deleteExpiredTokens, cleanupOptionsFromEnv, CleanupConfigError, type CleanupSummary } from "../lib/cleanup.ts";
+import { deleteExpiredTokens, type CleanupSummary } from "../lib/core/cleanup.ts";
+import { cleanupOptionsFromEnv } from "../lib/core/config/load.ts";
+import { CleanupConfigError } from "../lib/core/errors/index.ts";
 import { createLedgerSchema, createUsers, issueTokens, readLedgerState, ledgerProblems, secretWorks, type IssueSpec } from "./cleanup-fixtures.ts";
-import { LEDGER_BY_EXPIRATION_INDEX } from "../lib/ledger-schema.ts";
+import { LEDGER_BY_EXPIRATION_INDEX } from "../lib/core/ledger/layout.ts";
 
 const q = faunadb.query;
 const MIN = 60_000;

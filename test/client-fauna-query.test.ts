@@ -10,7 +10,7 @@ import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
 import { emulatorOnly } from "fql4-emulator/testing";
 import { harness } from "./support/client-harness.ts";
-import { deploySchema } from "../lib/schema.ts";
+import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { faunaQuery, isUnauthorized } from "../client/src/index.ts";
 
 const q = faunadb.query;

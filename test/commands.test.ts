@@ -17,7 +17,7 @@ import { emulatorOnly } from "fql4-emulator/testing";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
 import { EXIT, EXIT_CODES_HELP } from "../scripts/command-line.ts";
-import { LEDGER_BY_USER_INDEX } from "../lib/ledger-schema.ts";
+import { LEDGER_BY_USER_INDEX } from "../lib/core/ledger/layout.ts";
 import { closedPort } from "./support/processes.ts";
 
 const q = faunadb.query;

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { loadConfig, loadDeploySchemaConfig, loadFaunaConfig } from "../lib/config.ts";
-import { Misconfigured } from "../lib/errors.ts";
+import { readFileSync } from "node:fs";
+import { loadCleanupConfig, loadConfig, loadCronSecret, loadDeploySchemaConfig, loadFaunaConfig, loadLogLevel } from "../lib/core/config/load.ts";
+import { CleanupConfigError, Misconfigured } from "../lib/core/errors/index.ts";
 
 const minimal = {
   FAUNA_ENDPOINT: "http://127.0.0.1:8443",
@@ -193,4 +194,44 @@ test("deploy-schema's configuration: every bad variable in one error", () => {
       return true;
     },
   );
+});
+
+test("LOG_LEVEL, the cleanup's settings and CRON_SECRET are read by the same reader, every problem in one error", () => {
+  assert.equal(loadConfig(minimal).logLevel, "info");
+  assert.equal(loadConfig({ ...minimal, LOG_LEVEL: " WARN " }).logLevel, "warn");
+  assert.equal(loadLogLevel({ LOG_LEVEL: "silent" }), "silent");
+  assert.deepEqual(problemsOf({ ...minimal, LOG_LEVEL: "verbose" }), ["LOG_LEVEL must be one of debug, info, warn, error, silent"]);
+
+  const fauna = { FAUNA_ENDPOINT: "http://127.0.0.1:8443", FAUNA_SECRET: "s" };
+  assert.deepEqual(loadCleanupConfig({ ...fauna, CLEANUP_PAGE_SIZE: "50", LOG_LEVEL: "error" }), {
+    fauna: { endpoint: "http://127.0.0.1:8443", secret: "s" },
+    cleanup: { pageSize: 50 },
+    logLevel: "error",
+  });
+  // Only the cleanup's own settings wrong: its own code. Anything else too: one error naming all.
+  assert.throws(
+    () => loadCleanupConfig({ ...fauna, CLEANUP_TIME_BUDGET_MS: "20s" }),
+    (e: unknown) => e instanceof CleanupConfigError && e.code === "ERR_CLEANUP_CONFIG" && e.problems.length === 1,
+  );
+  assert.throws(
+    () => loadCleanupConfig({ FAUNA_SECRET: "s", CLEANUP_PAGE_SIZE: "0", LOG_LEVEL: "loud" }),
+    (e: unknown) => {
+      assert.ok(e instanceof Misconfigured && !(e instanceof CleanupConfigError));
+      assert.equal(e.code, "ERR_MISCONFIGURED");
+      for (const name of ["FAUNA_ENDPOINT", "CLEANUP_PAGE_SIZE", "LOG_LEVEL"]) assert.ok(e.problems.some((p) => p.includes(name)), name);
+      return true;
+    },
+  );
+
+  assert.equal(loadCronSecret({ CRON_SECRET: "  abc  " }), "abc");
+  assert.equal(loadCronSecret({ CRON_SECRET: " " }), undefined);
+});
+
+test("every variable the configuration reader reads is in .env.example, and nothing else is", () => {
+  const root = new URL("../", import.meta.url);
+  const sources = ["reader.ts", "identity.ts", "load.ts"].map((f) => readFileSync(new URL(`lib/core/config/${f}`, root), "utf8")).join("\n");
+  const read = new Set([...sources.matchAll(/\.(?:value|list|boolean|wholeNumber|choice|faunaName)\(\s*"([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1]!));
+  const documented = new Set([...readFileSync(new URL(".env.example", root), "utf8").matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!));
+  assert.ok(read.size >= 19, [...read].join(" "));
+  assert.deepEqual([...read].sort(), [...documented].sort());
 });

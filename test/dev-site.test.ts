@@ -10,7 +10,7 @@ import { request } from "node:http";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createDevSite, DEV_MODULES, PUBLIC_DIR, type DemoConfig } from "../scripts/dev-site.ts";
-import { serveHandler, type ServedHandler } from "../lib/http/node-server.ts";
+import { serveHandler, type ServedHandler } from "../lib/adapters/node.ts";
 
 let served: ServedHandler;
 const config = { faunaEndpoint: "http://127.0.0.1:1", mintUrl: "http://127.0.0.1:2/mint", tokenUrl: "/api/token" };

@@ -3,12 +3,14 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
 import faunadb from "faunadb";
-import { createFaunaClient, mapFaunaError } from "../lib/fauna.ts";
-import { errorShape } from "../lib/http.ts";
-import * as errors from "../lib/errors.ts";
-import { Misconfigured } from "../lib/errors.ts";
-import { exchangeQuery } from "../lib/exchange.ts";
-import { LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
+import { mapFaunaError } from "../lib/core/fauna/failures.ts";
+import { createFaunaClient } from "../lib/core/fauna/client.ts";
+import { errorShape } from "../lib/http/respond.ts";
+import { outcomeOf } from "../lib/http/statuses.ts";
+import * as errors from "../lib/core/errors/index.ts";
+import { Misconfigured } from "../lib/core/errors/index.ts";
+import { exchangeQuery } from "../lib/core/exchange/exchange.ts";
+import { LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call } from "./support/http-client.ts";
@@ -85,6 +87,23 @@ test("every typed error has one status and OAuth error", () => {
     if (status === 500) assert.ok(!errorShape(err, false).description.includes("FAUNA"), "internals stay in the log");
   }
   assert.equal(codes.size, rows.length, "codes are unique per class");
+});
+
+test("every error class of lib extends the one base with its own code; every InvalidToken is a 401 by that code", () => {
+  const classes = Object.entries(errors as Record<string, unknown>).filter(
+    (e): e is [string, { prototype: object }] => typeof e[1] === "function" && e[1].prototype instanceof errors.TokenExchangeError,
+  );
+  // A class without a code of its own would repeat its parent's: the uniqueness check below finds it.
+  const concrete = classes.filter(([, c]) => typeof (c as { code?: unknown }).code === "string").map(([name, c]) => [name, (c as unknown as { code: string }).code, c] as const);
+  assert.ok(concrete.length >= 30, `${concrete.length} classes`);
+  for (const [name, code] of concrete) assert.match(code, /^ERR_[A-Z_]+$/, name);
+  assert.equal(new Set(concrete.map(([, code]) => code)).size, concrete.length, "one code per class");
+  const tokenCodes = concrete.filter(([, , c]) => c.prototype instanceof errors.InvalidToken).map(([, code]) => code);
+  assert.ok(tokenCodes.length >= 11);
+  for (const code of tokenCodes) {
+    assert.deepEqual(outcomeOf(code, false), { status: 401, error: "invalid_token" }, code);
+    assert.deepEqual(outcomeOf(code, true), { status: 400, error: "invalid_request" }, code);
+  }
 });
 
 describe("a failure after Create(Tokens()) inside the one query writes nothing", () => {

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { computeExpiry, MIN_SECRET_LIFETIME_MS, secondsUntil } from "../lib/exchange.ts";
+import { computeExpiry, MIN_SECRET_LIFETIME_MS, secondsUntil } from "../lib/core/exchange/exchange.ts";
 
 const NOW = Date.UTC(2026, 0, 1);
 

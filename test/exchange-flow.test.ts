@@ -11,8 +11,8 @@ import { startStack, type Stack } from "./support/stack.ts";
 import { emulatorOnly } from "fql4-emulator/testing";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call, jsonBody, rfc8693 } from "./support/http-client.ts";
-import { LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
-import { createTokenExchange } from "../lib/exchange.ts";
+import { LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
+import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
 
 const q = faunadb.query;
 const logs = captureLogs();
@@ -239,7 +239,7 @@ describe("exchangeJwtForSecret (configured from process.env)", () => {
     assert.ok(r.expiresIn > 3500 && r.expiresIn <= 3600);
     const entries = await ledger(s);
     assert.deepEqual(entries.map((e) => e.data.meta), [{ app: "script" }]);
-    await (await import("../lib/exchange.ts")).resetDefaultExchange();
+    await (await import("../lib/adapters/node.ts")).resetDefaultExchange();
   });
 });
 

@@ -13,11 +13,11 @@ import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call } from "./support/http-client.ts";
-import { createHttpHandler } from "../lib/http.ts";
-import { createTokenExchange } from "../lib/exchange.ts";
-import { loadConfig } from "../lib/config.ts";
-import { serveHandler } from "../lib/http/node-server.ts";
-import { LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
+import { createHttpHandler } from "../lib/http/token-handler.ts";
+import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
+import { loadConfig } from "../lib/core/config/load.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
+import { LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
 import { startFaultProxy } from "./support/fault-proxy.ts";
 import { exchangeEnv } from "./support/env.ts";
 

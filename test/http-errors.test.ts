@@ -10,10 +10,11 @@ import { startStack, type Stack } from "./support/stack.ts";
 import { emulatorOnly, startTarget } from "fql4-emulator/testing";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call, form, jsonBody, rfc8693, TOKEN_EXCHANGE_GRANT, type Reply } from "./support/http-client.ts";
-import { createHttpHandler, handlerFromEnv } from "../lib/http.ts";
-import { createTokenExchange } from "../lib/exchange.ts";
-import { loadConfig } from "../lib/config.ts";
-import { serveHandler } from "../lib/http/node-server.ts";
+import { createHttpHandler } from "../lib/http/token-handler.ts";
+import { handlerFromEnv } from "../lib/adapters/from-env.ts";
+import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
+import { loadConfig } from "../lib/core/config/load.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
 
 const logs = captureLogs();
 after(() => {

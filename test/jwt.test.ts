@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { createHmac, createPublicKey } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { startDevIssuer, type DevIssuer } from "../lib/dev-issuer.ts";
-import { createJwtVerifier, type JwtVerifierOptions } from "../lib/jwt.ts";
-import type { JwtConfig } from "../lib/config.ts";
+import { startDevIssuer, type DevIssuer } from "../lib/dev/issuer.ts";
+import { createJwtVerifier, type JwtVerifierOptions } from "../lib/core/identity/jwt.ts";
+import type { JwtConfig } from "../lib/core/config/load.ts";
 import {
   IdentityProviderUnavailable,
   JwksNoMatchingKey,
@@ -25,7 +25,7 @@ import {
   JwtNotYetValid,
   JwtSignatureInvalid,
   Misconfigured,
-} from "../lib/errors.ts";
+} from "../lib/core/errors/index.ts";
 import { captureLogs } from "./support/log-capture.ts";
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");

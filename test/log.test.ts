@@ -6,7 +6,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { log, redactString, setLogSink } from "../lib/log.ts";
+import { log, redactString, setLogLevel, setLogSink } from "../lib/core/log.ts";
+import { loadLogLevel } from "../lib/core/config/load.ts";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdXRoMHwxIn0.c2lnbmF0dXJl";
 const SECRET = "fnAEXAMPLEsecretVALUE0123456789";
@@ -58,9 +59,10 @@ test("fields named like credentials are dropped by whole word; counts and refs s
 });
 
 test("a line carries level, event and time, and LOG_LEVEL filters below it", () => {
-  const saved = process.env.LOG_LEVEL;
+  // LOG_LEVEL reaches the logger as the configuration reader read it (the adapters set it
+  // when they build a handler), not by the logger reading process.env per line.
+  const restore = setLogLevel(loadLogLevel({ LOG_LEVEL: "warn" }));
   try {
-    process.env.LOG_LEVEL = "warn";
     const lines = capture(() => {
       log("info", "quiet");
       log("error", "loud", { n: 1 });
@@ -70,7 +72,6 @@ test("a line carries level, event and time, and LOG_LEVEL filters below it", () 
     assert.equal(lines[0]!.event, "loud");
     assert.ok(!Number.isNaN(Date.parse(lines[0]!.time as string)));
   } finally {
-    if (saved === undefined) delete process.env.LOG_LEVEL;
-    else process.env.LOG_LEVEL = saved;
+    restore();
   }
 });

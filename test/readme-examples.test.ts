@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
-import { deploySchema } from "../lib/schema.ts";
+import { deploySchema } from "../lib/core/schema/deploy.ts";
 
 const q = faunadb.query;
 const MARKER = "<!-- This block is run by test/readme-examples.test.ts: keep it self-contained. -->";

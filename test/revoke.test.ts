@@ -7,8 +7,9 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startTarget, emulatorOnly, type FaunaTarget } from "fql4-emulator/testing";
-import { revokeToken, revokeUserTokens, revokeSecret, InvalidTokenIdError, NotATokenSecretError } from "../lib/revoke.ts";
-import { DEFAULT_USERS_INDEX } from "../lib/ledger-schema.ts";
+import { revokeToken, revokeUserTokens, revokeSecret } from "../lib/core/revoke.ts";
+import { InvalidArgument, InvalidTokenIdError, NotATokenSecretError } from "../lib/core/errors/index.ts";
+import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { createLedgerSchema, createUsers, issueTokens, readLedgerState, ledgerProblems, secretWorks, type Issued } from "./cleanup-fixtures.ts";
 
 const q = faunadb.query;
@@ -82,7 +83,8 @@ describe("revocation", () => {
     // that could carry the secret (FaunaDB's own quotes it).
     assert.deepEqual(await revokeSecret(client, a0.secret), { revoked: 0, ledgerEntriesDeleted: 0 });
     assert.deepEqual(await revokeSecret(client, "fnEnotasecretanyoneissued000000"), { revoked: 0, ledgerEntriesDeleted: 0 });
-    await assert.rejects(revokeSecret(client, "two words"), RangeError);
+    // One class per failure, with its code (it was a RangeError before lib's errors had one base).
+    await assert.rejects(revokeSecret(client, "two words"), (e: unknown) => e instanceof InvalidArgument && e.code === "ERR_INVALID_ARGUMENT");
 
     // A key's secret is not revoked as if it were a token (an admin key can see keys).
     const key = (await target.client().query(q.CreateKey({ role: "server" }))) as { ref: faunadb.values.Ref; secret: string };
@@ -172,7 +174,7 @@ describe("revocation", () => {
   test("revocation racing the cleanup: both succeed, nothing inconsistent", async (t) => {
     const emu = emulatorOnly(t, target, "clock");
     if (!emu) return;
-    const { deleteExpiredTokens } = await import("../lib/cleanup.ts");
+    const { deleteExpiredTokens } = await import("../lib/core/cleanup.ts");
     emu.clock.freeze();
     const now = (await client.query(q.ToMillis(q.Now()))) as number;
     await issueTokens(client, Array.from({ length: 40 }, () => ({ user: alice, expiresAt: now + 1 * MIN, tokenTtl: "none" as const })));

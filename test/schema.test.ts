@@ -3,9 +3,9 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
-import { deploySchema, schemaDefinition } from "../lib/schema.ts";
-import { LEDGER_BY_EXPIRATION_INDEX, LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../lib/ledger-schema.ts";
-import { SchemaConflict } from "../lib/errors.ts";
+import { deploySchema, schemaDefinition } from "../lib/core/schema/deploy.ts";
+import { FIELD, LEDGER_BY_EXPIRATION_INDEX, LEDGER_BY_USER_INDEX, LEDGER_COLLECTION, LEDGER_INDEX, positionIn } from "../lib/core/ledger/layout.ts";
+import { SchemaConflict } from "../lib/core/errors/index.ts";
 import { runScript } from "./support/processes.ts";
 
 const q = faunadb.query;
@@ -61,6 +61,15 @@ describe("deploySchema", () => {
     } finally {
       await t2.close();
     }
+  });
+
+  test("the ledger's positions come from its index definitions", () => {
+    // What the cleanup and revocation read from an entry, by name; and the by-user index's
+    // Range on one token (revokeToken) needs the token ref first.
+    assert.deepEqual([positionIn(LEDGER_INDEX.byExpiration, FIELD.tokenRef), positionIn(LEDGER_INDEX.byExpiration, FIELD.ref)], [1, 2]);
+    assert.deepEqual([positionIn(LEDGER_INDEX.byUser, FIELD.tokenRef), positionIn(LEDGER_INDEX.byUser, FIELD.ref)], [0, 1]);
+    assert.throws(() => positionIn(LEDGER_INDEX.byUser, FIELD.expiresAt), /carries no data.expires_at/);
+    assert.deepEqual(schemaDefinition().indexes, [LEDGER_INDEX.byExpiration, LEDGER_INDEX.byUser]);
   });
 
   test("definitions: users are optional and their names configurable", () => {

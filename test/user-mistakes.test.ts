@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { startStack, type Stack } from "./support/stack.ts";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call, form } from "./support/http-client.ts";
-import { loadConfig } from "../lib/config.ts";
-import { createTokenExchange } from "../lib/exchange.ts";
-import { createHttpHandler, type HttpHandlerOptions } from "../lib/http.ts";
-import { serveHandler } from "../lib/http/node-server.ts";
+import { loadConfig } from "../lib/core/config/load.ts";
+import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
+import { createHttpHandler, type HttpHandlerOptions } from "../lib/http/token-handler.ts";
+import { serveHandler } from "../lib/adapters/node.ts";
 import { MAX_LOGGED_REFUSED_ORIGINS } from "../lib/http/cors.ts";
 import { closedPort } from "./support/processes.ts";
 

@@ -9,9 +9,10 @@ import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
-import { deploySchema, schemaDefinition } from "../lib/schema.ts";
-import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION, USER_ROLE } from "../lib/ledger-schema.ts";
-import { Misconfigured, SchemaConflict } from "../lib/errors.ts";
+import { deploySchema, schemaDefinition } from "../lib/core/schema/deploy.ts";
+import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
+import { USER_ROLE } from "../lib/core/schema/role.ts";
+import { Misconfigured, SchemaConflict } from "../lib/core/errors/index.ts";
 import { runScript } from "./support/processes.ts";
 
 const q = faunadb.query;

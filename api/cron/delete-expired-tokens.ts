@@ -1,5 +1,4 @@
 /** Vercel Cron (vercel.json, every 15 minutes): the cleanup, behind Authorization: Bearer $CRON_SECRET. */
-import { cleanupHandlerFromEnv } from "../../lib/cleanup-handler.ts";
-import { requireCronSecret } from "../../lib/cron-auth.ts";
+import { vercelCronRoute } from "../../lib/adapters/vercel.ts";
 
-export const GET = requireCronSecret(process.env, cleanupHandlerFromEnv(process.env));
+export const GET = vercelCronRoute(process.env);

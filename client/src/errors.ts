@@ -1,5 +1,5 @@
 /**
- * The client's failures, one class each with a stable `code` (as lib/errors.ts
+ * The client's failures, one class each with a stable `code` (as lib/core/errors/
  * does on the server). Token-endpoint failures also carry the OAuth `error` the
  * endpoint answered and the HTTP `status`, so a caller can branch on either.
  *

@@ -1,8 +1,8 @@
 /**
  * CORS for the origins in ALLOWED_ORIGINS, and nothing for anyone else. Headers only:
- * statuses are decided in respond.ts.
+ * statuses are decided in statuses.ts.
  */
-import { log } from "../log.ts";
+import { log } from "../core/log.ts";
 import { ALLOWED_METHODS } from "./parse.ts";
 
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
@@ -24,7 +24,7 @@ export function corsHeaders(req: Request, allowed: readonly string[]): Record<st
   return { "access-control-allow-origin": grant, "access-control-expose-headers": EXPOSED_HEADERS, vary: "Origin" };
 }
 
-/** The headers of the answer to a preflight (its status is respond.ts's to decide). */
+/** The headers of the answer to a preflight (its status is statuses.ts's to decide). */
 export function preflightHeaders(req: Request, allowed: readonly string[]): Record<string, string> {
   const cors = corsHeaders(req, allowed);
   const headers: Record<string, string> = { ...cors, allow: ALLOWED_METHODS.join(", ") };

@@ -1,8 +1,8 @@
 /**
  * Where the JWT is in a request, and the limits on what a request may be. Every
- * failure is a typed error; statuses are decided in respond.ts.
+ * failure is a typed error; statuses are decided in statuses.ts.
  */
-import { BadRequest, PayloadTooLarge, RequestAborted, UnsupportedGrantType, UnsupportedMediaType } from "../errors.ts";
+import { BadRequest, PayloadTooLarge, RequestAborted, UnsupportedGrantType, UnsupportedMediaType } from "../core/errors/index.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 export const ALLOWED_METHODS = ["POST", "DELETE", "OPTIONS"] as const;

@@ -1,22 +1,12 @@
 /**
- * Typed error → HTTP status and OAuth error, and the JSON responses, for the exchange and
- * for the cleanup's routes. This is the one place a status is decided.
+ * The JSON responses of the exchange and of the cleanup's routes, and a typed error as
+ * one: its status from the table in statuses.ts, its headers and body here.
  */
-import {
-  BadRequest,
-  DEFAULT_RETRY_AFTER_SECONDS,
-  DatabaseUnavailable,
-  IdentityProviderUnavailable,
-  InvalidMetadata,
-  InvalidToken,
-  MethodNotAllowed,
-  PayloadTooLarge,
-  RequestAborted,
-  UnknownUser,
-  UnsupportedGrantType,
-  UnsupportedMediaType,
-  type TokenExchangeError,
-} from "../errors.ts";
+import { DEFAULT_RETRY_AFTER_SECONDS, MethodNotAllowed, type TokenExchangeError } from "../core/errors/index.ts";
+import { outcomeOf, SERVER_ERROR } from "./statuses.ts";
+
+/** A web-standard handler: what every platform binds. */
+export type FetchHandler = (req: Request) => Promise<Response>;
 
 const SERVER_ERROR_DESCRIPTION = "The token service failed; try again later.";
 
@@ -27,38 +17,13 @@ interface ErrorShape {
 }
 
 /**
- * Code → status + OAuth error. `form` is the RFC 8693 flavour, where an invalid
- * subject token is a 400 invalid_request (RFC 8693 §2.2.2) rather than RFC 6750's 401.
+ * Status, OAuth error and description of a typed error. `form` is the RFC 8693 flavour,
+ * where an invalid subject token is a 400 invalid_request (RFC 8693 §2.2.2) rather than
+ * RFC 6750's 401. A 500's description says nothing from inside: the detail is logged.
  */
 export function errorShape(err: TokenExchangeError, form: boolean): ErrorShape {
-  if (err instanceof IdentityProviderUnavailable) return { status: 503, error: "temporarily_unavailable", description: err.message };
-  if (err instanceof InvalidToken) {
-    return form
-      ? { status: 400, error: "invalid_request", description: err.message }
-      : { status: 401, error: "invalid_token", description: err.message };
-  }
-  switch (err.code) {
-    case BadRequest.code:
-    case InvalidMetadata.code:
-    // Nobody reads this answer; the status keeps a closed request out of the 5xx counts.
-    case RequestAborted.code:
-      return { status: 400, error: "invalid_request", description: err.message };
-    case UnsupportedGrantType.code:
-      return { status: 400, error: "unsupported_grant_type", description: err.message };
-    case MethodNotAllowed.code:
-      return { status: 405, error: "invalid_request", description: err.message };
-    case PayloadTooLarge.code:
-      return { status: 413, error: "invalid_request", description: err.message };
-    case UnsupportedMediaType.code:
-      return { status: 415, error: "invalid_request", description: err.message };
-    case UnknownUser.code:
-      return { status: 403, error: "access_denied", description: err.message };
-    case DatabaseUnavailable.code:
-      return { status: 503, error: "temporarily_unavailable", description: err.message };
-    default:
-      // Misconfiguration and database surprises: the detail goes to the log only.
-      return { status: 500, error: "server_error", description: SERVER_ERROR_DESCRIPTION };
-  }
+  const { status, error } = outcomeOf(err.code, form);
+  return { status, error, description: status === SERVER_ERROR.status ? SERVER_ERROR_DESCRIPTION : err.message };
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string>): Response {
@@ -103,8 +68,8 @@ export function handlerCrashed(): Response {
 }
 
 function retryAfterSeconds(err: TokenExchangeError): number {
-  const s = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-  return typeof s === "number" && s > 0 ? Math.ceil(s) : DEFAULT_RETRY_AFTER_SECONDS;
+  const s = err.retryAfterSeconds;
+  return s !== undefined && s > 0 ? Math.ceil(s) : DEFAULT_RETRY_AFTER_SECONDS;
 }
 
 export function errorResponse(err: TokenExchangeError, form: boolean, cors: Record<string, string>): Response {

@@ -1,7 +1,7 @@
-/** Every 15 minutes: one time-boxed cleanup (lib/cleanup-handler.ts), well inside Netlify's 30 s. */
+/** Every 15 minutes: one time-boxed cleanup (lib/adapters/netlify.ts), well inside Netlify's 30 s. */
 import type { Config } from "@netlify/functions";
-import { cleanupHandlerFromEnv } from "../../lib/cleanup-handler.ts";
+import { netlifyCleanupFunction } from "../../lib/adapters/netlify.ts";
 
-export default cleanupHandlerFromEnv(process.env);
+export default netlifyCleanupFunction(process.env);
 
 export const config: Config = { schedule: "*/15 * * * *" };

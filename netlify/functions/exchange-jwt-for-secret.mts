@@ -1,8 +1,8 @@
-/** POST (exchange), DELETE (sign out everywhere), OPTIONS at /api/token: lib/http.ts, built once per cold start. */
+/** POST (exchange), DELETE (sign out everywhere), OPTIONS at /api/token: lib/adapters/netlify.ts, built once per cold start. */
 import type { Config } from "@netlify/functions";
-import { handlerFromEnv } from "../../lib/http.ts";
+import { netlifyTokenFunction } from "../../lib/adapters/netlify.ts";
 
-export default handlerFromEnv(process.env);
+export default netlifyTokenFunction(process.env);
 
 export const config: Config = {
   path: "/api/token",

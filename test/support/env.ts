@@ -3,7 +3,7 @@
  * a deployment sets (FAUNA_ENDPOINT, a server key, the issuer, its JWKS, the audience).
  */
 import type { FaunaTarget } from "fql4-emulator/testing";
-import type { DevIssuer } from "../../lib/dev-issuer.ts";
+import type { DevIssuer } from "../../lib/dev/issuer.ts";
 
 export function exchangeEnv(target: Pick<FaunaTarget, "endpoint" | "serverSecret">, issuer: DevIssuer): Record<string, string> {
   return {

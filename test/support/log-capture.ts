@@ -3,7 +3,7 @@
  * stdout/stderr) so the file can assert at the end that no secret and no JWT
  * was ever written out. Output still reaches the terminal unless `quiet`.
  */
-import { setLogSink } from "../../lib/log.ts";
+import { setLogSink } from "../../lib/core/log.ts";
 
 export interface LogCapture {
   text(): string;

@@ -5,14 +5,14 @@
  */
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
-import { startDevIssuer, type DevIssuer } from "../../lib/dev-issuer.ts";
-import { loadConfig, type Config } from "../../lib/config.ts";
-import { createTokenExchange, type TokenExchange } from "../../lib/exchange.ts";
-import { createHttpHandler } from "../../lib/http.ts";
-import { serveHandler } from "../../lib/http/node-server.ts";
-import { deploySchema } from "../../lib/schema.ts";
-import { LEDGER_COLLECTION, DEFAULT_USERS_COLLECTION } from "../../lib/ledger-schema.ts";
-import type { JwtVerifierOptions } from "../../lib/jwt.ts";
+import { startDevIssuer, type DevIssuer } from "../../lib/dev/issuer.ts";
+import { loadConfig, type Config } from "../../lib/core/config/load.ts";
+import { createTokenExchange, type TokenExchange } from "../../lib/core/exchange/exchange.ts";
+import { createHttpHandler } from "../../lib/http/token-handler.ts";
+import { serveHandler } from "../../lib/adapters/node.ts";
+import { deploySchema } from "../../lib/core/schema/deploy.ts";
+import { LEDGER_COLLECTION, DEFAULT_USERS_COLLECTION } from "../../lib/core/ledger/layout.ts";
+import type { JwtVerifierOptions } from "../../lib/core/identity/jwt.ts";
 import { exchangeEnv } from "./env.ts";
 
 const q = faunadb.query;

@@ -10,14 +10,13 @@
  * the budget, (2) gives every query at least `min(queryTimeoutMs, slackMs)`, and no loop
  * outlives `budgetMs + slackMs` (plus the few milliseconds of its own bookkeeping).
  *
- * The deadline is lib/fauna-deadline.ts's: the query settles at it even if the driver
+ * The deadline is lib/core/fauna/client.ts's: the query settles at it even if the driver
  * never does, the driver is told to abort, and FaunaDB gets an `X-Query-Timeout`, so a
  * FaunaDB that is merely slow stops working on an abandoned query too.
  */
 import type faunadb from "faunadb";
-import { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError, queryWithDeadline } from "./fauna-deadline.ts";
-
-export { DEFAULT_QUERY_TIMEOUT_MS, FaunaTimeoutError };
+import { queryBefore } from "./fauna/client.ts";
+import { Deadline } from "./deadline.ts";
 
 export interface TimeBoxOptions {
   /** Stop starting pages once this much time would be spent. `Infinity` = no limit. */
@@ -57,6 +56,6 @@ export class TimeBox {
 
   /** One query sent at `at`, abandoned at its deadline. */
   query(client: faunadb.Client, expr: faunadb.ExprArg, at: number): Promise<unknown> {
-    return queryWithDeadline(client, expr, { timeoutMs: this.queryTimeoutAt(at) });
+    return queryBefore(client, expr, Deadline.after(this.queryTimeoutAt(at)));
   }
 }

@@ -5,10 +5,13 @@
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
+/** What LOG_LEVEL may say: a level, below which nothing is written, or `silent`. */
+export type LogThreshold = LogLevel | "silent";
+export const LOG_THRESHOLDS: readonly LogThreshold[] = ["debug", "info", "warn", "error", "silent"];
 export type LogFields = Record<string, unknown>;
 export type LogSink = (line: string, level: LogLevel) => void;
 
-const ORDER: Record<LogLevel | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+const ORDER: Record<LogThreshold, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 /**
  * Field names whose value is a credential. Matched as whole words of the name
@@ -59,13 +62,23 @@ export function setLogSink(next: LogSink): () => void {
   };
 }
 
-function threshold(): number {
-  const lvl = (process.env.LOG_LEVEL ?? "info").toLowerCase();
-  return lvl in ORDER ? ORDER[lvl as LogLevel] : ORDER.info;
+let threshold = ORDER.info;
+
+/**
+ * Write nothing below `level` from now on (LOG_LEVEL, as the configuration reader read
+ * it: the adapters set it when they build a handler). Returns a function restoring the
+ * previous threshold.
+ */
+export function setLogLevel(level: LogThreshold): () => void {
+  const previous = threshold;
+  threshold = ORDER[level];
+  return () => {
+    threshold = previous;
+  };
 }
 
 export function log(level: LogLevel, event: string, fields: LogFields = {}): void {
-  if (ORDER[level] < threshold()) return;
+  if (ORDER[level] < threshold) return;
   const record = { level, event, time: new Date().toISOString(), ...(redact(fields, 0) as LogFields) };
   sink(JSON.stringify(record), level);
 }

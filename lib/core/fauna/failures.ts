@@ -1,22 +1,20 @@
 /**
- * The Fauna client and the translation of driver failures into lib's typed
- * errors. Fauna error codes are matched against the constants below, and
- * `Abort` reasons against ABORT_REASONS, which the queries use too — so the two
- * sides cannot drift apart.
+ * The translation of driver failures into lib's typed errors. Fauna error codes are
+ * matched against the constants below, and `Abort` reasons against ABORT_REASONS, which
+ * the queries use too — so the two sides cannot drift apart.
  */
 import faunadb from "faunadb";
-import type { FaunaConfig } from "./config.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, DeadlineClient } from "./fauna-deadline.ts";
-import { systemErrorCode } from "./error-cause.ts";
+import { systemErrorCode } from "../error-cause.ts";
 import {
   DatabaseError,
   DatabaseUnavailable,
   FaunaSecretRefused,
+  FaunaTimeoutError,
   InternalError,
   Misconfigured,
   TokenExchangeError,
   UnknownUser,
-} from "./errors.ts";
+} from "../errors/index.ts";
 
 /** Fauna's own error codes (errors[0].code) this project reacts to. */
 export const FAUNA_ERROR = {
@@ -34,27 +32,6 @@ export const FAUNA_ERROR = {
 export const ABORT_REASONS = {
   unknownUser: "fte:unknown_user",
 } as const;
-
-/** Default deadline of a query, in seconds. */
-export const FAUNA_TIMEOUT_SECONDS = DEFAULT_QUERY_TIMEOUT_MS / 1000;
-
-/**
- * The project's only way to make a client: every query it sends ends by a deadline of
- * ours (lib/fauna-deadline.ts), `timeoutSeconds` unless a query asks for less.
- */
-export function createFaunaClient(config: FaunaConfig, opts: { timeoutSeconds?: number } = {}): DeadlineClient {
-  const timeoutSeconds = opts.timeoutSeconds ?? FAUNA_TIMEOUT_SECONDS;
-  return new DeadlineClient(
-    {
-      secret: config.secret,
-      endpoint: config.endpoint,
-      // The version check phones home to npm: no network surprises in a function or offline.
-      checkNewVersion: false,
-      timeout: timeoutSeconds,
-    },
-    timeoutSeconds * 1000,
-  );
-}
 
 export interface FaunaFailure {
   status: number;
@@ -131,8 +108,10 @@ function missingSchemaObject(description: string, ctx: FaunaErrorContext): strin
  * survive, for logs.
  */
 export function mapFaunaError(e: unknown, ctx: FaunaErrorContext = {}): TokenExchangeError {
-  if (e instanceof TokenExchangeError) return e;
   const host = hostOf(ctx.endpoint);
+  // Our own deadline is the database not answering in time, for whoever asked.
+  if (e instanceof FaunaTimeoutError) return new DatabaseUnavailable({ ...(host ? { host } : {}), cause: "timeout" });
+  if (e instanceof TokenExchangeError) return e;
   const f = faunaFailure(e);
   if (f) {
     if (f.code === FAUNA_ERROR.transactionAborted && f.description === ABORT_REASONS.unknownUser) return new UnknownUser();

@@ -4,17 +4,19 @@
  * same transaction so the ledger never lists a secret that no longer exists, nor loses
  * track of one that still does.
  *
- * Everything goes through `auth0_token_exchanges_by_user` (terms `[data.user_ref]`,
- * values `[data.token_ref, ref]`), in bounded batches with the same guarded,
- * count-in-FQL page query as the cleanup (lib/ledger-delete.ts), so a revocation racing
- * the cleanup or another revocation cannot fail either of them.
+ * Everything goes through the ledger's by-user index, in bounded batches with the same
+ * guarded, count-in-FQL page delete as the cleanup (lib/core/ledger/fql.ts), so a
+ * revocation racing the cleanup or another revocation cannot fail either of them.
  */
 import faunadb from "faunadb";
-import { DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX } from "./ledger-schema.ts";
-import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql, userBySubFql } from "./ledger-delete.ts";
+import { DEFAULT_USERS_INDEX, MAX_PAGE_SIZE } from "./ledger/layout.ts";
+import { asPageDeleteCounts, deleteTokenEntriesFql, deleteUserPageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
+import { DatabaseError, InvalidArgument, InvalidTokenIdError, LedgerStalledError, NotATokenSecretError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
-import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
+import { queryBefore } from "./fauna/client.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, requestBudgets } from "./budgets.ts";
+import { Deadline } from "./deadline.ts";
+import { FAUNA_ERROR, faunaFailure } from "./fauna/failures.ts";
 
 const q = faunadb.query;
 
@@ -54,22 +56,21 @@ export interface RevokeUserOptions {
   now?: () => number;
 }
 
-/** With a time budget: how long past it a batch started inside it may still run. */
-export const DEFAULT_REVOKE_SLACK_MS = 2_000;
+/**
+ * What the token endpoint's DELETE needs of revocation: `revokeUserTokens`, or whatever
+ * is wired in its place. Stops starting batches once `timeBudgetMs` is spent and says
+ * whether work remains.
+ */
+export type RevokeUserTokens = (
+  client: faunadb.Client,
+  sub: string,
+  options: RevokeUserOptions,
+) => Promise<RevokeResult & { workRemaining?: boolean }>;
+
+/** With a time budget: how long past it a batch started inside it may still run (budgets.ts). */
+export const DEFAULT_REVOKE_SLACK_MS = requestBudgets().revokeSlackMs;
 
 export const DEFAULT_REVOKE_BATCH_SIZE = 250;
-
-export class InvalidTokenIdError extends Error {
-  readonly code = "ERR_INVALID_TOKEN_ID";
-  constructor() {
-    super("a token id is the numeric id of a FaunaDB token document");
-    this.name = "InvalidTokenIdError";
-  }
-}
-
-/** Index values are `[token_ref, ledger_ref]`. */
-const TOKEN_AT = 0;
-const ENTRY_AT = 1;
 
 function tokenRefOf(token: faunadb.values.Ref | string): faunadb.ExprArg {
   if (typeof token !== "string") return token;
@@ -91,15 +92,7 @@ function revokeTokenFql(token: faunadb.ExprArg): faunadb.Expr {
       q.Let(
         {
           user: q.Select("instance", q.Get(q.Var("token"))),
-          // Entries are sorted by token_ref first, so this range holds exactly this
-          // token's entries (normally one) however many secrets the user has.
-          counts: deletePageFql(
-            q.Paginate(q.Range(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), [q.Var("token")], [q.Var("token")]), {
-              size: 100,
-            }),
-            TOKEN_AT,
-            ENTRY_AT,
-          ),
+          counts: deleteTokenEntriesFql(q.Var("user"), q.Var("token")),
           // The token may have no ledger entry at all (issued some other way): delete it anyway.
           orphan: q.If(q.Exists(q.Var("token")), q.Do(q.Delete(q.Var("token")), 1), 0),
         },
@@ -121,17 +114,8 @@ function revokeTokenFql(token: faunadb.ExprArg): faunadb.Expr {
  * entry is the cleanup's to delete).
  */
 export async function revokeToken(client: faunadb.Client, token: faunadb.values.Ref | string): Promise<RevokeResult> {
-  const result = await queryWithDeadline(client, revokeTokenFql(tokenRefOf(token)), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+  const result = await queryBefore(client, revokeTokenFql(tokenRefOf(token)), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
   return asRevokeResult(result);
-}
-
-/** The secret given to `revokeSecret` is a key's, not a token's: keys are not revoked here. */
-export class NotATokenSecretError extends Error {
-  readonly code = "ERR_NOT_A_TOKEN";
-  constructor() {
-    super("that secret belongs to a key, not to a token: revoke ends the secrets the exchange issues (tokens); delete a key with Delete(Ref(Keys(), id))");
-    this.name = "NotATokenSecretError";
-  }
 }
 
 /**
@@ -144,16 +128,16 @@ export class NotATokenSecretError extends Error {
  * unknown secret quotes it, so that error is recognised here and never passed on.
  */
 export async function revokeSecret(client: faunadb.Client, secret: string): Promise<RevokeResult> {
-  if (secret === "" || /\s/.test(secret)) throw new RangeError("a secret is one word, without whitespace");
+  if (secret === "" || /\s/.test(secret)) throw new InvalidArgument("a secret is one word, without whitespace");
   let result: unknown;
   try {
-    result = await queryWithDeadline(
+    result = await queryBefore(
       client,
       q.Let(
         { found: q.Select("ref", q.KeyFromSecret(secret)) },
         q.If(q.IsToken(q.Var("found")), revokeTokenFql(q.Var("found")), { notAToken: true }),
       ),
-      { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS },
+      Deadline.after(DEFAULT_QUERY_TIMEOUT_MS),
     );
   } catch (e) {
     // FaunaDB answers an unknown secret with 400 "instance not found" (and the secret in
@@ -176,14 +160,14 @@ export async function revokeSecret(client: faunadb.Client, secret: string): Prom
  */
 export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeUserResult> {
   const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
-    throw new RangeError("batchSize must be an integer from 1 to 100000");
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_PAGE_SIZE) {
+    throw new InvalidArgument(`batchSize must be an integer from 1 to ${MAX_PAGE_SIZE}`);
   }
   const budgeted = options.timeBudgetMs !== undefined;
   const timeBudgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
   const slackMs = options.slackMs ?? DEFAULT_REVOKE_SLACK_MS;
-  if (!(timeBudgetMs >= 0)) throw new RangeError("timeBudgetMs must be a non-negative number");
-  if (!(slackMs > 0)) throw new RangeError("slackMs must be a positive number");
+  if (!(timeBudgetMs >= 0)) throw new InvalidArgument("timeBudgetMs must be a non-negative number");
+  if (!(slackMs > 0)) throw new InvalidArgument("slackMs must be a positive number");
   const now = options.now ?? Date.now;
 
   const batch = q.Let(
@@ -191,7 +175,7 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
     q.If(
       q.IsNull(q.Var("user")),
       { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false, userMissing: true },
-      deletePageFql(q.Paginate(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Var("user")), { size: batchSize }), TOKEN_AT, ENTRY_AT),
+      deleteUserPageFql(q.Var("user"), batchSize),
     ),
   );
   const total: RevokeUserResult = { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, workRemaining: false };
@@ -206,7 +190,7 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
         return total;
       }
     }
-    const raw = await (box ? box.query(client, batch, batchStart) : queryWithDeadline(client, batch, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS }));
+    const raw = await (box ? box.query(client, batch, batchStart) : queryBefore(client, batch, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS)));
     const page = asPageDeleteCounts(raw);
     if ((raw as { userMissing?: unknown }).userMissing === true) total.userFound = false;
     total.revoked += page.tokensDeleted;
@@ -220,7 +204,7 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
 function asRevokeResult(value: unknown): RevokeResult {
   const v = value as { tokensDeleted?: unknown; orphan?: unknown; ledgerEntriesDeleted?: unknown } | null;
   if (!v || typeof v.tokensDeleted !== "number" || typeof v.orphan !== "number" || typeof v.ledgerEntriesDeleted !== "number") {
-    throw new TypeError(`unexpected revoke result from FaunaDB: ${JSON.stringify(value)}`);
+    throw new DatabaseError("unexpected_result");
   }
   return { revoked: v.tokensDeleted + v.orphan, ledgerEntriesDeleted: v.ledgerEntriesDeleted };
 }

@@ -23,9 +23,11 @@
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import type jwksRsaModule from "jwks-rsa";
-import { IdentityProviderUnavailable, type IdentityProviderFailure, InternalError, JwksNoMatchingKey, JwksRefetchDeferred, Misconfigured } from "./errors.ts";
-import { log } from "./log.ts";
-import { systemErrorCode } from "./error-cause.ts";
+import { IdentityProviderUnavailable, type IdentityProviderFailure, InternalError, JwksNoMatchingKey, JwksRefetchDeferred, Misconfigured } from "../errors/index.ts";
+import { log } from "../log.ts";
+import { systemErrorCode } from "../error-cause.ts";
+import { requestBudgets } from "../budgets.ts";
+import { Deadline } from "../deadline.ts";
 
 export interface SigningKey {
   kid?: string;
@@ -39,7 +41,7 @@ export interface JwksOptions {
   jwksRequestsPerMinute?: number;
   /** How long a fetched key set is trusted without refetching. Default 10 minutes. */
   keyCacheMaxAgeMs?: number;
-  /** JWKS request timeout. Default 5 s: a function has about 10 s in all. */
+  /** A JWKS fetch's own cap, within the request's deadline. Default: budgets.ts's `jwksFetchMs` (5 s). */
   jwksTimeoutMs?: number;
   /** After a failed JWKS fetch, how long new kids get that failure at once. Default 1 s. */
   jwksFailureBackoffMs?: number;
@@ -51,7 +53,7 @@ export interface JwksOptions {
  * The keys a token may be verified with, given its header's kid (if any): at once when
  * they are cached (the hot path stays synchronous), else once a fetch has brought them.
  */
-export type KeyLookup = (kid: string | undefined, opts?: { timeoutMs?: number }) => SigningKey[] | Promise<SigningKey[]>;
+export type KeyLookup = (kid: string | undefined, deadline?: Deadline) => SigningKey[] | Promise<SigningKey[]>;
 
 /** A synchronous token bucket: refuses at once instead of queueing. */
 class RefetchBudget {
@@ -85,23 +87,13 @@ class RefetchBudget {
   }
 }
 
-/** The JWKS endpoint answered with a status other than 2xx. */
-class JwksHttpStatus extends Error {
-  constructor(readonly status: number) {
-    super(`JWKS endpoint answered ${status}`);
-  }
-}
-
-/** The JWKS endpoint answered 2xx with something that is not a JWKS. */
-class JwksNotAKeySet extends Error {}
-
 /** Far more than any real JWKS (a provider publishes a few keys); a larger answer is refused unread. */
 export const MAX_JWKS_BYTES = 256 * 1024;
 
 async function readLimited(res: Response, limit: number): Promise<string> {
   if (Number(res.headers.get("content-length") ?? 0) > limit) {
     await res.body?.cancel().catch(() => undefined);
-    throw new JwksNotAKeySet("too large");
+    throw new IdentityProviderUnavailable({ code: "too_large" });
   }
   if (!res.body) return "";
   const reader = res.body.getReader();
@@ -113,22 +105,23 @@ async function readLimited(res: Response, limit: number): Promise<string> {
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new JwksNotAKeySet("too large");
+      throw new IdentityProviderUnavailable({ code: "too_large" });
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function fetchJwks(uri: string, timeoutMs: number): Promise<{ keys: unknown[] }> {
+async function fetchJwks(uri: string, signal: AbortSignal): Promise<{ keys: unknown[] }> {
   // No redirects: the JWKS location is configuration, not something a response may change.
-  const res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+  // A redirect is answered as it is ("manual") so that its status says what it was.
+  const res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "manual", signal });
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
-    throw new JwksHttpStatus(res.status);
+    throw new IdentityProviderUnavailable(res.status >= 300 && res.status < 400 ? { code: "redirect" } : { status: res.status });
   }
   const body = JSON.parse(await readLimited(res, MAX_JWKS_BYTES)) as { keys?: unknown } | null;
-  if (typeof body !== "object" || body === null || !Array.isArray(body.keys)) throw new JwksNotAKeySet("no keys array");
+  if (typeof body !== "object" || body === null || !Array.isArray(body.keys)) throw new IdentityProviderUnavailable({ code: "not_a_jwks" });
   return { keys: body.keys };
 }
 
@@ -142,16 +135,11 @@ function isTimeout(e: unknown): boolean {
  * header or a body, so it can go into logs and error objects as it is.
  */
 export function describeJwksFailure(e: unknown, jwksRsaError?: new (...a: never[]) => Error): IdentityProviderFailure {
-  if (e instanceof JwksHttpStatus) return { status: e.status };
-  if (e instanceof JwksNotAKeySet) return { code: e.message === "too large" ? "too_large" : "not_a_jwks" };
+  if (e instanceof IdentityProviderUnavailable) return e.cause ?? { code: "fetch_failed" };
   if (e instanceof SyntaxError) return { code: "invalid_json" };
   if (jwksRsaError && e instanceof jwksRsaError) return { code: "no_signing_keys" };
   if (isTimeout(e)) return { code: "timeout" };
-  const code = systemErrorCode(e);
-  if (code) return { code };
-  const message = (e as { cause?: { message?: unknown } } | null)?.cause?.message;
-  if (typeof message === "string" && /redirect/i.test(message)) return { code: "redirect" };
-  return { code: "fetch_failed" };
+  return { code: systemErrorCode(e) ?? "fetch_failed" };
 }
 
 /**
@@ -187,11 +175,11 @@ async function loadJwksRsa(): Promise<typeof jwksRsaModule> {
   }
 }
 
-/** Settles like `p`, or with a 503 "timeout" once `ms` have passed (a request's own deadline). */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
+/** Settles like `p`, or with a 503 "timeout" at `deadline` (a request's own). */
+function by<T>(p: Promise<T>, deadline: Deadline): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new IdentityProviderUnavailable({ code: "timeout" })), Math.max(1, ms));
+    timer = setTimeout(() => reject(new IdentityProviderUnavailable({ code: "timeout" })), Math.max(1, deadline.remaining()));
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
@@ -217,7 +205,7 @@ interface KeySet {
 export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLookup {
   const now = opts.now ?? Date.now;
   const cacheMaxAge = opts.keyCacheMaxAgeMs ?? 10 * 60 * 1000;
-  const defaultTimeoutMs = opts.jwksTimeoutMs ?? 5000;
+  const fetchCapMs = opts.jwksTimeoutMs ?? requestBudgets().jwksFetchMs;
   const backoffMs = opts.jwksFailureBackoffMs ?? 1000;
   const jwksHost = new URL(jwksUri).host;
   const budget = new RefetchBudget(opts.jwksRequestsPerMinute ?? 5, now);
@@ -236,10 +224,10 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
   const inBackoff = (): boolean =>
     failure !== undefined && now() - failure.at < Math.min(backoffMs * 2 ** (failure.inARow - 1), MAX_FAILURE_BACKOFF_MS);
 
-  async function refresh(jwksRsa: typeof jwksRsaModule, timeoutMs: number): Promise<void> {
+  async function refresh(jwksRsa: typeof jwksRsaModule, deadline: Deadline): Promise<void> {
     let keys: SigningKey[];
     try {
-      keys = await toSigningKeys(jwksRsa, jwksUri, await fetchJwks(jwksUri, timeoutMs));
+      keys = await toSigningKeys(jwksRsa, jwksUri, await fetchJwks(jwksUri, deadline.signal));
     } catch (e) {
       budget.refund();
       const cause = describeJwksFailure(e, jwksRsa.JwksError);
@@ -255,12 +243,11 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
   }
 
   /**
-   * Resolves once `kid` is known, or rejects with why it cannot be, within `timeoutMs`.
+   * Resolves once `kid` is known, or rejects with why it cannot be, by `deadline`.
    * A request that joined a fetch started for another kid, and whose kid that fetch did
    * not bring (it may have been published since), goes through the budget once more.
    */
-  async function ensureKnown(kid: string | undefined, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+  async function ensureKnown(kid: string | undefined, deadline: Deadline): Promise<void> {
     for (let round = 0; round < 2; round++) {
       if (known(kid)) return;
       let started = false;
@@ -270,7 +257,7 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
         if (known(kid)) return;
         if (!inFlight) {
           if (!budget.take()) throw new JwksRefetchDeferred(budget.secondsUntilNext());
-          const p = refresh(jwksRsa, Math.max(1, deadline - Date.now()));
+          const p = refresh(jwksRsa, deadline);
           inFlight = p;
           started = true;
           p.catch(() => undefined).finally(() => {
@@ -278,7 +265,7 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
           });
         }
       }
-      await within(inFlight!, deadline - Date.now());
+      await by(inFlight!, deadline);
       if (known(kid)) return;
       if (started) break;
     }
@@ -289,8 +276,8 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
     const s = fresh()!;
     return kid !== undefined ? [s.byKid.get(kid)!] : s.all;
   };
-  return (kid, o = {}) => {
+  return (kid, deadline) => {
     if (known(kid)) return keysFor(kid);
-    return ensureKnown(kid, Math.max(1, Math.min(defaultTimeoutMs, o.timeoutMs ?? defaultTimeoutMs))).then(() => keysFor(kid));
+    return ensureKnown(kid, (deadline ?? Deadline.after(fetchCapMs)).within(fetchCapMs)).then(() => keysFor(kid));
   };
 }

@@ -1,13 +1,17 @@
 /**
- * Serves a web-standard `(Request) => Promise<Response>` over node:http, the way
- * Netlify invokes a v2 function. `npm start` and the tests use it, so local HTTP
- * requests take the same path as production ones.
+ * The Node adapter: a web-standard `(Request) => Promise<Response>` served over node:http,
+ * the way Netlify invokes a v2 function (`npm start` and the tests use it, so local HTTP
+ * requests take the same path as production ones); and the importing API of the original
+ * scripts, configured from this process's environment. This is the one module of lib/
+ * that reads `process.env`: everything else is given its environment.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { log } from "../log.ts";
-import { handlerCrashed, routeNotFound } from "./respond.ts";
+import { loadConfig } from "../core/config/load.ts";
+import { createTokenExchange, type ExchangeResult, type TokenExchange } from "../core/exchange/exchange.ts";
+import { log, setLogLevel } from "../core/log.ts";
+import { handlerCrashed, routeNotFound } from "../http/respond.ts";
 
 export interface ServedHandler {
   /** Base URL, e.g. `http://127.0.0.1:8888`. */
@@ -86,4 +90,28 @@ export async function serveHandler(
         server.closeAllConnections();
       }),
   };
+}
+
+// ---------------------------------------------------------------- configured from process.env
+
+let defaultExchange: TokenExchange | undefined;
+
+/**
+ * The importing API of the original scripts: configuration from process.env, read (and
+ * the clients made) once per process.
+ */
+export async function exchangeJwtForSecret(jwt: string, opts: { metadata?: Record<string, unknown> } = {}): Promise<ExchangeResult> {
+  if (!defaultExchange) {
+    const config = loadConfig(process.env);
+    setLogLevel(config.logLevel);
+    defaultExchange = createTokenExchange(config);
+  }
+  return defaultExchange.exchange(jwt, opts.metadata ? { metadata: opts.metadata } : {});
+}
+
+/** Forget the process-wide exchange (tests that change process.env between uses). */
+export async function resetDefaultExchange(): Promise<void> {
+  const previous = defaultExchange;
+  defaultExchange = undefined;
+  await previous?.client.close();
 }

@@ -5,8 +5,9 @@
  *
  * How it reads. `auth0_token_exchanges_by_expiration` is ordered by `data.expires_at`,
  * so `Range(Match(index), [], [Now()])` is exactly the expired prefix of the index: the
- * live entries sort after it and are never visited. Each index entry carries
- * `[expires_at, token_ref, ledger_ref]`, so no document is read to learn what to delete.
+ * live entries sort after it and are never visited. Each index entry carries the token's
+ * and the ledger document's refs (lib/core/ledger/layout.ts), so no document is read to
+ * learn what to delete.
  *
  * How it pages. Every page is deleted by the query that read it, so the deleted entries
  * have left the index when the next page is asked for "from the start" again; no cursor
@@ -28,14 +29,15 @@
  * be deleted by us: such entries are counted as `tokensAlreadyGone`, not as errors. `tokensDeleted` counts tokens that were
  * still there, i.e. tokens without a ttl or with a ttl later than their ledger expiry.
  */
-import faunadb from "faunadb";
-import { LEDGER_BY_EXPIRATION_INDEX } from "./ledger-schema.ts";
-import { asPageDeleteCounts, deletePageFql, LedgerStalledError, tokenLiveFql } from "./ledger-delete.ts";
-import { isFaunaTimeout, isTransientFaunaError } from "./fauna.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, TimeBox } from "./time-box.ts";
+import type faunadb from "faunadb";
+import { MAX_PAGE_SIZE } from "./ledger/layout.ts";
+import { asExpiredCountPage, asPageDeleteCounts, countExpiredPageFql, deleteExpiredPageFql } from "./ledger/fql.ts";
+import { faunaFailure, isFaunaTimeout, isTransientFaunaError } from "./fauna/failures.ts";
+import { CleanupConfigError, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
+import { TimeBox } from "./time-box.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS, runBudgets } from "./budgets.ts";
 import { log } from "./log.ts";
 
-const q = faunadb.query;
 
 /**
  * Measured with `npm run bench:cleanup -- --page-sizes …` (README.md, "Expired tokens and
@@ -46,17 +48,17 @@ const q = faunadb.query;
  */
 export const DEFAULT_CLEANUP_PAGE_SIZE = 250;
 /**
- * Netlify stops a scheduled function after 30 s. The run stops *starting* pages (and
- * retries) once the elapsed time plus its slowest page so far would pass the budget, and
- * every query is abandoned at budget + DEFAULT_CLEANUP_SLACK_MS at the latest (see
- * lib/time-box.ts), so a run lasts at most 20 s + 5 s = 25 s whatever FaunaDB does,
- * leaving 5 s of Netlify's 30 s for the cold start and the final log line.
+ * A scheduled function stops after 30 s. The run stops *starting* pages (and retries)
+ * once the elapsed time plus its slowest page so far would pass the budget, and every
+ * query is abandoned at budget + DEFAULT_CLEANUP_SLACK_MS at the latest (see
+ * time-box.ts), so a run lasts at most 20 s + 5 s = 25 s whatever FaunaDB does, leaving
+ * 5 s of the 30 for the cold start and the final log line (budgets.ts derives both).
  */
-export const DEFAULT_CLEANUP_TIME_BUDGET_MS = 20_000;
+export const DEFAULT_CLEANUP_TIME_BUDGET_MS = runBudgets().cleanupMs;
 /** How long past the time budget a query started inside it may still run. */
-export const DEFAULT_CLEANUP_SLACK_MS = 5_000;
+export const DEFAULT_CLEANUP_SLACK_MS = runBudgets().cleanupSlackMs;
 /** FaunaDB clamps `Paginate` sizes above this. */
-export const MAX_CLEANUP_PAGE_SIZE = 100_000;
+export const MAX_CLEANUP_PAGE_SIZE = MAX_PAGE_SIZE;
 
 export interface CleanupOptions {
   /** Ledger entries per page (one query per page). */
@@ -68,7 +70,7 @@ export interface CleanupOptions {
    * is abandoned: a run ends by `timeBudgetMs + slackMs`. Default DEFAULT_CLEANUP_SLACK_MS.
    */
   slackMs?: number;
-  /** Longest any one query may take (each attempt). Default 8000 (lib/fauna.ts's driver timeout). */
+  /** Longest any one query may take (each attempt). Default DEFAULT_QUERY_TIMEOUT_MS (budgets.ts: 8 s). */
   queryTimeoutMs?: number;
   /** Only count expired entries (and how many of their tokens are already gone); delete nothing. */
   dryRun?: boolean;
@@ -119,112 +121,24 @@ export interface CleanupSummary {
   error?: { name: string; code: string; status?: number; message: string };
 }
 
-export class CleanupConfigError extends Error {
-  readonly code = "ERR_CLEANUP_CONFIG";
-  constructor(message: string) {
-    super(message);
-    this.name = "CleanupConfigError";
-  }
-}
-
-/**
- * The cleanup settings from the environment: `CLEANUP_PAGE_SIZE`, `CLEANUP_TIME_BUDGET_MS`.
- * Unset or empty means the default; anything else must be a positive integer.
- */
-export function cleanupOptionsFromEnv(env: Record<string, string | undefined>): Pick<CleanupOptions, "pageSize" | "timeBudgetMs"> {
-  const out: Pick<CleanupOptions, "pageSize" | "timeBudgetMs"> = {};
-  const pageSize = positiveInt(env, "CLEANUP_PAGE_SIZE");
-  if (pageSize !== undefined) {
-    if (pageSize > MAX_CLEANUP_PAGE_SIZE) throw new CleanupConfigError(`CLEANUP_PAGE_SIZE must be at most ${MAX_CLEANUP_PAGE_SIZE}`);
-    out.pageSize = pageSize;
-  }
-  const budget = positiveInt(env, "CLEANUP_TIME_BUDGET_MS");
-  if (budget !== undefined) out.timeBudgetMs = budget;
-  return out;
-}
-
-function positiveInt(env: Record<string, string | undefined>, name: string): number | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === "") return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
-    throw new CleanupConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
-}
-
-function expiredSet(): faunadb.Expr {
-  return q.Range(q.Match(q.Index(LEDGER_BY_EXPIRATION_INDEX)), [], [q.Now()]);
-}
-
-/** Index values are `[expires_at, token_ref, ledger_ref]`. */
-const TOKEN_AT = 1;
-const ENTRY_AT = 2;
-
-function deletePageQuery(pageSize: number): faunadb.Expr {
-  return deletePageFql(q.Paginate(expiredSet(), { size: pageSize }), TOKEN_AT, ENTRY_AT);
-}
-
-interface CountPage {
-  entries: number;
-  tokensAlreadyGone: number;
-  after: unknown;
-}
-
-function countPageQuery(pageSize: number, after: unknown): faunadb.Expr {
-  const opts: Record<string, unknown> = { size: pageSize };
-  if (after !== null && after !== undefined) opts.after = after;
-  return q.Let(
-    { page: q.Paginate(expiredSet(), opts) },
-    {
-      entries: q.Count(q.Select("data", q.Var("page"))),
-      tokensAlreadyGone: q.Count(
-        q.Filter(
-          q.Select("data", q.Var("page")),
-          q.Lambda(
-            "e",
-            q.Not(tokenLiveFql(q.Select(TOKEN_AT, q.Var("e"), null))),
-          ),
-        ),
-      ),
-      after: q.Select("after", q.Var("page"), null),
-    },
-  );
-}
-
-function asCountPage(value: unknown): CountPage {
-  const v = value as Partial<CountPage> | null;
-  if (!v || typeof v.entries !== "number" || typeof v.tokensAlreadyGone !== "number" || !("after" in v)) {
-    throw new TypeError(`unexpected count page from FaunaDB: ${JSON.stringify(value)}`);
-  }
-  return v as CountPage;
-}
-
-function statusOf(err: Error): number | undefined {
-  const status = (err as { requestResult?: { statusCode?: unknown } }).requestResult?.statusCode;
-  return typeof status === "number" ? status : undefined;
-}
-
 /** Summary codes for a FaunaDB that did not answer in time, or could not be reached. */
 export const CLEANUP_ERROR_CODES = { timeout: "ERR_FAUNA_TIMEOUT", unavailable: "ERR_FAUNA_UNAVAILABLE" } as const;
 
 /** What a summary may say about a failure: FaunaDB's error code, never the request. */
 export function describeError(err: unknown): NonNullable<CleanupSummary["error"]> {
   if (!(err instanceof Error)) return { name: "Error", code: "ERR_UNKNOWN", message: String(err).slice(0, 200) };
-  const status = statusOf(err);
-  const ownCode = (err as { code?: unknown }).code;
-  // The faunadb driver puts FaunaDB's error code (e.g. "unavailable") in `message`.
-  const code =
-    status !== undefined
-      ? `fauna:${err.message.split(".")[0]}`
-      : isFaunaTimeout(err)
-        ? CLEANUP_ERROR_CODES.timeout
-        : isTransientFaunaError(err)
-          ? CLEANUP_ERROR_CODES.unavailable
-          : typeof ownCode === "string"
-            ? ownCode
-            : "ERR_UNEXPECTED";
+  const answer = faunaFailure(err);
+  const code = answer
+    ? `fauna:${answer.code || `http_${answer.status}`}`
+    : isFaunaTimeout(err)
+      ? CLEANUP_ERROR_CODES.timeout
+      : isTransientFaunaError(err)
+        ? CLEANUP_ERROR_CODES.unavailable
+        : err instanceof TokenExchangeError
+          ? err.code
+          : "ERR_UNEXPECTED";
   const out: NonNullable<CleanupSummary["error"]> = { name: err.name, code, message: err.message.slice(0, 200) };
-  if (status !== undefined) out.status = status;
+  if (answer) out.status = answer.status;
   return out;
 }
 
@@ -300,13 +214,13 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
       }
       let more: boolean;
       if (dryRun) {
-        const page = asCountPage(await send(countPageQuery(pageSize, after), pageStart));
+        const page = asExpiredCountPage(await send(countExpiredPageFql(pageSize, after), pageStart));
         summary.expiredEntries += page.entries;
         summary.tokensAlreadyGone += page.tokensAlreadyGone;
         after = page.after;
         more = after !== null;
       } else {
-        const page = asPageDeleteCounts(await send(deletePageQuery(pageSize), pageStart));
+        const page = asPageDeleteCounts(await send(deleteExpiredPageFql(pageSize), pageStart));
         summary.expiredEntries += page.entries;
         summary.tokensDeleted += page.tokensDeleted;
         summary.ledgerEntriesDeleted += page.ledgerEntriesDeleted;

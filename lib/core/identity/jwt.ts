@@ -10,22 +10,10 @@
  */
 import { createPublicKey } from "node:crypto";
 import jwt from "jsonwebtoken";
-import type { JwtConfig } from "./config.ts";
-import {
-  InvalidToken,
-  JwksNoMatchingKey,
-  JwtAlgorithmNotAllowed,
-  JwtAudienceInvalid,
-  JwtClaimMissing,
-  JwtCritUnsupported,
-  JwtExpired,
-  JwtIssuerInvalid,
-  JwtMalformed,
-  JwtNotSigned,
-  JwtNotYetValid,
-  JwtSignatureInvalid,
-} from "./errors.ts";
+import type { JwtConfig } from "../config/load.ts";
+import { InvalidToken, JwksNoMatchingKey, JwtAlgorithmNotAllowed, JwtAudienceInvalid, JwtClaimMissing, JwtCritUnsupported, JwtExpired, JwtIssuerInvalid, JwtMalformed, JwtNotSigned, JwtNotYetValid, JwtSignatureInvalid, Misconfigured } from "../errors/index.ts";
 import { jwksKeyLookup, type JwksOptions, type KeyLookup } from "./jwks.ts";
+import { Deadline } from "../deadline.ts";
 
 export { describeJwksFailure } from "./jwks.ts";
 
@@ -47,10 +35,11 @@ export interface JwtVerifier {
   /**
    * Resolves with the verified claims or rejects with an `InvalidToken`, an
    * `IdentityProviderUnavailable` (the JWKS could not be fetched: try again), or a
-   * `Misconfigured` (the JWKS URL answers 4xx or redirects). `timeoutMs` caps a JWKS
-   * fetch the verification has to make (the request's remaining time).
+   * `Misconfigured` (the JWKS URL answers 4xx or redirects). A JWKS fetch the verification
+   * has to make ends by `deadline` (the request's); `timeoutMs` is the same as a deadline
+   * that many ms from now.
    */
-  verify(token: string, opts?: { nowSeconds?: number; timeoutMs?: number }): Promise<VerifiedJwt>;
+  verify(token: string, opts?: { nowSeconds?: number; deadline?: Deadline; timeoutMs?: number }): Promise<VerifiedJwt>;
 }
 
 export type JwtVerifierOptions = JwksOptions;
@@ -91,34 +80,32 @@ function pemKeyLookup(pem: string): KeyLookup {
   return () => keys;
 }
 
-/** The payload of a token whose signature jsonwebtoken has already checked. */
-function verifiedPayload(token: string): Record<string, unknown> {
-  try {
-    return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
+/**
+ * What jsonwebtoken's failures mean. Expiry and `nbf` have their own classes; a bad
+ * signature is a plain JsonWebTokenError whose fixed message is the only thing that says
+ * so (no class, no field): the one message read here, pinned by the jwt tests to the
+ * version in use. Anything else it refuses is malformed.
+ */
+function fromJsonWebTokenError(e: unknown): InvalidToken {
+  if (e instanceof jwt.TokenExpiredError) return new JwtExpired();
+  if (e instanceof jwt.NotBeforeError) return new JwtNotYetValid();
+  if (e instanceof jwt.JsonWebTokenError && e.message === "invalid signature") return new JwtSignatureInvalid();
+  return new JwtMalformed();
 }
 
 /**
- * jsonwebtoken reports most failures as JsonWebTokenError with a fixed English
- * message; this table is the only place those messages are interpreted, and the
- * jwt tests pin every row to the library version in use. jsonwebtoken checks `iss` and
- * `aud` only after the signature, so what the token carried there is authentic.
+ * `aud` then `iss`, checked here rather than by jsonwebtoken (which would say so only in
+ * English) and in its order: after the signature, `nbf` and `exp`, so what the token
+ * carried is authentic and can be reported. As jsonwebtoken does, a token passes when any
+ * of its audiences is one of ours.
  */
-function fromJsonWebTokenError(e: unknown, token: string, config: JwtConfig): InvalidToken {
-  if (e instanceof jwt.TokenExpiredError) return new JwtExpired();
-  if (e instanceof jwt.NotBeforeError) return new JwtNotYetValid();
-  const message = e instanceof Error ? e.message : "";
-  if (message === "invalid signature") return new JwtSignatureInvalid();
-  if (message === "invalid algorithm") return new JwtAlgorithmNotAllowed();
-  if (message.startsWith("jwt audience invalid")) {
-    return new JwtAudienceInvalid({ expected: config.audiences, received: verifiedPayload(token).aud });
+function checkAudienceAndIssuer(payload: unknown, config: JwtConfig): void {
+  const claims = (typeof payload === "object" && payload !== null ? payload : {}) as Record<string, unknown>;
+  const received = Array.isArray(claims.aud) ? (claims.aud as unknown[]) : [claims.aud];
+  if (!received.some((a) => typeof a === "string" && config.audiences.includes(a))) {
+    throw new JwtAudienceInvalid({ expected: config.audiences, received: claims.aud });
   }
-  if (message.startsWith("jwt issuer invalid")) {
-    return new JwtIssuerInvalid({ expected: config.issuer, received: verifiedPayload(token).iss });
-  }
-  return new JwtMalformed();
+  if (claims.iss !== config.issuer) throw new JwtIssuerInvalid({ expected: config.issuer, received: claims.iss });
 }
 
 function checkClaims(payload: unknown): VerifiedJwt {
@@ -137,9 +124,8 @@ export function createJwtVerifier(config: JwtConfig, opts: JwtVerifierOptions = 
   let lookup: KeyLookup;
   if (config.publicKeyPem) lookup = pemKeyLookup(config.publicKeyPem);
   else if (config.jwksUri) lookup = jwksKeyLookup(config.jwksUri, opts);
-  else throw new Error("JwtConfig needs jwksUri or publicKeyPem");
+  else throw new Misconfigured(["the JWT configuration names neither a JWKS URL nor a public key"]);
   const algorithms = [...config.algorithms];
-  const audience = config.audiences.length === 1 ? config.audiences[0]! : (config.audiences as [string, ...string[]]);
   const jwksMode = !config.publicKeyPem;
 
   return {
@@ -148,7 +134,7 @@ export function createJwtVerifier(config: JwtConfig, opts: JwtVerifierOptions = 
       const header = readHeader(token);
       // Checked before any key lookup so a forged alg costs no JWKS fetch.
       if (!(algorithms as string[]).includes(header.alg)) throw new JwtAlgorithmNotAllowed();
-      const found = lookup(header.kid, v.timeoutMs !== undefined ? { timeoutMs: v.timeoutMs } : {});
+      const found = lookup(header.kid, v.deadline ?? (v.timeoutMs !== undefined ? Deadline.after(v.timeoutMs) : undefined));
       const keys = Array.isArray(found) ? found : await found;
       // Which of several keys signed it is exactly what a kid says; guessing would let a
       // rotation turn into signature failures.
@@ -163,14 +149,13 @@ export function createJwtVerifier(config: JwtConfig, opts: JwtVerifierOptions = 
       try {
         payload = jwt.verify(token, signing.key, {
           algorithms,
-          issuer: config.issuer,
-          audience,
           clockTolerance: CLOCK_TOLERANCE_SECONDS,
           ...(v.nowSeconds !== undefined ? { clockTimestamp: v.nowSeconds } : {}),
         });
       } catch (e) {
-        throw fromJsonWebTokenError(e, token, config);
+        throw fromJsonWebTokenError(e);
       }
+      checkAudienceAndIssuer(payload, config);
       return checkClaims(payload);
     },
   };

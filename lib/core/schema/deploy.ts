@@ -1,36 +1,26 @@
 /**
- * The schema as data, and the idempotent deploy that makes a database match it.
- * The cleanup and revocation read the same definitions, so what they query is
- * exactly what was deployed. The optional user role is defined in role-schema.ts.
+ * The idempotent deploy that makes a database match the schema: the ledger's collection
+ * and indexes as lib/core/ledger/layout.ts defines them (the same definitions the
+ * exchange, the cleanup and revocation query), the users' collection and index, and the
+ * optional user role (role.ts).
  */
 import faunadb from "faunadb";
 import {
   DEFAULT_USERS_COLLECTION,
-  DEFAULT_USERS_INDEX,
-  LEDGER_BY_EXPIRATION_INDEX,
-  LEDGER_BY_USER_INDEX,
   LEDGER_COLLECTION,
-} from "./ledger-schema.ts";
-import { FaunaSecretRefused, Misconfigured, SchemaConflict } from "./errors.ts";
-import { FAUNA_ERROR, faunaFailure } from "./fauna.ts";
-import { DEFAULT_QUERY_TIMEOUT_MS, queryWithDeadline } from "./fauna-deadline.ts";
-import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role-schema.ts";
+  LEDGER_COLLECTION_PARAMS,
+  LEDGER_INDEXES,
+  usersIndexDefinition,
+  type IndexDefinition,
+} from "../ledger/layout.ts";
+import { FaunaSecretRefused, Misconfigured, SchemaConflict } from "../errors/index.ts";
+import { FAUNA_ERROR, faunaFailure } from "../fauna/failures.ts";
+import { queryBefore } from "../fauna/client.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
+import { Deadline } from "../deadline.ts";
+import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role.ts";
 
 const q = faunadb.query;
-
-export interface IndexField {
-  field: string[];
-  reverse?: boolean;
-}
-
-export interface IndexDefinition {
-  name: string;
-  /** Name of the source collection. */
-  source: string;
-  terms: IndexField[];
-  values: IndexField[];
-  unique: boolean;
-}
 
 export interface SchemaDefinition {
   collections: string[];
@@ -40,34 +30,10 @@ export interface SchemaDefinition {
 
 export interface SchemaOptions {
   withUsers?: boolean;
-  /** The least-privilege role of the users (role-schema.ts); needs an admin key. */
+  /** The least-privilege role of the users (role.ts); needs an admin key. */
   withUserRole?: boolean;
   usersCollection?: string;
   usersIndex?: string;
-}
-
-export const LEDGER_INDEXES: readonly IndexDefinition[] = [
-  {
-    // Everything the cleanup deletes comes from the entry itself: no second read.
-    name: LEDGER_BY_EXPIRATION_INDEX,
-    source: LEDGER_COLLECTION,
-    terms: [],
-    values: [{ field: ["data", "expires_at"] }, { field: ["data", "token_ref"] }, { field: ["ref"] }],
-    unique: false,
-  },
-  {
-    name: LEDGER_BY_USER_INDEX,
-    source: LEDGER_COLLECTION,
-    terms: [{ field: ["data", "user_ref"] }],
-    values: [{ field: ["data", "token_ref"] }, { field: ["ref"] }],
-    unique: false,
-  },
-];
-
-export function usersIndexDefinition(usersCollection = DEFAULT_USERS_COLLECTION, usersIndex = DEFAULT_USERS_INDEX): IndexDefinition {
-  // unique on the term alone: a second user document for one `sub` is refused, which
-  // is what settles two concurrent first exchanges.
-  return { name: usersIndex, source: usersCollection, terms: [{ field: ["data", "auth0_id"] }], values: [], unique: true };
 }
 
 export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
@@ -132,12 +98,12 @@ interface State {
 }
 
 async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
-  return queryWithDeadline<State>(client, {
+  return queryBefore<State>(client, {
     collections: def.collections.map((c) => q.Exists(q.Collection(c))),
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
     roles: def.roles.map((r) => q.If(q.Exists(q.Role(r.name)), q.Get(q.Role(r.name)), null)),
     memberCollections: def.roles.map((r) => r.membership.map((c) => q.Exists(q.Collection(c)))),
-  }, { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+  }, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
 }
 
 /**
@@ -147,20 +113,15 @@ async function readState(client: faunadb.Client, def: SchemaDefinition): Promise
  */
 async function checkRolesManageable(client: faunadb.Client): Promise<void> {
   try {
-    await queryWithDeadline(client, q.Paginate(q.Roles(), { size: 1 }), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+    await queryBefore(client, q.Paginate(q.Roles(), { size: 1 }), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
   } catch (e) {
     if (faunaFailure(e)?.code !== FAUNA_ERROR.permissionDenied) throw e;
     throw new FaunaSecretRefused("insufficient", "--with-user-role creates a role, which needs an admin key: FAUNA_SECRET is not one");
   }
 }
 
-/**
- * The ledger keeps no history: an entry is written once and deleted once, nothing ever
- * reads its past versions, and FaunaDB would otherwise keep every deleted entry for
- * 30 days (storage, and work for the cleanup's deletes).
- */
 function collectionParams(name: string): Record<string, unknown> {
-  return name === LEDGER_COLLECTION ? { name, history_days: 0 } : { name };
+  return name === LEDGER_COLLECTION ? { ...LEDGER_COLLECTION_PARAMS } : { name };
 }
 
 function indexParams(i: IndexDefinition): Record<string, unknown> {
@@ -170,7 +131,7 @@ function indexParams(i: IndexDefinition): Record<string, unknown> {
     ...(i.terms.length > 0 ? { terms: i.terms } : {}),
     ...(i.values.length > 0 ? { values: i.values } : {}),
     unique: i.unique,
-    serialized: true,
+    serialized: i.serialized,
   };
 }
 
@@ -222,17 +183,15 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
     if (absent.length > 0) throw new Misconfigured(absent);
     try {
       if (missingCollections.length > 0) {
-        await queryWithDeadline(client, q.Do(...missingCollections.map((name) => q.CreateCollection(collectionParams(name)))), {
-          timeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
-        });
+        await queryBefore(client, q.Do(...missingCollections.map((name) => q.CreateCollection(collectionParams(name)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
         created.push(...missingCollections.map((c) => `collection ${c}`));
       }
       if (missingIndexes.length > 0) {
-        await queryWithDeadline(client, q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+        await queryBefore(client, q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
         created.push(...missingIndexes.map((i) => `index ${i.name}`));
       }
       if (missingRoles.length > 0) {
-        await queryWithDeadline(client, q.Do(...missingRoles.map((r) => q.CreateRole(roleParams(r)))), { timeoutMs: DEFAULT_QUERY_TIMEOUT_MS });
+        await queryBefore(client, q.Do(...missingRoles.map((r) => q.CreateRole(roleParams(r)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
         created.push(...missingRoles.map((r) => `role ${r.name}`));
       }
     } catch (e) {

@@ -8,10 +8,8 @@
  * variable): an unguarded cleanup endpoint is a misconfiguration, not a default.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Env } from "./config.ts";
-import type { FetchHandler } from "./http.ts";
-import { cronNotConfigured, cronUnauthorized } from "./http/respond.ts";
-import { log } from "./log.ts";
+import { cronNotConfigured, cronUnauthorized, type FetchHandler } from "./respond.ts";
+import { log } from "../core/log.ts";
 
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
 
@@ -23,11 +21,11 @@ function sameSecret(received: string, expected: string): boolean {
 /** The route is public: refusals are logged at most once a minute, with how many there were. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
-export function requireCronSecret(env: Env, handler: FetchHandler): FetchHandler {
+/** `handler`, behind `Authorization: Bearer <expected>` (CRON_SECRET as the configuration read it). */
+export function cronGuard(expected: string | undefined, handler: FetchHandler): FetchHandler {
   let refused = 0;
   let lastLogged = 0;
   return async (req) => {
-    const expected = env.CRON_SECRET?.trim();
     if (!expected) {
       log("error", "cron_secret_missing", { problem: "CRON_SECRET is not set: the cron route refuses every request until it is (Vercel sends it as a Bearer token)" });
       return cronNotConfigured();

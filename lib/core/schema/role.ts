@@ -7,9 +7,12 @@
  * drift-checked on every deploy.
  */
 import faunadb from "faunadb";
-import { DEFAULT_USERS_COLLECTION, USER_ROLE } from "./ledger-schema.ts";
+import { DEFAULT_USERS_COLLECTION } from "../ledger/layout.ts";
 
 const q = faunadb.query;
+
+/** The least-privilege role of `deploy-schema --with-user-role`: a secret may read its own user document. */
+export const USER_ROLE = "user_self";
 
 /** An action is granted always (`true`), never (`false`), or when a `Query(Lambda(…))` predicate holds. */
 export type RoleAction = boolean | faunadb.Expr;

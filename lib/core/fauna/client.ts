@@ -12,23 +12,12 @@
  *   working on a query nobody waits for.
  */
 import faunadb from "faunadb";
+import { FaunaTimeoutError } from "../errors/index.ts";
+import type { FaunaConfig } from "../config/load.ts";
+import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
+import type { Deadline } from "../deadline.ts";
 
-/**
- * A query abandoned at its deadline. Marked like the driver's own `TimeoutError`
- * (`isTimeoutError === true`), so lib/fauna.ts classifies both the same way: transient,
- * and "the database is unavailable".
- */
-export class FaunaTimeoutError extends Error {
-  readonly code = "ERR_FAUNA_TIMEOUT";
-  readonly isTimeoutError = true;
-  constructor(readonly timeoutMs: number) {
-    super(`FaunaDB did not answer within ${timeoutMs} ms`);
-    this.name = "FaunaTimeoutError";
-  }
-}
-
-/** A query's deadline when nothing shorter applies: a Netlify function has about 10 s in all. */
-export const DEFAULT_QUERY_TIMEOUT_MS = 8_000;
+export { DEFAULT_QUERY_TIMEOUT_MS };
 
 /** FaunaDB refuses an X-Query-Timeout above this. */
 const MAX_QUERY_TIMEOUT_MS = 600_000;
@@ -98,8 +87,34 @@ export class DeadlineClient extends faunadb.Client {
   }
 }
 
+/** `client.query(expr)` settled by `deadline`: what remains of it is the query's time. */
+export function queryBefore<T>(client: faunadb.Client, expr: faunadb.ExprArg, deadline: Deadline): Promise<T> {
+  return queryWithDeadline<T>(client, expr, { timeoutMs: deadline.remaining() });
+}
+
 /** `client.query(expr)` settled by `options.timeoutMs`, for any driver client. */
 export function queryWithDeadline<T>(client: faunadb.Client, expr: faunadb.ExprArg, options: DeadlineOptions): Promise<T> {
   if (client instanceof DeadlineClient) return client.query<T>(expr, options);
   return withDeadline((o) => client.query<T>(expr, o), options);
+}
+
+/** Default deadline of a query, in seconds. */
+export const FAUNA_TIMEOUT_SECONDS = DEFAULT_QUERY_TIMEOUT_MS / 1000;
+
+/**
+ * The project's only way to make a client: every query it sends ends by a deadline of
+ * ours (`withDeadline` above), `timeoutSeconds` unless a query asks for less.
+ */
+export function createFaunaClient(config: FaunaConfig, opts: { timeoutSeconds?: number } = {}): DeadlineClient {
+  const timeoutSeconds = opts.timeoutSeconds ?? FAUNA_TIMEOUT_SECONDS;
+  return new DeadlineClient(
+    {
+      secret: config.secret,
+      endpoint: config.endpoint,
+      // The version check phones home to npm: no network surprises in a function or offline.
+      checkNewVersion: false,
+      timeout: timeoutSeconds,
+    },
+    timeoutSeconds * 1000,
+  );
 }

@@ -1,0 +1,181 @@
+/**
+ * Failures the caller must fix: the request, the JWT, the user it names, and arguments
+ * given to lib's functions. Their messages may be shown to whoever sent them.
+ */
+import { fixedFailure, TokenExchangeError } from "./base.ts";
+
+// ---------------------------------------------------------------- the request
+
+export class BadRequest extends TokenExchangeError {
+  static readonly code: string = "ERR_BAD_REQUEST";
+  readonly code: string = BadRequest.code;
+}
+
+export class MethodNotAllowed extends TokenExchangeError {
+  static readonly code = "ERR_METHOD_NOT_ALLOWED";
+  readonly code = MethodNotAllowed.code;
+  constructor(readonly allowed: readonly string[]) {
+    super(`Method not allowed; use ${allowed.join(", ")}.`);
+  }
+}
+
+export class PayloadTooLarge extends TokenExchangeError {
+  static readonly code = "ERR_PAYLOAD_TOO_LARGE";
+  readonly code = PayloadTooLarge.code;
+  constructor(readonly limitBytes: number) {
+    super(`The request body is larger than ${limitBytes} bytes.`);
+  }
+}
+
+export class UnsupportedMediaType extends fixedFailure("ERR_UNSUPPORTED_MEDIA_TYPE", "Send application/json or application/x-www-form-urlencoded.") {}
+
+/** RFC 8693 form with a grant_type other than token exchange (RFC 6749 §5.2 names it). */
+export class UnsupportedGrantType extends fixedFailure(
+  "ERR_UNSUPPORTED_GRANT_TYPE",
+  "Only grant_type=urn:ietf:params:oauth:grant-type:token-exchange is supported.",
+) {}
+
+/** Metadata handed to `exchangeJwtForSecret` that cannot be stored as ledger data. */
+export class InvalidMetadata extends BadRequest {
+  static override readonly code = "ERR_INVALID_METADATA";
+  override readonly code = InvalidMetadata.code;
+}
+
+/** The client went away before its request was read: nobody is waiting for an answer. */
+export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The request was closed before its body was received.") {}
+
+// ---------------------------------------------------------------- the JWT
+
+export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed";
+
+/** Base of every "this JWT is not acceptable" failure; `reason` is the short why. */
+export abstract class InvalidToken extends TokenExchangeError {
+  abstract readonly reason: InvalidTokenReason;
+}
+
+/**
+ * The class of one JWT failure: its code, its reason, and its message, made from the
+ * constructor's arguments (if any). A failure that carries what was wrong (the claim, the
+ * header parameter, what was expected) keeps it as a field of its own class below.
+ */
+function tokenFailure<const C extends string, const R extends InvalidTokenReason, A extends unknown[] = []>(
+  code: C,
+  reason: R,
+  message: (...args: A) => string,
+) {
+  return class extends InvalidToken {
+    static readonly code: C = code;
+    readonly code: C = code;
+    readonly reason: R = reason;
+    constructor(...args: A) {
+      super(message(...args));
+    }
+  };
+}
+
+export class JwtExpired extends tokenFailure("ERR_JWT_EXPIRED", "expired", () => "The token has expired.") {}
+
+export class JwtNotYetValid extends tokenFailure("ERR_JWT_NOT_YET_VALID", "not_yet_valid", () => "The token is not valid yet.") {}
+
+export class JwtSignatureInvalid extends tokenFailure("ERR_JWT_SIGNATURE_INVALID", "bad_signature", () => "The token signature is invalid.") {}
+
+/** No trusted key matches the token's `kid` (after at most one JWKS refetch). */
+export class JwksNoMatchingKey extends tokenFailure("ERR_JWKS_NO_MATCHING_KEY", "bad_signature", () => "The token was not signed by a trusted key.") {}
+
+/** `alg` outside the allow-list: covers `none` and HMAC-with-a-public-key confusion. */
+export class JwtAlgorithmNotAllowed extends tokenFailure(
+  "ERR_JWT_ALGORITHM_NOT_ALLOWED",
+  "bad_signature",
+  () => "The token's signing algorithm is not allowed.",
+) {}
+
+/**
+ * What was expected and what a signed token carried, for the operator's log (both are
+ * configuration or public claims, never secrets); the client sees only the message.
+ */
+export interface ClaimMismatch {
+  expected: string | readonly string[];
+  received: unknown;
+}
+
+export class JwtIssuerInvalid extends tokenFailure("ERR_JWT_ISSUER_INVALID", "wrong_issuer", () => "The token was issued by an untrusted issuer.") {
+  constructor(readonly mismatch?: ClaimMismatch) {
+    super();
+  }
+}
+
+export class JwtAudienceInvalid extends tokenFailure("ERR_JWT_AUDIENCE_INVALID", "wrong_audience", () => "The token is not meant for this audience.") {
+  constructor(readonly mismatch?: ClaimMismatch) {
+    super();
+  }
+}
+
+/**
+ * Not a signed JWT (a JWS in compact form) at all: an encrypted JWT (five segments) or
+ * an opaque string. With Auth0 this is the access token of a login that did not ask for
+ * the API's audience, so the message says how to fix it.
+ */
+export class JwtNotSigned extends tokenFailure(
+  "ERR_JWT_NOT_SIGNED",
+  "malformed",
+  (kind: "encrypted" | "opaque") =>
+    `The token is ${kind === "encrypted" ? "an encrypted JWT (JWE)" : "not a JWT"}, not a signed JWT. With Auth0 this means the access token was requested without the API's audience: request it with the audience this service expects (AUTH0_AUDIENCE), e.g. authorizationParams.audience in auth0-spa-js.`,
+) {
+  constructor(readonly kind: "encrypted" | "opaque") {
+    super(kind);
+  }
+}
+
+/**
+ * RFC 7515 §4.1.11: a JWS listing a critical extension the recipient does not implement
+ * must be refused. None is implemented here, and neither is RFC 7797's unencoded payload
+ * (`b64`), which changes what the signature covers.
+ */
+export class JwtCritUnsupported extends tokenFailure(
+  "ERR_JWT_CRIT_UNSUPPORTED",
+  "malformed",
+  (parameter: "crit" | "b64") => `The token's header uses "${parameter}", an extension this service does not implement.`,
+) {
+  constructor(readonly parameter: "crit" | "b64") {
+    super(parameter);
+  }
+}
+
+export class JwtMalformed extends tokenFailure("ERR_JWT_MALFORMED", "malformed", (detail: string = "The token is malformed.") => detail) {}
+
+/** A claim the exchange depends on (`sub`, `exp`) is absent or of the wrong type. */
+export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malformed", (claim: string) => `The token has no valid "${claim}" claim.`) {
+  constructor(readonly claim: string) {
+    super(claim);
+  }
+}
+
+// ---------------------------------------------------------------- the user
+
+export class UnknownUser extends fixedFailure("ERR_UNKNOWN_USER", "No user is registered for this token's subject.") {}
+
+// ---------------------------------------------------------------- arguments
+
+/** A function of lib was called with an argument it cannot use (a bug of the caller's). */
+export class InvalidArgument extends TokenExchangeError {
+  static readonly code: string = "ERR_INVALID_ARGUMENT";
+  readonly code: string = InvalidArgument.code;
+}
+
+/** `revokeToken` was given something that is not a token document's numeric id. */
+export class InvalidTokenIdError extends InvalidArgument {
+  static override readonly code = "ERR_INVALID_TOKEN_ID";
+  override readonly code = InvalidTokenIdError.code;
+  constructor() {
+    super("a token id is the numeric id of a FaunaDB token document");
+  }
+}
+
+/** The secret given to `revokeSecret` is a key's, not a token's: keys are not revoked here. */
+export class NotATokenSecretError extends InvalidArgument {
+  static override readonly code = "ERR_NOT_A_TOKEN";
+  override readonly code = NotATokenSecretError.code;
+  constructor() {
+    super("that secret belongs to a key, not to a token: revoke ends the secrets the exchange issues (tokens); delete a key with Delete(Ref(Keys(), id))");
+  }
+}
