@@ -85,7 +85,7 @@ function requestHeaderError(req: PlainRequest, base: (status: number, body: stri
   if (tags !== undefined) {
     const parsed = parseTags(tags);
     if ("error" in parsed) return base(400, errorBody("bad request", parsed.error));
-    trace["x-fauna-tags"] = parsed.echo;
+    if (parsed.echo) trace["x-fauna-tags"] = parsed.echo;
   }
 
   const lastSeen = header(req.headers, "x-last-seen-txn");
