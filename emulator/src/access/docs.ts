@@ -83,6 +83,7 @@ export function readDoc(ctx: Ctx, r: Ref, refPos: Pos, formPos: Pos): { loc: Loc
   const loc = locate(ctx, r, refPos);
   const rec = ctx.read(loc.db, loc.collKey, loc.id);
   ctx.txn.read++;
+  ctx.txn.meter.readDoc(rec);
   if (!canRead(ctx, loc, rec)) throw err.permissionDenied(formPos);
   if (!rec) throw err.notFound(formPos, loc.kind);
   return { loc, rec };
@@ -115,6 +116,7 @@ export function docExists(ctx: Ctx, r: Ref, pos: Pos): boolean {
   const loc = locate(ctx, r, pos);
   const rec = ctx.read(loc.db, loc.collKey, loc.id);
   ctx.txn.read++;
+  ctx.txn.meter.readDoc(rec);
   return !!rec && canRead(ctx, loc, rec);
 }
 

@@ -7,6 +7,7 @@ import { Ctx, isBuiltinRole, type BuiltinRole, type Host, type Principal, PREDIC
 import { applyLambda } from "../eval/evaluate.ts";
 import type { Database } from "../storage/database.ts";
 import type { Txn } from "../storage/txn.ts";
+import { RequestError } from "../limits.ts";
 import { LambdaV, Ref, type Value, native } from "../values.ts";
 
 
@@ -149,7 +150,8 @@ export function rolesFor(host: Host, db: Database, identity: Ref, txn: Txn): str
         let ok: Value = false;
         try {
           ok = applyLambda(ctx, pred, identity, []);
-        } catch {
+        } catch (e) {
+          if (e instanceof RequestError) throw e;
           ok = false;
         }
         if (ok !== true) continue;

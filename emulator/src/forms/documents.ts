@@ -79,6 +79,7 @@ function change(c: FormCall, key: "update" | "replace"): Value {
   const loc = locate(ctx, target, c.at(key));
   const prev = liveRecord(ctx, loc);
   ctx.txn.read++;
+  ctx.txn.meter.peek(prev);
   const replace = key === "replace";
   let fields: Map<string, Value>;
   const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;
@@ -183,6 +184,7 @@ export const forms: readonly FormDef[] = [
       const loc = locate(ctx, target, c.at("delete"));
       const prev = liveRecord(ctx, loc);
       ctx.txn.read++;
+      ctx.txn.meter.peek(prev);
       check(ctx, "delete", loc, () => target, c.pos, prev?.fields);
       if (!prev) throw err.notFound(c.pos, loc.kind);
       const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;
