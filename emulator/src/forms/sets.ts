@@ -100,9 +100,10 @@ export const forms: readonly FormDef[] = [
     shapes: [["documents"]],
     eval(c) {
       const coll = c.arg("documents");
-      if (!(coll instanceof Ref) || coll.schemaKind !== "collections") throw err.expected(c.at("documents"), "Collection Ref", typeName(coll));
-      requireSchema(c.ctx, coll, c.at("documents"));
-      return new DocumentsSet(coll);
+      // Any collection ref, native ones included (Documents(Tokens()), Documents(Keys()), …), as DocumentsFunction takes.
+      if (!(coll instanceof Ref) || (coll.schemaKind !== "collections" && !coll.isNative)) throw err.expected(c.at("documents"), "Collection Ref", typeName(coll));
+      if (!coll.isNative) requireSchema(c.ctx, coll, c.at("documents"));
+      return new DocumentsSet(coll, true);
     },
   },
 

@@ -195,8 +195,15 @@ export class MatchSet extends FSet {
 }
 
 export class DocumentsSet extends FSet {
-  /** `coll` is a collection ref, or a native collection ref such as Tokens(). */
-  constructor(readonly coll: Ref) {
+  constructor(
+    /** A collection ref, or a native collection ref such as Tokens(). */
+    readonly coll: Ref,
+    /**
+     * `Documents(c)`: never refused, each document filtered by read permission, as FaunaDB's
+     * `DocumentsSet.filteredForRead` does; `Paginate(Tokens())` itself needs read on the collection.
+     */
+    readonly filtered = false,
+  ) {
     super();
   }
   private get collKey(): string {
@@ -210,7 +217,7 @@ export class DocumentsSet extends FSet {
   }
   /** Keys need read on the collection (server keys cannot list keys, roles, databases); tokens are filtered per document. */
   readable(ctx: Ctx): boolean {
-    if (ctx.principal.builtin === null) return true;
+    if (ctx.principal.builtin === null || this.filtered) return true;
     return allowed(ctx, "read", this.collKey, () => this.coll);
   }
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
@@ -218,6 +225,8 @@ export class DocumentsSet extends FSet {
     if (!this.coll.isNative && !db.live("#collections", this.coll.id, ctx.snapshotNs)) throw err.invalidRef(pos, "collection", this.coll.id);
     const store = db.store(this.collKey);
     if (!store) return;
+    // A key's role reads a whole collection or none of it: a filtered set it may not read is empty.
+    if (this.filtered && ctx.principal.builtin !== null && !allowed(ctx, "read", this.collKey, () => this.coll)) return;
     const p = probe ? (r: { ref: Ref }) => probe([r.ref]) : undefined;
     const walk = <T extends { ref: Ref }>(l: SortedList<T>): Iterable<T> => (dir === "asc" ? l.ascendFrom(p) : l.descendBelow(p));
     const filter = docFilter(ctx);
