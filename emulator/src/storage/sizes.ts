@@ -82,5 +82,9 @@ export function versionWriteBytes(next: DocRecord | undefined): number {
  */
 export const indexPartitions = (def: { terms: readonly unknown[] }): number => (def.terms.length === 0 ? 8 : 1);
 
-/** An index page read: the entries it went through. */
-export const scannedEntryBytes = (values: readonly Value[]): number => entryBytes([], values) / INDEX_FAMILIES + 12;
+/** An index page read: an entry it went through (its key, values and document ref). */
+export function scannedEntryBytes(values: readonly Value[]): number {
+  let n = ENTRY_OVERHEAD + 12;
+  for (let i = 0; i < values.length; i++) n += valueBytes(values[i]!);
+  return n;
+}
