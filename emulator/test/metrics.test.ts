@@ -186,6 +186,15 @@ describe("metrics headers: reads and writes", () => {
     assert.equal(m["x-byte-write-ops"], Math.ceil(m["x-storage-bytes-write"] / 1024));
   });
 
+  test("Login and Identify read the credentials: one read op (MetricsSpec 'login', 'identify')", async () => {
+    const who = ((await admin.query(q.Create(q.Collection("things"), { credentials: { password: "sekret" } }))) as { ref: Ref }).ref;
+    const login = await metrics(q.Login(who, { password: "sekret" }));
+    assert.equal(login.status, 201);
+    assert.deepEqual([login["x-compute-ops"], login["x-byte-read-ops"], login["x-byte-write-ops"]], [1, 1, 1]);
+    const identify = await metrics(q.Identify(who, "sekret"));
+    assert.deepEqual([identify["x-byte-read-ops"], identify["x-byte-write-ops"]], [1, 0]);
+  });
+
   test("a page of an index with terms is one read op; a term-less index is read from its 8 partitions", async () => {
     assert.equal((await metrics(q.Paginate(q.Match(q.Index("things_by_tag"), "a"))))["x-byte-read-ops"], 1);
     assert.equal((await metrics(q.Paginate(q.Match(q.Index("entries_by_n")))))["x-byte-read-ops"], 8);

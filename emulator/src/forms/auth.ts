@@ -145,6 +145,8 @@ export const forms: readonly FormDef[] = [
       const params = asObject(c.arg("params"), c.at("params"));
       const pw = params.get("password");
       const creds = who ? credentialsOf(ctx.db, who, ctx.snapshotNs) : undefined;
+      // The credentials are found through an index: a billed read (MetricsSpec 'login').
+      ctx.txn.meter.readDoc(creds);
       const docLive = who?.collKey ? ctx.db.live(who.collKey, who.id, ctx.snapshotNs) : undefined;
       if (!who || !creds || !docLive || typeof pw !== "string" || !passwordMatches(creds.fields.get("hashed_password"), pw)) {
         throw err.authenticationFailed(c.pos);
@@ -188,6 +190,7 @@ export const forms: readonly FormDef[] = [
       const who = identityArg(ctx, c.arg("identify"), c.at("identify"));
       if (!who) return false;
       const creds = credentialsOf(ctx.db, who, ctx.snapshotNs);
+      ctx.txn.meter.readDoc(creds);
       return !!creds && passwordMatches(creds.fields.get("hashed_password"), pw);
     },
   },
