@@ -147,6 +147,12 @@ describe("metrics headers: choices the source does not settle (README)", () => {
     assert.equal(m["x-byte-write-ops"], 1);
   });
 
+  test("no read cache for sets: Get(set) bills the set and the document apart, a set read twice is billed twice", async () => {
+    const one = q.Match(q.Index("things_by_tag"), "a");
+    assert.equal((await metrics(q.Get(one)))["x-byte-read-ops"], 2);
+    assert.equal((await metrics([q.Paginate(one), q.Paginate(one)]))["x-byte-read-ops"], 2);
+  });
+
   test("Exists of a missing document bills a read op; x-query-time is at least 1", async () => {
     const m = await metrics(q.Exists(q.Ref(q.Collection("things"), "1")));
     assert.deepEqual([m["x-byte-read-ops"], m["x-storage-bytes-read"]], [1, 1]);
