@@ -6,6 +6,12 @@ export interface EmulatorOptions {
   host?: string;
   /** The root key's secret. Default "secret". */
   secret?: string;
+  /**
+   * A cluster's per-transaction limits, refused as FaunaDB refuses them: 12,000 compute ops,
+   * width 100,000, 16 MiB written, 8 MiB request bodies. What the cluster profile turns on.
+   * Default false.
+   */
+  limits?: boolean;
 }
 
 /** The emulator's notion of "now". Starts at real time; tests move it instead of sleeping. */

@@ -9,6 +9,8 @@ import type { Change } from "./storage/records.ts";
 import type { Value } from "./values.ts";
 import { Clock } from "./clock.ts";
 import { leadingError, QueryError, QueryErrors } from "./errors.ts";
+import { MAX_REQUEST_BYTES, RequestError, requestTooLarge } from "./limits.ts";
+import type { Metrics } from "./storage/meter.ts";
 import { Ctx, type Host, type SecretRecord } from "./eval/context.ts";
 import { Env, evaluate } from "./eval/evaluate.ts";
 import { parseQuery } from "./eval/parse.ts";
@@ -28,7 +30,18 @@ export interface QueryResult {
   body: string;
   txnTime: bigint;
   /** Absent on 401s, which FaunaDB answers without metrics. */
-  metrics?: { read: number; written: number; scanned: number; ms: number; bytesIn: number; bytesOut: number };
+  metrics?: {
+    read: number;
+    written: number;
+    scanned: number;
+    ms: number;
+    bytesIn: number;
+    bytesOut: number;
+    /** What FaunaDB bills: compute, byte read and write ops, storage bytes (storage/meter.ts). */
+    cost: Metrics;
+    /** Times the transaction was run again after a conflict. */
+    retries: number;
+  };
   unauthorized?: boolean;
 }
 
@@ -46,16 +59,23 @@ function parseBody(bodyText: string, ctx: Ctx): Expr {
   return parseQuery(json, (coll, pos) => resolveSelf(ctx, coll, pos));
 }
 
-/** A failed evaluation as FaunaDB answers it: its status and `{"errors": […]}` body. */
-function errorBody(e: unknown): { status: number; body: string } {
+/**
+ * A failed evaluation as FaunaDB answers it: its status and `{"errors": […]}` body, and
+ * whether it was an `Abort` (FaunaDB still bills an aborted query's reads).
+ */
+function errorBody(e: unknown): { status: number; body: string; aborted?: boolean } {
+  if (e instanceof RequestError) return { status: e.status, body: requestErrorBody(e) };
   const errors = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : limitError(e);
   if (!errors) {
     console.error("[emulator] internal error:", e);
     const internal = new QueryError("internal error", "An internal server error occurred.", []);
     return { status: 500, body: `{"errors":[${renderError(internal)}]}` };
   }
-  return { status: leadingError(errors).status, body: `{"errors":[${errors.map(renderError).join(",")}]}` };
+  const leading = leadingError(errors);
+  return { status: leading.status, body: `{"errors":[${errors.map(renderError).join(",")}]}`, aborted: leading.code === "transaction aborted" };
 }
+
+const requestErrorBody = (e: RequestError): string => JSON.stringify({ errors: [{ code: e.code, description: e.description }] });
 
 export class Engine implements Host {
   readonly root = new Database("");
@@ -64,6 +84,8 @@ export class Engine implements Host {
   private readonly secrets = new Map<string, SecretRecord>();
   /** Set while streams are open: every committed write is reported to them. */
   onCommit: ((changes: Change[], commitMicros: bigint) => void) | undefined;
+  /** A cluster's per-transaction limits (limits.ts): compute, width, transaction and request size. */
+  limits = false;
   private lastTxn = 0n;
   private lastId = 0n;
 
@@ -105,8 +127,12 @@ export class Engine implements Host {
     const snapshot = this.snapshotMicros();
     const commit = this.commitMicros(snapshot);
     this.stats.queries++;
-    const txn = new Txn(snapshot * 1000n, commit);
+    const txn = new Txn(snapshot * 1000n, commit, this.limits);
     let micros = snapshot;
+    if (this.limits && bodyText.length > MAX_REQUEST_BYTES / 3 && Buffer.byteLength(bodyText) > MAX_REQUEST_BYTES) {
+      const tooLarge = requestTooLarge();
+      return this.finish(tooLarge.status, requestErrorBody(tooLarge), micros, txn, started, bodyText, "failed");
+    }
     // History past every collection's history_days is collected before anything reads it.
     this.root.collectHistory(snapshot);
     const auth = authenticate(this, authorization, txn);
@@ -115,6 +141,7 @@ export class Engine implements Host {
     }
     let status = 200;
     let body: string;
+    let outcome: "ok" | "aborted" | "failed" = "ok";
     const ctx = new Ctx(this, auth.db, auth.principal, txn);
     if (this.onCommit) txn.changes = [];
     try {
@@ -130,11 +157,12 @@ export class Engine implements Host {
     } catch (e) {
       txn.rollback();
       const failed = errorBody(e);
-      if (failed.status === 500) return this.finish(500, failed.body, micros, txn, started, bodyText);
+      outcome = failed.aborted ? "aborted" : "failed";
+      if (failed.status === 500) return this.finish(500, failed.body, micros, txn, started, bodyText, outcome);
       status = failed.status;
       body = failed.body;
     }
-    return this.finish(status, body, micros, txn, started, bodyText);
+    return this.finish(status, body, micros, txn, started, bodyText, outcome);
   }
 
   /**
@@ -144,7 +172,7 @@ export class Engine implements Host {
    */
   evaluateForStream(authorization: string | undefined, bodyText: string): { value: Value; ctx: Ctx; snapshotMicros: bigint } | QueryResult {
     const snapshot = this.snapshotMicros();
-    const txn = new Txn(snapshot * 1000n, this.commitMicros(snapshot));
+    const txn = new Txn(snapshot * 1000n, this.commitMicros(snapshot), this.limits);
     this.root.collectHistory(snapshot);
     const auth = authenticate(this, authorization, txn);
     if (!auth) return { status: 401, body: UNAUTHORIZED, txnTime: snapshot, unauthorized: true };
@@ -169,7 +197,7 @@ export class Engine implements Host {
     return authenticate(this, authorization, new Txn(snapshot * 1000n, snapshot));
   }
 
-  private finish(status: number, body: string, micros: bigint, txn: Txn, started: number, bodyIn: string): QueryResult {
+  private finish(status: number, body: string, micros: bigint, txn: Txn, started: number, bodyIn: string, outcome: "ok" | "aborted" | "failed"): QueryResult {
     this.stats.documentsRead += txn.read;
     this.stats.indexEntriesScanned += txn.scanned;
     return {
@@ -183,6 +211,8 @@ export class Engine implements Host {
         ms: Math.max(1, Math.round(performance.now() - started)),
         bytesIn: Buffer.byteLength(bodyIn),
         bytesOut: Buffer.byteLength(body),
+        cost: txn.meter.summary(outcome),
+        retries: 0,
       },
     };
   }

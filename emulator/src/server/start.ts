@@ -10,6 +10,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const secret = opts.secret ?? "secret";
   const host = opts.host ?? "127.0.0.1";
   const engine = new Engine(secret);
+  engine.limits = opts.limits ?? false;
   const faults = new Faults();
   const hub = new StreamHub(engine);
   const transport = createTransport((req) => handle(engine, faults, hub, req));
