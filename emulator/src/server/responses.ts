@@ -35,7 +35,7 @@ export function fromResult(r: QueryResult): PlainResponse {
       "x-byte-read-ops": String(m.read + Math.ceil(m.scanned / 16)),
       "x-byte-write-ops": String(m.written),
       "x-query-time": String(m.ms),
-      "x-txn-retries": "0",
+      "x-txn-retries": String(r.retries ?? 0),
       "x-query-bytes-in": String(m.bytesIn),
       "x-query-bytes-out": String(m.bytesOut),
       "x-storage-bytes-read": "0",

@@ -3,6 +3,7 @@
  * so each one is serializable by construction; writes are applied as they happen
  * (later expressions see them) and undone in reverse if the query fails.
  */
+import type { ReadSet } from "./read-set.ts";
 import type { Change } from "./records.ts";
 
 export class Txn {
@@ -14,6 +15,8 @@ export class Txn {
   created = false;
   /** The writes, in order, when someone (an open stream) wants them; undefined otherwise. */
   changes: Change[] | undefined;
+  /** What it read, for the commit-time check of the cluster profile; undefined otherwise. */
+  reads: ReadSet | undefined;
 
   constructor(
     /** Snapshot time, ns: what Now() returns and what ttls are compared with. */
