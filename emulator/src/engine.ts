@@ -160,7 +160,12 @@ export class Engine implements Host {
   private evaluateIn(txn: Txn, authorization: string | undefined, bodyText: string): Evaluated {
     // History past every collection's history_days is collected before anything reads it.
     this.root.collectHistory(txn.snapshotNs / 1000n);
+    // The credential check is a read of its own, not the query's (CoreApplication.scala:249-257): what
+    // role membership predicates read there is not validated at commit.
+    const reads = txn.reads;
+    txn.reads = undefined;
     const auth = authenticate(this, authorization, txn);
+    txn.reads = reads;
     if (!auth) return { status: 401, body: UNAUTHORIZED, unauthorized: true };
     const ctx = new Ctx(this, auth.db, auth.principal, txn);
     try {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startEmulator } from "../index.ts";
 import type { EmulatorHandle } from "../src/api.ts";
 import { q, clientPool, type Client, type Doc } from "./support.ts";
-import { commitRound, LONG, outcome, pending, startCluster, type ClusterTarget, type Outcome } from "./cluster-support.ts";
+import { commitRound, LONG, outcome, pending, startCluster, within, type ClusterTarget, type Outcome } from "./cluster-support.ts";
 
 let cluster: ClusterTarget;
 let admin: Client;
@@ -118,6 +118,25 @@ describe("cluster profile: overlapping transactions", () => {
     cluster.emu.clock.advance(LONG);
     await commitRound(cluster.emu, 1);
     assert.deepEqual((await Promise.all([writerB.done, sameTerm.done])).map((o) => o.retries), [0, 1], "the reader of term 'b' is retried");
+  });
+
+  test("what a role's membership predicate reads while the secret is checked is not validated (the check is a read of its own)", async () => {
+    const role = q.CreateRole({
+      name: "active_people",
+      membership: [{ resource: q.Collection("users"), predicate: q.Query(q.Lambda("u", q.Select(["data", "active"], q.Get(q.Var("u")), false))) }],
+      privileges: [{ resource: q.Collection("log"), actions: { create: true } }],
+    });
+    const setup = admin.query<Doc & { secret: string }>(
+      q.Do(role, q.Let({ u: q.Create(q.Collection("users"), { data: { sub: "auth0|member", active: true } }) }, q.Create(q.Tokens(), { instance: q.Select("ref", q.Var("u")) }))),
+    );
+    await commitRound(cluster.emu, 1);
+    const token = await setup;
+    const user = await admin.query<Doc>(q.Get(q.Match(q.Index("users_by_sub"), "auth0|member")));
+    const touch = await inFlight(q.Update(user.ref, { data: { seen: 1 } }));
+    const write = await inFlight(q.Create(q.Collection("log"), {}), cluster.client(token.secret));
+    await commitRound(cluster.emu, 2);
+    const outs = await within(Promise.all([touch.done, write.done]), () => "the token's write was retried: no answer");
+    assert.deepEqual(outs.map((o) => [o.status, o.retries]), [[200, 0], [201, 0]]);
   });
 
   test("6 overlapping writers of one term-less index: one commits per round, the sixth gives up after 5 attempts with 409", async () => {

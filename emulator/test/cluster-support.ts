@@ -31,24 +31,30 @@ export async function startCluster(opts: EmulatorOptions = {}): Promise<ClusterT
       return c;
     },
     async close() {
+      // The emulator first: a query a failed test left waiting for its commit is cut off, not waited for.
+      await emu.close();
       await pool.closeAll();
       await Promise.all(extra.map((c) => c.close().catch(() => undefined)));
-      await emu.close();
     },
   };
 }
 
-/** Until `n` writes wait for their commit; fails after 5 s instead of hanging when they never do. */
-export async function pending(emu: EmulatorHandle, n: number): Promise<void> {
+/** `p`, or a failure saying `what` did not happen within 5 s (instead of a test that hangs). */
+export async function within<T>(p: Promise<T>, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`expected ${n} writes waiting for their commit, ${emu.transactions.pending} after 5 s`)), 5000);
+    timer = setTimeout(() => reject(new Error(`${what()} within 5 s`)), 5000);
   });
   try {
-    await Promise.race([emu.transactions.whenPending(n), late]);
+    return await Promise.race([p, late]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Until `n` writes wait for their commit; fails after 5 s instead of hanging when they never do. */
+export function pending(emu: EmulatorHandle, n: number): Promise<void> {
+  return within(emu.transactions.whenPending(n), () => `expected ${n} writes waiting for their commit, ${emu.transactions.pending}`);
 }
 
 /** Once `n` writes wait for their commit, moves the clock past the commit delay: they commit, in the order they arrived. */
