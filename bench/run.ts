@@ -28,7 +28,9 @@ const HELP = `Usage: npm run bench:cleanup -- [options]
        npm run bench -- [options]     (all of them: the emulator's scale figures, these,
                                       then the exchange against its floors; the options
                                       below apply to these; npm run bench:emulator --
-                                      --help and npm run bench:exchange -- --help for theirs)
+                                      --help and npm run bench:exchange -- --help for theirs;
+                                      npm run bench:contention -- --help for contention on
+                                      the emulator's cluster profile, run on its own)
 
 Prints the cleanup's figures on the in-process emulator; asserts nothing.
 

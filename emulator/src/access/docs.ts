@@ -237,6 +237,7 @@ export function enforceUnique(ctx: Ctx, db: Database, collKey: string, rec: DocR
   for (const idx of db.indexesOf(collKey)) {
     if (!idx.def.unique) continue;
     for (const e of entriesFor(idx.def, rec)) {
+      ctx.txn.reads?.index(db, idx, termKey(e.terms));
       const part = idx.partition(termKey(e.terms), false);
       if (!part) continue;
       const rev = idx.def.values.map((v) => v.reverse);

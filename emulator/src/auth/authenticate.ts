@@ -37,7 +37,8 @@ export function authenticate(host: Host, header: string | undefined, txn: Txn): 
   }
   const rec = host.lookupSecret(secret);
   if (!rec || !rec.db.attached) return undefined;
-  const doc = rec.db.live(rec.collKey, rec.id, now);
+  // Deleted keys and tokens are looked up through the credential cache (cluster profile), their ttl never is.
+  const doc = rec.db.live(rec.collKey, rec.id, now) ?? host.cachedCredential(rec, now);
   if (!doc) return undefined;
 
   if (rec.collKey === "#tokens") {

@@ -88,7 +88,8 @@ export const forms: readonly FormDef[] = [
     eval(c) {
       const index = c.arg("match");
       if (!(index instanceof Ref) || index.schemaKind !== "indexes") throw err.expected(c.at("match"), "Index Ref", typeName(index));
-      requireSchema(c.ctx, index, c.at("match"));
+      // An index building in the background fails at Match, at the form's position + "index", as on the server.
+      if (requireSchema(c.ctx, index, c.at("match")).fields.get("active") === false) throw err.indexInactive([...c.pos, "index"], index.id);
       if (!c.has("terms")) return new MatchSet(index, [], false);
       const t = c.arg("terms");
       return Array.isArray(t) ? new MatchSet(index, t, t.length !== 1) : new MatchSet(index, [t], false);

@@ -83,7 +83,9 @@ function route(engine: Engine, faults: Faults, hub: StreamHub, req: PlainRequest
     const answer = () => base(fault.status, errorBody(fault.code, fault.description));
     return fault.before ? Promise.resolve(fault.before()).then(answer, answer) : answer();
   }
-  return fromResult(engine.query(header(req.headers, "authorization"), body));
+  const timeout = header(req.headers, "x-query-timeout");
+  const result = engine.query(header(req.headers, "authorization"), body, { timeoutMs: timeout === undefined ? undefined : Number(timeout) });
+  return result instanceof Promise ? result.then(fromResult) : fromResult(result);
 }
 
 /** The request headers FaunaDB validates before it runs anything; the 400 for a bad one. */

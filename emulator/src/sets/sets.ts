@@ -175,6 +175,8 @@ export class MatchSet extends FSet {
     meter.partitions(indexPartitions(idx.def));
     let iter: Iterable<IndexEntry | PastEntry>;
     if (at === undefined) {
+      // Even an empty read is validated at commit: an entry added to it since conflicts.
+      ctx.txn.reads?.index(db, idx, key);
       if (!part) return;
       iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
     } else {

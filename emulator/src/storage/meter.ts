@@ -25,6 +25,24 @@ export interface Metrics {
   storageBytesWrite: number;
 }
 
+export const noMetrics = (): Metrics => ({ computeOps: 0, byteReadOps: 0, byteWriteOps: 0, storageBytesRead: 0, storageBytesWrite: 0 });
+
+/**
+ * Adds one evaluation's figures to a query's total: the server bills every attempt of a
+ * contended query. The cluster profile evaluates a write twice (at its snapshot, then at
+ * its commit): the first bills compute and reads, the second its writes.
+ */
+export function addMetrics(total: Metrics, m: Metrics, part: "reads" | "writes"): void {
+  if (part === "reads") {
+    total.computeOps += m.computeOps;
+    total.byteReadOps += m.byteReadOps;
+    total.storageBytesRead += m.storageBytesRead;
+  } else {
+    total.byteWriteOps += m.byteWriteOps;
+    total.storageBytesWrite += m.storageBytesWrite;
+  }
+}
+
 /** Where a set read started: the partitions and bytes read before it. */
 export interface SetMark {
   parts: number;

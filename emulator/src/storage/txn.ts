@@ -4,6 +4,7 @@
  * (later expressions see them) and undone in reverse if the query fails.
  */
 import { Meter } from "./meter.ts";
+import type { ReadSet } from "./read-set.ts";
 import type { Change } from "./records.ts";
 
 export class Txn {
@@ -17,6 +18,8 @@ export class Txn {
   changes: Change[] | undefined;
   /** What the transaction costs (the metrics headers) and, with limits on, the limits it must keep. */
   readonly meter: Meter;
+  /** What it read, for the commit-time check of the cluster profile; undefined otherwise. */
+  reads: ReadSet | undefined;
 
   constructor(
     /** Snapshot time, ns: what Now() returns and what ttls are compared with. */
