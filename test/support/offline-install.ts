@@ -10,17 +10,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { exec, ROOT, type PackedPackage } from "./npm-pack.ts";
 
+/** A package-lock.json entry: what is read here, and the rest copied as it is. */
 interface LockEntry {
   version?: string;
-  resolved?: string;
-  integrity?: string;
+  /** A workspace of the repository (the client), which the tarballs stand for. */
   link?: boolean;
-  dev?: boolean;
-  peer?: boolean;
-  devOptional?: boolean;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
   [field: string]: unknown;
 }
 
