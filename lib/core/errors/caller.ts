@@ -46,7 +46,7 @@ export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The req
 
 // ---------------------------------------------------------------- the JWT
 
-export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed";
+export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed" | "signed_out";
 
 /** Base of every "this JWT is not acceptable" failure; `reason` is the short why. */
 export abstract class InvalidToken extends TokenExchangeError {
@@ -149,6 +149,17 @@ export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malf
     super(claim);
   }
 }
+
+/**
+ * The user signed out everywhere at or after the token's `iat` (or the token has no `iat`
+ * and the user signed out once): it stays refused until it expires, whoever holds it.
+ * A new sign-in gives a token issued after the sign-out.
+ */
+export class JwtSignedOut extends tokenFailure(
+  "ERR_JWT_SIGNED_OUT",
+  "signed_out",
+  () => "The user signed out everywhere after this token was issued: signed out; sign in again.",
+) {}
 
 // ---------------------------------------------------------------- the user
 
