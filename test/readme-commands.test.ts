@@ -231,6 +231,7 @@ describe("every --help the README points to", () => {
     "bench:cleanup": /^Usage: npm run bench:cleanup/,
     "bench:emulator": /^Usage: npm run bench:emulator/,
     "bench:exchange": /^Usage: npm run bench:exchange/,
+    "bench:reads": /^Usage: npm run bench:reads/,
     "bench:faults": /^Usage: npm run bench:faults/,
     "bench:cold": /^Usage: npm run bench:cold/,
   };
