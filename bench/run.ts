@@ -30,7 +30,9 @@ const HELP = `Usage: npm run bench:cleanup -- [options]
                                       the documents read per exchange, then the exchange
                                       against its floors; the options below apply to
                                       these; npm run bench:emulator, bench:reads and
-                                      bench:exchange -- --help for theirs)
+                                      bench:exchange -- --help for theirs; npm run
+                                      bench:contention -- --help for contention on the
+                                      emulator's cluster profile, run on its own)
 
 Prints the cleanup's figures on the in-process emulator; asserts nothing.
 

@@ -5,7 +5,10 @@ export type {
   EmulatorFaults,
   EmulatorHandle,
   EmulatorOptions,
+  EmulatorProfile,
   EmulatorStats,
+  EmulatorTransactions,
   FaultOptions,
+  ProfileName,
   StatsSnapshot,
 } from "./src/api.ts";

@@ -9,9 +9,9 @@
  *  3. every stream watches the same set (one create adds to N streams).
  * Prints its figures; asserts nothing. They show the emulator's shape, not FaunaDB's.
  */
-import { parseArgs } from "node:util";
 import faunadb from "faunadb";
 import { startEmulator } from "../index.ts";
+import { benchArgs } from "./args.ts";
 
 const q = faunadb.query;
 const USAGE = `Usage: npm run bench:streams -- [--streams 1000] [--rounds 20] [--clients 4]
@@ -19,25 +19,7 @@ const USAGE = `Usage: npm run bench:streams -- [--streams 1000] [--rounds 20] [-
   --rounds N    writes per case
   --clients N   driver clients (HTTP/2 sessions) the streams share`;
 
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      streams: { type: "string", default: "1000" },
-      rounds: { type: "string", default: "20" },
-      clients: { type: "string", default: "4" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-} catch (e) {
-  console.error(`bench:streams: ${(e as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
-const { values } = parsed;
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = benchArgs("bench:streams", USAGE, { streams: "1000", rounds: "20", clients: "4" });
 const N = Number(values.streams);
 const ROUNDS = Number(values.rounds);
 const CLIENTS = Number(values.clients);

@@ -3,12 +3,18 @@
  * the counters, and `query()`, which runs one request as one transaction.
  */
 import { createHash, randomBytes } from "node:crypto";
+import type { EmulatorProfile } from "./api.ts";
 import { authenticate, type Authenticated } from "./auth/authenticate.ts";
 import type { Expr } from "./eval/ast.ts";
-import type { Change } from "./storage/records.ts";
+import type { Change, DocRecord } from "./storage/records.ts";
 import type { Value } from "./values.ts";
 import { Clock } from "./clock.ts";
+import { Cluster } from "./cluster/cluster.ts";
+import { PROFILES } from "./cluster/profile.ts";
+import type { Attempt, Counters } from "./cluster/transactions.ts";
 import { leadingError, QueryError, QueryErrors } from "./errors.ts";
+import { MAX_REQUEST_BYTES, RequestError, requestTooLarge } from "./limits.ts";
+import type { Metrics } from "./storage/meter.ts";
 import { Ctx, type Host, type SecretRecord } from "./eval/context.ts";
 import { Env, evaluate } from "./eval/evaluate.ts";
 import { parseQuery } from "./eval/parse.ts";
@@ -17,6 +23,7 @@ import { registerForms } from "./eval/registry.ts";
 import { FORMS } from "./forms/index.ts";
 import { Stats } from "./stats.ts";
 import { Database } from "./storage/database.ts";
+import { ReadSet } from "./storage/read-set.ts";
 import { Txn } from "./storage/txn.ts";
 import { JsonSyntaxError, parseJson } from "./wire/json.ts";
 import { renderError, renderValue } from "./wire/render.ts";
@@ -28,9 +35,36 @@ export interface QueryResult {
   body: string;
   txnTime: bigint;
   /** Absent on 401s, which FaunaDB answers without metrics. */
-  metrics?: { read: number; written: number; scanned: number; ms: number; bytesIn: number; bytesOut: number };
+  metrics?: {
+    read: number;
+    written: number;
+    scanned: number;
+    ms: number;
+    bytesIn: number;
+    bytesOut: number;
+    /** What FaunaDB bills: compute, byte read and write ops, storage bytes (storage/meter.ts). */
+    cost: Metrics;
+    /** Times the query ran again after contending (cluster profile): `x-txn-retries`. */
+    retries: number;
+  };
   unauthorized?: boolean;
 }
+
+export interface QueryOptions {
+  /** `X-Query-Timeout`, ms (enforced on the cluster profile). */
+  timeoutMs?: number;
+}
+
+/** An evaluation's answer before metrics: status and body, and how FaunaDB bills it. */
+interface Evaluated {
+  status: number;
+  body: string;
+  unauthorized?: true;
+  outcome: Outcome;
+}
+
+/** FaunaDB bills a failed query 1 compute op and nothing else, an aborted one what it did (storage/meter.ts). */
+type Outcome = "ok" | "aborted" | "failed";
 
 const UNAUTHORIZED = `{"errors":[{"code":"unauthorized","description":"Unauthorized"}]}`;
 
@@ -46,16 +80,21 @@ function parseBody(bodyText: string, ctx: Ctx): Expr {
   return parseQuery(json, (coll, pos) => resolveSelf(ctx, coll, pos));
 }
 
-/** A failed evaluation as FaunaDB answers it: its status and `{"errors": […]}` body. */
-function errorBody(e: unknown): { status: number; body: string } {
+/** A failed evaluation as FaunaDB answers it: its status and `{"errors": […]}` body, and whether it was an `Abort`. */
+function errorBody(e: unknown): { status: number; body: string; outcome: Outcome } {
+  if (e instanceof RequestError) return { status: e.status, body: requestErrorBody(e), outcome: "failed" };
   const errors = e instanceof QueryErrors ? e.errors : e instanceof QueryError ? [e] : limitError(e);
   if (!errors) {
     console.error("[emulator] internal error:", e);
     const internal = new QueryError("internal error", "An internal server error occurred.", []);
-    return { status: 500, body: `{"errors":[${renderError(internal)}]}` };
+    return { status: 500, body: `{"errors":[${renderError(internal)}]}`, outcome: "failed" };
   }
-  return { status: leadingError(errors).status, body: `{"errors":[${errors.map(renderError).join(",")}]}` };
+  const leading = leadingError(errors);
+  const outcome = leading.code === "transaction aborted" ? "aborted" : "failed";
+  return { status: leading.status, body: `{"errors":[${errors.map(renderError).join(",")}]}`, outcome };
 }
+
+const requestErrorBody = (e: RequestError): string => JSON.stringify({ errors: [{ code: e.code, description: e.description }] });
 
 export class Engine implements Host {
   readonly root = new Database("");
@@ -66,8 +105,21 @@ export class Engine implements Host {
   onCommit: ((changes: Change[], commitMicros: bigint) => void) | undefined;
   private lastTxn = 0n;
   private lastId = 0n;
+  /** The cluster profile's machinery; undefined on the default profile, whose path it never touches. */
+  readonly cluster: Cluster<QueryResult> | undefined;
+  /** Secrets issued by an evaluation that will be discarded (a cluster transaction's snapshot evaluation). */
+  private issued: string[] | undefined;
 
-  constructor(readonly rootSecret: string) {}
+  constructor(
+    readonly rootSecret: string,
+    readonly profile: EmulatorProfile = PROFILES.default,
+  ) {
+    if (profile.contention) this.cluster = new Cluster(this, profile);
+  }
+
+  get indexBuildSyncSize(): number {
+    return this.profile.indexBuildSyncSize;
+  }
 
   /** The clock in µs: a query's snapshot (what Now() returns; a frozen clock stays put). */
   snapshotMicros(): bigint {
@@ -93,6 +145,7 @@ export class Engine implements Host {
   newSecret(kind: "key" | "token", rec: SecretRecord): { secret: string; hashed: string } {
     const secret = `${kind === "key" ? "fnA" : "fnE"}${randomBytes(kind === "key" ? 28 : 36).toString("base64url")}`;
     this.secrets.set(secret, rec);
+    this.issued?.push(secret);
     return { secret, hashed: hashSecret(secret) };
   }
 
@@ -100,41 +153,116 @@ export class Engine implements Host {
     return this.secrets.get(secret);
   }
 
-  query(authorization: string | undefined, bodyText: string): QueryResult {
-    const started = performance.now();
-    const snapshot = this.snapshotMicros();
-    const commit = this.commitMicros(snapshot);
+  cachedCredential(rec: SecretRecord, nowNs: bigint): DocRecord | undefined {
+    return this.cluster?.cachedCredential(rec.db, rec.collKey, rec.id, nowNs)?.rec;
+  }
+
+  /** ns: until when the credential cache keeps a deleted key or token authenticating (streams wake up then). */
+  cachedCredentialUntil(rec: SecretRecord): bigint | undefined {
+    return this.cluster?.cachedCredential(rec.db, rec.collKey, rec.id, this.clock.nowNs())?.untilNs;
+  }
+
+  /** One request as one transaction; on the cluster profile a write answers once it commits (or contends, or times out). */
+  query(authorization: string | undefined, bodyText: string, opts: QueryOptions = {}): QueryResult | Promise<QueryResult> {
     this.stats.queries++;
-    const txn = new Txn(snapshot * 1000n, commit);
-    let micros = snapshot;
-    // History past every collection's history_days is collected before anything reads it.
-    this.root.collectHistory(snapshot);
-    const auth = authenticate(this, authorization, txn);
-    if (!auth) {
-      return { status: 401, body: UNAUTHORIZED, txnTime: micros, unauthorized: true };
+    const started = performance.now();
+    if (this.profile.limits && bodyText.length > MAX_REQUEST_BYTES / 3 && Buffer.byteLength(bodyText) > MAX_REQUEST_BYTES) {
+      const tooLarge = requestTooLarge();
+      const snapshot = this.snapshotMicros();
+      const none = new Txn(snapshot * 1000n, snapshot);
+      return this.finish(tooLarge.status, requestErrorBody(tooLarge), snapshot, this.counters(none, "failed"), started, bodyText);
     }
-    let status = 200;
-    let body: string;
-    const ctx = new Ctx(this, auth.db, auth.principal, txn);
+    if (this.cluster) return this.cluster.transactions.run(authorization, bodyText, opts.timeoutMs);
+    const snapshot = this.snapshotMicros();
+    const txn = new Txn(snapshot * 1000n, this.commitMicros(snapshot), this.profile.limits);
     if (this.onCommit) txn.changes = [];
+    const r = this.evaluateIn(txn, authorization, bodyText);
+    if (r.unauthorized) return this.unauthorized(snapshot);
+    const micros = r.status < 300 && txn.written > 0 ? this.applied(txn) : snapshot;
+    return this.finish(r.status, r.body, micros, this.counters(txn, r.outcome), started, bodyText);
+  }
+
+  /** A transaction's counters and what it costs. */
+  private counters(txn: Txn, outcome: Outcome): Counters {
+    return { read: txn.read, written: txn.written, scanned: txn.scanned, cost: txn.meter.summary(outcome) };
+  }
+
+  /** Authenticates and evaluates a request in `txn`; a failure's writes are undone. */
+  private evaluateIn(txn: Txn, authorization: string | undefined, bodyText: string): Evaluated {
+    // History past every collection's history_days is collected before anything reads it.
+    this.root.collectHistory(txn.snapshotNs / 1000n);
+    // The credential check is a read of its own, not the query's (CoreApplication.scala:249-257): what
+    // role membership predicates read there is not validated at commit.
+    const reads = txn.reads;
+    txn.reads = undefined;
+    const auth = authenticate(this, authorization, txn);
+    txn.reads = reads;
+    if (!auth) return { status: 401, body: UNAUTHORIZED, unauthorized: true, outcome: "failed" };
+    const ctx = new Ctx(this, auth.db, auth.principal, txn);
     try {
       const value = evaluate(parseBody(bodyText, ctx), Env.empty, ctx);
-      body = `{"resource":${renderValue(value)}}`;
-      if (txn.created) status = 201;
-      this.stats.documentsWritten += txn.written;
-      if (txn.written > 0) {
-        this.lastTxn = commit;
-        micros = commit;
-        if (txn.changes?.length) this.onCommit?.(txn.changes, commit);
-      }
+      return { status: txn.created ? 201 : 200, body: `{"resource":${renderValue(value)}}`, outcome: "ok" };
     } catch (e) {
       txn.rollback();
-      const failed = errorBody(e);
-      if (failed.status === 500) return this.finish(500, failed.body, micros, txn, started, bodyText);
-      status = failed.status;
-      body = failed.body;
+      return errorBody(e);
     }
-    return this.finish(status, body, micros, txn, started, bodyText);
+  }
+
+  /** A transaction's writes are in: counted, its time is the last commit's, streams and the cluster hear of it. */
+  private applied(txn: Txn): bigint {
+    this.stats.documentsWritten += txn.written;
+    this.lastTxn = txn.tsMicros;
+    if (txn.changes?.length) {
+      // The cluster first: the credential cache must hold a deleted token before streams re-check it.
+      this.cluster?.committed(txn.changes);
+      this.onCommit?.(txn.changes, txn.tsMicros);
+    }
+    return txn.tsMicros;
+  }
+
+  /**
+   * Cluster profile: one evaluation at `snapshot` (µs). With `commit`, its writes are
+   * applied at that time; without, it is the snapshot evaluation: its reads are recorded
+   * and its writes (and the secrets it issued) undone.
+   */
+  attempt(authorization: string | undefined, bodyText: string, snapshot: bigint, commit: bigint | undefined): Attempt {
+    const txn = new Txn(snapshot * 1000n, commit === undefined ? this.commitMicros(snapshot) : this.commitMicros(commit), this.profile.limits);
+    txn.changes = [];
+    if (commit === undefined) {
+      txn.reads = new ReadSet();
+      this.issued = [];
+    }
+    const r = this.evaluateIn(txn, authorization, bodyText);
+    const wrote = r.status < 300 && txn.written > 0;
+    const counts = this.counters(txn, r.outcome);
+    if (commit !== undefined) {
+      if (wrote) this.applied(txn);
+    } else {
+      if (wrote) {
+        txn.reads!.wrote(txn.changes);
+        txn.rollback();
+      }
+      for (const s of this.issued!) this.secrets.delete(s);
+      this.issued = undefined;
+    }
+    return { ...r, ...counts, wrote, reads: txn.reads, snapshot, commit: txn.tsMicros };
+  }
+
+  /** Commits a write made outside any query (cluster profile: a background index build's end). */
+  commitInternal(write: (txn: Txn) => void): void {
+    const now = this.snapshotMicros();
+    const txn = new Txn(now * 1000n, this.commitMicros(now));
+    txn.changes = [];
+    write(txn);
+    if (txn.written > 0) this.applied(txn);
+  }
+
+  unauthorized(snapshot: bigint): QueryResult {
+    return { status: 401, body: UNAUTHORIZED, txnTime: snapshot, unauthorized: true };
+  }
+
+  answer(status: number, body: string, txnTime: bigint, counters: Counters, started: number, retries: number, bodyIn: string): QueryResult {
+    return this.finish(status, body, txnTime, counters, started, bodyIn, retries);
   }
 
   /**
@@ -144,7 +272,7 @@ export class Engine implements Host {
    */
   evaluateForStream(authorization: string | undefined, bodyText: string): { value: Value; ctx: Ctx; snapshotMicros: bigint } | QueryResult {
     const snapshot = this.snapshotMicros();
-    const txn = new Txn(snapshot * 1000n, this.commitMicros(snapshot));
+    const txn = new Txn(snapshot * 1000n, this.commitMicros(snapshot), this.profile.limits);
     this.root.collectHistory(snapshot);
     const auth = authenticate(this, authorization, txn);
     if (!auth) return { status: 401, body: UNAUTHORIZED, txnTime: snapshot, unauthorized: true };
@@ -169,7 +297,7 @@ export class Engine implements Host {
     return authenticate(this, authorization, new Txn(snapshot * 1000n, snapshot));
   }
 
-  private finish(status: number, body: string, micros: bigint, txn: Txn, started: number, bodyIn: string): QueryResult {
+  private finish(status: number, body: string, micros: bigint, txn: Counters, started: number, bodyIn: string, retries = 0): QueryResult {
     this.stats.documentsRead += txn.read;
     this.stats.indexEntriesScanned += txn.scanned;
     return {
@@ -183,6 +311,8 @@ export class Engine implements Host {
         ms: Math.max(1, Math.round(performance.now() - started)),
         bytesIn: Buffer.byteLength(bodyIn),
         bytesOut: Buffer.byteLength(body),
+        cost: txn.cost,
+        retries,
       },
     };
   }

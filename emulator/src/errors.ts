@@ -79,4 +79,6 @@ export const err = {
   divisionByZero: (pos: Pos) => new QueryError("invalid argument", "Illegal division by zero.", pos),
   nonEmptyExpected: (pos: Pos) => new QueryError("invalid argument", "Non-empty array expected.", pos),
   invalidWriteTime: (pos: Pos) => new QueryError("invalid write time", "Cannot write outside of snapshot time.", pos),
+  /** Match on an index still building in the background: the 400 variant of `instance not found`. */
+  indexInactive: (pos: Pos, name: string) => new QueryError("instance not found", `Index '${name}' is not active.`, pos, {}, 400),
 };

@@ -274,10 +274,15 @@ describe("KeyFromSecret (S.2.5)", () => {
     assert.deepEqual(doc.data, { tag: "kfs" });
   });
 
-  test("a scope suffix on the secret is accepted", async () => {
-    const k = await admin.query<{ secret: string; ref: InstanceType<typeof values.Ref> }>(q.CreateKey({ role: "server" }));
-    const doc = await admin.query<Record<string, unknown>>(q.KeyFromSecret(`${k.secret}:alpha:admin`));
-    assertNativeRef(doc.ref, "keys", k.ref.id);
+  test("a scoped secret (secret:db:role) is decoded as a whole, as the server does: 400 instance not found", async () => {
+    const k = await admin.query<{ secret: string }>(q.CreateKey({ role: "server" }));
+    const scoped = `${k.secret}:alpha:admin`;
+    await expectError(admin.query(q.KeyFromSecret(scoped)), {
+      status: 400,
+      code: "instance not found",
+      description: `No key found for secret ${scoped}.`,
+      position: [],
+    });
   });
 
   test("unknown secret → 400 instance not found echoing the secret", async () => {

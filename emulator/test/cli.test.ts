@@ -89,12 +89,46 @@ describe("cli mistakes: one line, never a stack trace", () => {
   test("an unknown option or a bad port gives the problem and the usage line (exit 2)", async () => {
     const unknown = await runCli(["--prot", "8443"]);
     assert.equal(unknown.code, 2);
-    assert.equal(unknown.stderr, "fql4-emulator: unknown option --prot\nUsage: npm run emulator -- [--port 8443] [--host 127.0.0.1] [--secret secret]   (--port 0 picks a free port)\n");
+    assert.equal(
+      unknown.stderr,
+      "fql4-emulator: unknown option --prot\nUsage: npm run emulator -- [--port 8443] [--host 127.0.0.1] [--secret secret]   (--port 0 picks a free port)\n" +
+        "         [--profile default|cluster] [--commit-delay-ms 20] [--auth-cache-ms 60000] [--index-build-rate 400]   (the last three: cluster only)\n",
+    );
     const bad = await runCli(["--port", "http"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^fql4-emulator: --port must be an integer from 0 to 65535, got http\nUsage: /);
     const help = await runCli(["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: npm run emulator/);
+  });
+
+  test("cluster options without --profile cluster, a bad profile or a bad value: the problem and the usage (exit 2)", async () => {
+    for (const [args, message] of [
+      [["--auth-cache-ms", "1000"], "--auth-cache-ms applies to --profile cluster only"],
+      [["--profile", "clustr"], "--profile must be default or cluster, got clustr"],
+      [["--profile", "cluster", "--commit-delay-ms", "soon"], "--commit-delay-ms must be a number, got soon"],
+      [["--profile", "cluster", "--index-build-rate", "0"], "--index-build-rate must be a number above 0, got 0"],
+    ] as const) {
+      const r = await runCli([...args]);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, new RegExp(`^fql4-emulator: ${message.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")}\nUsage: `));
+    }
+  });
+});
+
+describe("cli --profile cluster", () => {
+  test("prints the profile's settings, and a write waits for its commit delay", async () => {
+    const { child, port, output } = await startCli(["--port", "0", "--profile", "cluster", "--commit-delay-ms", "150", "--auth-cache-ms", "1000"]);
+    const client = new faunadb.Client({ secret: "secret", endpoint: `http://127.0.0.1:${port}`, checkNewVersion: false });
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      assert.match(output(), /; profile cluster \(commit delay 150 ms, auth cache 1000 ms, index builds 400 documents\/s\)\n$/);
+      const started = performance.now();
+      await client.query(q.CreateCollection({ name: "c" }));
+      assert.ok(performance.now() - started >= 150, "the write answered once it committed, 150 ms later");
+    } finally {
+      await client.close();
+      child.kill("SIGTERM");
+    }
   });
 });

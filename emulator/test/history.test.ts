@@ -340,6 +340,19 @@ describe("Insert and Remove", () => {
     assert.deepEqual(ids(drafts.data), [ref.id]);
   });
 
+  test("Remove with `create` removes an update too: FaunaDB stores an update as a create (the driver suite's `remove`)", async () => {
+    const doc = await admin.query<Doc>(q.Create(q.Collection("notes"), { data: { status: "w0" } }));
+    const replaced = await admin.query<Doc>(q.Replace(doc.ref, { data: { status: "w1" } }));
+    assert.equal(await admin.query(q.Remove(doc.ref, replaced.ts, "create")), null);
+    const now = await admin.query<Doc>(q.Get(doc.ref));
+    assert.deepEqual([now.ts, now.data], [doc.ts, { status: "w0" }]);
+    // A delete is a delete: Remove(…, "create") leaves a deletion at that ts alone.
+    const gone = (await admin.query<Doc>(q.Delete(doc.ref))).ref;
+    const at = (await admin.query<Page<Event>>(q.Paginate(q.Events(gone)))).data.at(-1)!.ts;
+    assert.equal(await admin.query(q.Remove(gone, at, "create")), null);
+    assert.equal(await admin.query(q.Exists(gone)), false);
+  });
+
   test("Insert of a delete after the current version deletes the document now", async () => {
     const now = await admin.query<number>(q.ToMicros(q.Now()));
     await admin.query(q.Insert(ref, now, "delete", {}));

@@ -87,19 +87,26 @@ describe("x-fauna-tags", () => {
     }
   });
 
-  test("validation: malformed, long keys and values, too many, duplicates are 400", async () => {
+  test("validation, as the server's TagsParser: malformed (any character but letters, digits, _), long keys and values, too many, duplicates are 400", async () => {
     const cases: [string, string][] = [
       ["novalue", "invalid tags"],
       ["a=b,=c", "invalid tags"],
+      ["foo,,", "invalid tags"],
+      ["v@@!ar=Bar2", "invalid tags"],
+      ["foo=inva@l!d value", "invalid tags"],
+      ["a=b, c=d", "invalid tags"],
       [`${"k".repeat(41)}=v`, "invalid key"],
       [`k=${"v".repeat(81)}`, "invalid value"],
       [Array.from({ length: 26 }, (_, i) => `k${i}=v`).join(","), "too many tags"],
       ["k=a,k=b", "duplicate key"],
+      // Checked from the last pair back: the long value at the end is found before the long key.
+      [`${"k".repeat(41)}=v,k=${"v".repeat(81)}`, "invalid value"],
+      [`k=${"v".repeat(3000)}`, "header is too long"],
     ];
-    for (const [header, description] of cases) {
+    for (const [header, why] of cases) {
       const res = await raw(target.endpoint, { secret: target.adminSecret, body: q.Add(1, 1), headers: { "x-fauna-tags": header } });
       assert.equal(res.status, 400, `${header}: ${res.text}`);
-      assert.deepEqual(res.json, { errors: [{ code: "bad request", description }] }, header);
+      assert.deepEqual(res.json, { errors: [{ code: "bad request", description: `Invalid header 'x-fauna-tags': ${why}` }] }, header);
     }
   });
 

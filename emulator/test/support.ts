@@ -143,6 +143,13 @@ export async function raw(
   return { status: res.status, headers: res.headers, text, json };
 }
 
+/** The names of a fetch response's headers, in order. */
+export function headerNames(h: Headers): string[] {
+  const names: string[] = [];
+  h.forEach((_, name) => names.push(name));
+  return names;
+}
+
 /** POST / with `expr` (driver expression or verbatim JSON text) over HTTP/1.1. */
 export function rawQuery(endpoint: string, secret: string, expr: Expr | string): Promise<RawResponse> {
   return raw(endpoint, { secret, body: expr });

@@ -58,19 +58,34 @@ export function locate(ctx: Ctx, r: Ref, pos: Pos): Located {
   return { db, collKey: coll.id, id: r.id, kind: "Document" };
 }
 
+/** How "Ref refers to undefined collection 'x'" names a kind (index, database, function, role, access_provider). */
+const refKind = (kind: NativeName): string => (kind === "access_providers" ? "access_provider" : KIND_NAME[kind].toLowerCase());
+
 /** Throws `invalid ref` when a schema ref (Collection('x'), Index('i'), …) names nothing. */
 export function requireSchema(ctx: Ctx, r: Ref, pos: Pos): DocRecord {
   const kind = r.schemaKind;
   const db = databaseOf(ctx, dbPartOf(r), pos);
   const rec = kind ? db.live(`#${kind}`, r.id, ctx.snapshotNs) : undefined;
-  // "Ref refers to undefined collection 'x'" (index, database, function, role): the kind in lower case.
-  if (!rec) throw err.invalidRef(pos, kind ? KIND_NAME[kind].toLowerCase() : "collection", r.id);
+  if (!rec) throw err.invalidRef(pos, kind ? refKind(kind) : "collection", r.id);
   return rec;
 }
 
 function canRead(ctx: Ctx, loc: Located, rec: DocRecord | undefined): boolean {
   if (baselineAllows(ctx, "read", loc.collKey, rec?.fields)) return true;
   return allowed(ctx, "read", loc.collKey, () => rec?.ref ?? new Ref(loc.id));
+}
+
+/**
+ * A schema object named by a ref (`Collection('x')`, `Index('x')`, `AccessProvider('x')`, …)
+ * that does not exist is `invalid ref` at the argument, before any permission check: the
+ * server's constructors leave such a ref unresolved, and Get, Update, Replace and Delete
+ * refuse it at their cast (BasicFunctions.scala RefConstructFunction, Casts.scala).
+ * Keys, tokens and credentials have ids, not names: a missing one is a 404.
+ */
+export function requireNamed(loc: Located, r: Ref, rec: DocRecord | undefined, refPos: Pos): void {
+  const kind = r.schemaKind;
+  if (rec || !kind || kind === "keys" || kind === "tokens" || kind === "credentials") return;
+  throw err.invalidRef(refPos, refKind(kind), r.id);
 }
 
 /**
@@ -82,7 +97,9 @@ function canRead(ctx: Ctx, loc: Located, rec: DocRecord | undefined): boolean {
 export function readDoc(ctx: Ctx, r: Ref, refPos: Pos, formPos: Pos): { loc: Located; rec: DocRecord } {
   const loc = locate(ctx, r, refPos);
   const rec = ctx.read(loc.db, loc.collKey, loc.id);
+  if (!ctx.validTs) requireNamed(loc, r, rec, refPos);
   ctx.txn.read++;
+  ctx.txn.meter.readDoc(rec);
   if (!canRead(ctx, loc, rec)) throw err.permissionDenied(formPos);
   if (!rec) throw err.notFound(formPos, loc.kind);
   return { loc, rec };
@@ -115,6 +132,7 @@ export function docExists(ctx: Ctx, r: Ref, pos: Pos): boolean {
   const loc = locate(ctx, r, pos);
   const rec = ctx.read(loc.db, loc.collKey, loc.id);
   ctx.txn.read++;
+  ctx.txn.meter.readDoc(rec);
   return !!rec && canRead(ctx, loc, rec);
 }
 
@@ -219,6 +237,7 @@ export function enforceUnique(ctx: Ctx, db: Database, collKey: string, rec: DocR
   for (const idx of db.indexesOf(collKey)) {
     if (!idx.def.unique) continue;
     for (const e of entriesFor(idx.def, rec)) {
+      ctx.txn.reads?.index(db, idx, termKey(e.terms));
       const part = idx.partition(termKey(e.terms), false);
       if (!part) continue;
       const rev = idx.def.values.map((v) => v.reverse);

@@ -7,6 +7,7 @@ import { Ctx, isBuiltinRole, type BuiltinRole, type Host, type Principal, PREDIC
 import { applyLambda } from "../eval/evaluate.ts";
 import type { Database } from "../storage/database.ts";
 import type { Txn } from "../storage/txn.ts";
+import { RequestError } from "../limits.ts";
 import { LambdaV, Ref, type Value, native } from "../values.ts";
 
 
@@ -36,7 +37,8 @@ export function authenticate(host: Host, header: string | undefined, txn: Txn): 
   }
   const rec = host.lookupSecret(secret);
   if (!rec || !rec.db.attached) return undefined;
-  const doc = rec.db.live(rec.collKey, rec.id, now);
+  // Deleted keys and tokens are looked up through the credential cache (cluster profile), their ttl never is.
+  const doc = rec.db.live(rec.collKey, rec.id, now) ?? host.cachedCredential(rec, now);
   if (!doc) return undefined;
 
   if (rec.collKey === "#tokens") {
@@ -51,7 +53,7 @@ export function authenticate(host: Host, header: string | undefined, txn: Txn): 
       token: doc.ref,
       baseline: true,
     };
-    principal.roles = rolesFor(host, rec.db, instance, txn);
+    principal.roles = rolesFor(host, rec.db, instance, txn, doc.ref);
     return { db: rec.db, principal };
   }
 
@@ -131,8 +133,13 @@ function scoped(
   return undefined;
 }
 
-/** Every role with a membership entry for the identity's collection whose predicate (if any) holds. */
-export function rolesFor(host: Host, db: Database, identity: Ref, txn: Txn): string[] {
+/**
+ * Every role with a membership entry for the identity's collection whose predicate (if any)
+ * holds. A predicate runs as FaunaDB runs it (`LambdaWrapper.evalPredicate`): read-only, and
+ * still as the login it decides about, so `CurrentToken()` there is the token being
+ * authenticated (`Get(CurrentToken())`, as Fauna's refresh-token blueprint does).
+ */
+export function rolesFor(host: Host, db: Database, identity: Ref, txn: Txn, token?: Ref): string[] {
   const roles: string[] = [];
   const store = db.store("#roles");
   if (!store) return roles;
@@ -145,11 +152,12 @@ export function rolesFor(host: Host, db: Database, identity: Ref, txn: Txn): str
       if (!(res instanceof Ref) || res.id !== identity.coll?.id) continue;
       const pred = m.get("predicate");
       if (pred instanceof LambdaV) {
-        const ctx = new Ctx(host, db, { ...PREDICATE_PRINCIPAL, identity }, txn);
+        const ctx = new Ctx(host, db, { ...PREDICATE_PRINCIPAL, identity, token }, txn);
         let ok: Value = false;
         try {
           ok = applyLambda(ctx, pred, identity, []);
-        } catch {
+        } catch (e) {
+          if (e instanceof RequestError) throw e;
           ok = false;
         }
         if (ok !== true) continue;

@@ -5,6 +5,7 @@
  */
 import { PREDICATE_PRINCIPAL, type Ctx } from "../eval/context.ts";
 import { applyLambda } from "../eval/evaluate.ts";
+import { RequestError } from "../limits.ts";
 import { LambdaV, Ref, type Value } from "../values.ts";
 
 export type Action = "read" | "write" | "create" | "create_with_id" | "delete" | "call" | "unrestricted_read" | "history_read" | "history_write";
@@ -69,7 +70,8 @@ export function allowed(ctx: Ctx, action: Action, resource: string, arg: () => V
             const actual = action === "write" && Array.isArray(input) && typeof lam.params !== "string" && lam.params.length === 2 ? input.slice(0, 2) : input;
             // Predicates read (never write) with server rights and still know who is asking.
             ok = ctx.as({ ...PREDICATE_PRINCIPAL, identity: p.identity, token: p.token }, () => applyLambda(ctx, lam, actual, []));
-          } catch {
+          } catch (e) {
+            if (e instanceof RequestError) throw e;
             ok = false;
           }
           if (ok === true) return true;

@@ -44,6 +44,14 @@ export interface Host {
   /** Issues a secret for a key or token document; `hashed` is what the document stores. */
   newSecret(kind: "key" | "token", rec: SecretRecord): { secret: string; hashed: string };
   lookupSecret(secret: string): SecretRecord | undefined;
+  /**
+   * A key or token document deleted so recently that a cluster's credential cache still
+   * holds it (its last version, if its ttl has not passed at `nowNs`); undefined otherwise,
+   * and always on the default profile.
+   */
+  cachedCredential(rec: SecretRecord, nowNs: bigint): DocRecord | undefined;
+  /** An index over more source documents (or versions) than this builds in the background; Infinity: never. */
+  readonly indexBuildSyncSize: number;
 }
 
 export class Ctx {
@@ -72,7 +80,10 @@ export class Ctx {
 
   /** A document as this query reads it: the version in force at the read time, if its ttl has not passed then. */
   read(db: Database, collKey: string, id: string): DocRecord | undefined {
-    if (this.validTs === undefined) return db.live(collKey, id, this.snapshotNs);
+    if (this.validTs === undefined) {
+      this.txn.reads?.doc(db, collKey, id);
+      return db.live(collKey, id, this.snapshotNs);
+    }
     const rec = db.recordAt(collKey, id, this.validTs);
     return rec && isLive(rec, this.readNs) ? rec : undefined;
   }

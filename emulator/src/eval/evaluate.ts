@@ -3,6 +3,7 @@
  * each form is evaluated with (the interpreter calls itself through it, so both live here).
  */
 import { err, QueryError, type Pos } from "../errors.ts";
+import { checkWidth } from "../limits.ts";
 import { LambdaV, typeName, type LambdaParams, type ObjectV, type Value } from "../values.ts";
 import type { Expr, FormExpr, LambdaExpr, VarArgs } from "./ast.ts";
 import type { Ctx } from "./context.ts";
@@ -72,6 +73,7 @@ export function evaluate(e: Expr, env: Env, ctx: Ctx): Value {
     case "lit":
       return e.v;
     case "arr":
+      checkWidth(ctx.txn.meter.limited, e.items.length);
       return e.items.map((x) => evaluate(x, env, ctx));
     case "obj": {
       const m: ObjectV = new Map();
@@ -91,6 +93,7 @@ export function evaluate(e: Expr, env: Env, ctx: Ctx): Value {
     case "lambda":
       return new Closure(e, env);
     case "form":
+      if (!e.def.free) ctx.txn.meter.compute(1);
       return e.def.eval(new Call(ctx, env, e));
   }
 }
@@ -120,6 +123,7 @@ export function applyLambda(ctx: Ctx, lam: LambdaV, arg: Value, pos: Pos): Value
   if (ctx.depth >= MAX_DEPTH) {
     throw new QueryError("stack overflow", `Call stack reached the maximum limit of ${MAX_DEPTH}.`, []);
   }
+  ctx.txn.meter.compute(1);
   ctx.depth++;
   try {
     return evaluate(lam.expr.body, lam.env.extend(vars), ctx);

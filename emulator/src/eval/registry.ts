@@ -64,8 +64,18 @@ export interface FormDef {
    * "Lambda expected, X provided." (reduce, query, merge's lambda).
    */
   strictLambdas?: string[];
+  /** Set at registration for the server's expression forms (EXPRESSION_FORMS): they cost no compute. */
+  free?: boolean;
   eval(c: FormCall): Value;
 }
+
+/**
+ * The forms FaunaDB's parser turns into expressions of its own (`AtE`, `IfE`, `DoE`, `AndE`,
+ * `OrE`, `SelectE`, `CallE`) rather than function calls: evaluating them costs no compute
+ * (`EvalContext.scala` charges one per `NativeCall` and one per lambda application).
+ * `Let`, `Var`, `Lambda`, `Object` and literals are not forms here, and cost nothing either.
+ */
+const EXPRESSION_FORMS = new Set(["at", "if", "do", "and", "or", "select", "select_all", "select_as_index", "call"]);
 
 /** Declares a form whose optional keys may each be present or absent: one shape per combination. */
 export function withOptional(def: Omit<FormDef, "shapes"> & { required?: string[]; optional?: string[] }): FormDef {
@@ -89,6 +99,7 @@ const signature = (keys: Iterable<string>): string => [...keys].sort().join("\u0
  */
 export function registerForms(defs: readonly FormDef[]): void {
   for (const def of defs) {
+    def.free = EXPRESSION_FORMS.has(def.name);
     for (const shape of def.shapes) {
       const sig = signature(shape);
       const known = bySignature.get(sig);

@@ -64,7 +64,10 @@ function fold(name: string, compute: (items: Value[], pos: Pos) => Value): FormD
     shapes: [[name]],
     eval(c) {
       const input = foldInput(c, c.arg(name), c.at(name));
-      return input.wrap(compute(input.items, c.at(name)));
+      const result = compute(input.items, c.at(name));
+      // Sum, Mean, Any and All charge a compute per element (ReduceFunctions.scala).
+      c.ctx.txn.meter.compute(input.items.length);
+      return input.wrap(result);
     },
   };
 }

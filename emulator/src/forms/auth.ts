@@ -145,6 +145,8 @@ export const forms: readonly FormDef[] = [
       const params = asObject(c.arg("params"), c.at("params"));
       const pw = params.get("password");
       const creds = who ? credentialsOf(ctx.db, who, ctx.snapshotNs) : undefined;
+      // The credentials are found through an index: a billed read (MetricsSpec 'login').
+      ctx.txn.meter.readDoc(creds);
       const docLive = who?.collKey ? ctx.db.live(who.collKey, who.id, ctx.snapshotNs) : undefined;
       if (!who || !creds || !docLive || typeof pw !== "string" || !passwordMatches(creds.fields.get("hashed_password"), pw)) {
         throw err.authenticationFailed(c.pos);
@@ -188,6 +190,7 @@ export const forms: readonly FormDef[] = [
       const who = identityArg(ctx, c.arg("identify"), c.at("identify"));
       if (!who) return false;
       const creds = credentialsOf(ctx.db, who, ctx.snapshotNs);
+      ctx.txn.meter.readDoc(creds);
       return !!creds && passwordMatches(creds.fields.get("hashed_password"), pw);
     },
   },
@@ -199,11 +202,17 @@ export const forms: readonly FormDef[] = [
       const ctx = c.ctx;
       const raw = asString(c.arg("key_from_secret"), c.at("key_from_secret"));
       const notFound = () => new QueryError("instance not found", `No key found for secret ${raw}.`, c.pos, {}, 400);
-      const rec = ctx.host.lookupSecret(raw.split(":")[0]!);
+      // The server decodes the string as a whole (AuthLike.fromBase64): with a `:db:role`
+      // suffix it is no secret at all, and a token is one only while it authenticates.
+      const rec = ctx.host.lookupSecret(raw);
       if (!rec || rec.db !== ctx.db) throw notFound();
       try {
         const ref = new Ref(rec.id, native(rec.collKey === "#keys" ? "keys" : "tokens"));
-        return renderDoc(readDoc(ctx, ref, c.pos, c.pos).rec);
+        const doc = readDoc(ctx, ref, c.pos, c.pos).rec;
+        const identity = doc.fields.get("instance");
+        const orphan = rec.collKey === "#tokens" && !(identity instanceof Ref && identity.collKey && ctx.db.live(identity.collKey, identity.id, ctx.snapshotNs));
+        if (orphan) throw notFound();
+        return renderDoc(doc);
       } catch (e) {
         if (e instanceof QueryError) throw notFound();
         throw e;

@@ -1,5 +1,6 @@
 /** Control flow, logic, comparison, Select and lambdas as values (spec §5.7). */
 import { err } from "../errors.ts";
+import { checkWidth } from "../limits.ts";
 import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { asBool } from "../eval/casts.ts";
 import { compareValues, strictEqual, valuesEqual } from "../order.ts";
@@ -79,6 +80,7 @@ export const forms: readonly FormDef[] = [
     eval(c) {
       const items = c.deferred("do");
       if (!items.length) throw err.invalidExpression(c.at("do"), "Expression list cannot be empty.");
+      checkWidth(c.ctx.txn.meter.limited, items.length);
       let last: Value = null;
       for (const x of items) last = x.value();
       return last;

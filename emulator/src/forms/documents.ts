@@ -4,6 +4,7 @@ import type { FormCall, FormDef } from "../eval/registry.ts";
 import { asObject } from "../eval/casts.ts";
 import type { Ctx } from "../eval/context.ts";
 import {
+  requireNamed,
   check,
   checkRefs,
   qualify,
@@ -78,7 +79,9 @@ function change(c: FormCall, key: "update" | "replace"): Value {
   const params = paramsV === undefined || paramsV === null ? new Map<string, Value>() : asObject(paramsV, c.at("params"));
   const loc = locate(ctx, target, c.at(key));
   const prev = liveRecord(ctx, loc);
+  requireNamed(loc, target, prev, c.at(key));
   ctx.txn.read++;
+  ctx.txn.meter.peek(prev);
   const replace = key === "replace";
   let fields: Map<string, Value>;
   const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;
@@ -182,7 +185,9 @@ export const forms: readonly FormDef[] = [
       if (!(target instanceof Ref) || target.isNative) throw err.expected(c.at("delete"), "Ref", typeName(target));
       const loc = locate(ctx, target, c.at("delete"));
       const prev = liveRecord(ctx, loc);
+      requireNamed(loc, target, prev, c.at("delete"));
       ctx.txn.read++;
+      ctx.txn.meter.peek(prev);
       check(ctx, "delete", loc, () => target, c.pos, prev?.fields);
       if (!prev) throw err.notFound(c.pos, loc.kind);
       const nativeKind = target.coll!.isNative ? (target.coll!.id as NativeName) : undefined;

@@ -113,7 +113,10 @@ export const forms: readonly FormDef[] = [
       check(ctx, "history_write", loc, () => ref, c.pos);
       const store = loc.db.store(loc.collKey)!;
       const all = store.versions(loc.id);
-      const kept = all.filter((v) => !(v.ts === ts && v.action === action));
+      // FaunaDB stores an update as a create (a live version after a live one): removing
+      // either action removes the live version at `ts` (WriteAdaptor.removeVersion).
+      const live = (a: string) => a !== "delete";
+      const kept = all.filter((v) => !(v.ts === ts && live(v.action) === live(action)));
       if (kept.length !== all.length) loc.db.rewrite(ctx.txn, loc.collKey, loc.id, kept);
       return null;
     },

@@ -110,6 +110,27 @@ function sourceKey(ctx: Ctx, ref: Value | undefined): string | undefined {
   return ref.schemaKind === "collections" && ctx.db.live("#collections", ref.id, ctx.snapshotNs) ? ref.id : undefined;
 }
 
+/**
+ * Whether a new index over these collections builds in the background: the server builds
+ * in the creating transaction only when the sources hold at most `Index.BuildSyncSize`
+ * (128) live documents and those have at most 128 versions; the host says the limit
+ * (none on the default profile, which always builds at once).
+ */
+function buildsInBackground(ctx: Ctx, sourceKeys: string[]): boolean {
+  const limit = ctx.host.indexBuildSyncSize;
+  if (limit === Infinity) return false;
+  let docs = 0;
+  let versions = 0;
+  for (const key of sourceKeys) {
+    const store = ctx.db.store(key);
+    if (!store) continue;
+    docs += store.docs.size;
+    if (docs > limit) return true;
+    for (const id of store.docs.keys()) if ((versions += store.versions(id).length) > limit) return true;
+  }
+  return false;
+}
+
 function createIndex(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   const { name } = begin(ctx, "indexes", params, pos);
   const source = params.get("source");
@@ -130,8 +151,10 @@ function createIndex(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   const unique = params.get("unique");
   if (unique !== undefined && unique !== null && typeof unique !== "boolean") failures.push({ field: ["unique"], code: "invalid type", description: `Invalid type ${typeName(unique)}, expected type Boolean.` });
   if (failures.length) throw err.validation(pos, failures);
+  // A background build starts inactive, unless the caller sets `active: true` (the server then serves what is built).
+  const active = !buildsInBackground(ctx, sourceKeys) || params.get("active") === true;
   const fields = new Map<string, Value>([
-    ["active", true],
+    ["active", active],
     ["serialized", params.get("serialized") ?? true],
     ["name", name],
     ["source", source!],
@@ -230,6 +253,8 @@ function schemaUpdate(ctx: Ctx, loc: Located, prev: DocRecord, params: ObjectV, 
     }
   }
   if (loc.collKey === "#indexes") {
+    // `active` latches: once an index is active, no update makes it inactive (the server's ActiveValidator).
+    if (prev.fields.get("active") === true) fields.set("active", true);
     const idx = loc.db.indexes.get(loc.id);
     if (idx && params.has("unique")) idx.def.unique = params.get("unique") === true;
   }

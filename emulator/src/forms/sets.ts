@@ -4,6 +4,7 @@
  * Join, Reverse, IsEmpty (spec §5.5–5.6, S.1).
  */
 import { err, QueryErrors } from "../errors.ts";
+import { checkWidth } from "../limits.ts";
 import { withOptional, type FormCall, type FormDef } from "../eval/registry.ts";
 import { asBool, asInt, asLambda } from "../eval/casts.ts";
 import type { Pos } from "../errors.ts";
@@ -21,9 +22,11 @@ import { LambdaV, PageV, Ref, SetV, typeName, type Value } from "../values.ts";
 function overCollection(c: FormCall, name: "map" | "foreach", fn: (items: Value[], lam: LambdaV) => Value[]): Value {
   const lam = c.lambda(name);
   const coll = c.arg("collection");
-  if (Array.isArray(coll)) return fn(coll, lam);
-  if (coll instanceof PageV) return new PageV(fn(coll.data, lam), coll.before, coll.after, coll.cursors);
-  throw err.expected(c.at("collection"), "Array or Page", typeName(coll));
+  const items = Array.isArray(coll) ? coll : coll instanceof PageV ? coll.data : undefined;
+  if (!items) throw err.expected(c.at("collection"), "Array or Page", typeName(coll));
+  // The server applies the lambda to every element at once: one fan-out, as wide as the collection.
+  checkWidth(c.ctx.txn.meter.limited, items.length);
+  return coll instanceof PageV ? new PageV(fn(items, lam), coll.before, coll.after, coll.cursors) : fn(items, lam);
 }
 
 // ---- set algebra over sets or arrays ---------------------------------------------------------
@@ -85,7 +88,8 @@ export const forms: readonly FormDef[] = [
     eval(c) {
       const index = c.arg("match");
       if (!(index instanceof Ref) || index.schemaKind !== "indexes") throw err.expected(c.at("match"), "Index Ref", typeName(index));
-      requireSchema(c.ctx, index, c.at("match"));
+      // An index building in the background fails at Match, at the form's position + "index", as on the server.
+      if (requireSchema(c.ctx, index, c.at("match")).fields.get("active") === false) throw err.indexInactive([...c.pos, "index"], index.id);
       if (!c.has("terms")) return new MatchSet(index, [], false);
       const t = c.arg("terms");
       return Array.isArray(t) ? new MatchSet(index, t, t.length !== 1) : new MatchSet(index, [t], false);
@@ -97,9 +101,10 @@ export const forms: readonly FormDef[] = [
     shapes: [["documents"]],
     eval(c) {
       const coll = c.arg("documents");
-      if (!(coll instanceof Ref) || coll.schemaKind !== "collections") throw err.expected(c.at("documents"), "Collection Ref", typeName(coll));
-      requireSchema(c.ctx, coll, c.at("documents"));
-      return new DocumentsSet(coll);
+      // Any collection ref, native ones included (Documents(Tokens()), Documents(Keys()), …), as DocumentsFunction takes.
+      if (!(coll instanceof Ref) || (coll.schemaKind !== "collections" && !coll.isNative)) throw err.expected(c.at("documents"), "Collection Ref", typeName(coll));
+      if (!coll.isNative) requireSchema(c.ctx, coll, c.at("documents"));
+      return new DocumentsSet(coll, true);
     },
   },
 
@@ -136,10 +141,12 @@ export const forms: readonly FormDef[] = [
     shapes: [["count"]],
     eval(c) {
       const v = c.arg("count");
-      if (Array.isArray(v)) return BigInt(v.length);
-      if (v instanceof PageV) return new PageV([BigInt(v.data.length)], v.before, v.after);
+      // FaunaDB charges a compute per element counted (CountFunction).
+      const counted = (n: number) => (c.ctx.txn.meter.compute(n), BigInt(n));
+      if (Array.isArray(v)) return counted(v.length);
+      if (v instanceof PageV) return new PageV([counted(v.data.length)], v.before, v.after);
       if (v instanceof SetV || (v instanceof Ref && v.isNative)) {
-        return BigInt(setElements(c.ctx, asFSet(v, c.at("count")), c.at("count"), c.at("count")).length);
+        return counted(setElements(c.ctx, asFSet(v, c.at("count")), c.at("count"), c.at("count")).length);
       }
       throw err.expected(c.at("count"), "Array, Set, or Page", typeName(v));
     },
@@ -156,14 +163,11 @@ export const forms: readonly FormDef[] = [
     name: "foreach",
     shapes: [["foreach", "collection"]],
     lambdas: ["foreach"],
-    eval(c) {
-      const lam = c.lambda("foreach");
-      const coll = c.arg("collection");
-      const items = Array.isArray(coll) ? coll : coll instanceof PageV ? coll.data : undefined;
-      if (!items) throw err.expected(c.at("collection"), "Array or Page", typeName(coll));
-      for (const x of items) c.apply(lam, x, "foreach");
-      return coll;
-    },
+    eval: (c) =>
+      overCollection(c, "foreach", (items, lam) => {
+        for (const x of items) c.apply(lam, x, "foreach");
+        return items;
+      }),
   },
 
   {
@@ -178,6 +182,7 @@ export const forms: readonly FormDef[] = [
         if (typeof r !== "boolean") throw err.expected(c.at("filter"), "Boolean", typeName(r));
         return r;
       };
+      if (Array.isArray(coll) || coll instanceof PageV) checkWidth(c.ctx.txn.meter.limited, Array.isArray(coll) ? coll.length : coll.data.length);
       if (Array.isArray(coll)) return coll.filter(keep);
       if (coll instanceof PageV) {
         const kept = coll.data.map(keep);

@@ -4,6 +4,7 @@
  */
 import type { Engine } from "../engine.ts";
 import type { Faults } from "./faults.ts";
+import { preflight, withCors } from "./cors.ts";
 import { parseTags, traceparentFor } from "./trace.ts";
 import { fromResult, JSON_TYPE, type PlainResponse, type Response } from "./responses.ts";
 import type { StreamHub } from "./stream/hub.ts";
@@ -26,12 +27,18 @@ function errorBody(code: string, description: string): string {
   return JSON.stringify({ errors: [{ code, description }] });
 }
 
-/** Every response carries a `traceparent`; a request's valid tags are echoed back. */
+/** Every response carries a `traceparent`; a request's valid tags are echoed back; a request with an `Origin` gets CORS. */
 export function handle(engine: Engine, faults: Faults, hub: StreamHub, req: PlainRequest): Response | Promise<Response> {
   const trace = { traceparent: traceparentFor(header(req.headers, "traceparent")) };
+  const origin = header(req.headers, "origin");
+  if (req.method === "OPTIONS" && origin !== undefined) {
+    const res = preflight(origin);
+    res.headers.traceparent = trace.traceparent;
+    return res;
+  }
   const stamp = (res: Response): Response => {
     res.headers = { ...res.headers, ...trace };
-    return res;
+    return withCors(res, origin);
   };
   const res = route(engine, faults, hub, req, trace);
   return res instanceof Promise ? res.then(stamp) : stamp(res);
@@ -76,7 +83,9 @@ function route(engine: Engine, faults: Faults, hub: StreamHub, req: PlainRequest
     const answer = () => base(fault.status, errorBody(fault.code, fault.description));
     return fault.before ? Promise.resolve(fault.before()).then(answer, answer) : answer();
   }
-  return fromResult(engine.query(header(req.headers, "authorization"), body));
+  const timeout = header(req.headers, "x-query-timeout");
+  const result = engine.query(header(req.headers, "authorization"), body, { timeoutMs: timeout === undefined ? undefined : Number(timeout) });
+  return result instanceof Promise ? result.then(fromResult) : fromResult(result);
 }
 
 /** The request headers FaunaDB validates before it runs anything; the 400 for a bad one. */
@@ -85,7 +94,7 @@ function requestHeaderError(req: PlainRequest, base: (status: number, body: stri
   if (tags !== undefined) {
     const parsed = parseTags(tags);
     if ("error" in parsed) return base(400, errorBody("bad request", parsed.error));
-    trace["x-fauna-tags"] = parsed.echo;
+    if (parsed.echo) trace["x-fauna-tags"] = parsed.echo;
   }
 
   const lastSeen = header(req.headers, "x-last-seen-txn");

@@ -24,23 +24,27 @@ export interface StreamResponse {
 export type Response = PlainResponse | StreamResponse;
 export const isStream = (r: Response): r is StreamResponse => "start" in r;
 
-/** A query's result as FaunaDB's response: body, status, `x-txn-time`, metrics headers. */
+/**
+ * A query's result as FaunaDB's response: body, status, `x-txn-time`, and the metrics
+ * headers in the server's order (`api/…/fql1/TMPEndpoint.scala` `setHeaders`; none on a
+ * 401 or a 500). The emulator's own exact counters follow as `x-emulator-*`.
+ */
 export function fromResult(r: QueryResult): PlainResponse {
   const headers: Record<string, string> = { "content-type": JSON_TYPE, "x-txn-time": r.txnTime.toString() };
   if (r.unauthorized) headers["www-authenticate"] = 'Basic realm="Unauthorized"';
   if (r.metrics && r.status !== 500) {
     const m = r.metrics;
+    const c = m.cost;
     Object.assign(headers, {
-      "x-compute-ops": String(Math.max(1, Math.ceil((m.read + m.scanned) / 50))),
-      "x-byte-read-ops": String(m.read + Math.ceil(m.scanned / 16)),
-      "x-byte-write-ops": String(m.written),
+      "x-compute-ops": String(c.computeOps),
+      "x-byte-read-ops": String(c.byteReadOps),
+      "x-byte-write-ops": String(c.byteWriteOps),
       "x-query-time": String(m.ms),
-      "x-txn-retries": "0",
       "x-query-bytes-in": String(m.bytesIn),
       "x-query-bytes-out": String(m.bytesOut),
-      "x-storage-bytes-read": "0",
-      "x-storage-bytes-write": "0",
-      // The emulator's own exact counters, for tests and benchmarks.
+      "x-storage-bytes-read": String(c.storageBytesRead),
+      "x-storage-bytes-write": String(c.storageBytesWrite),
+      "x-txn-retries": String(m.retries),
       "x-emulator-documents-read": String(m.read),
       "x-emulator-documents-written": String(m.written),
       "x-emulator-index-entries-scanned": String(m.scanned),

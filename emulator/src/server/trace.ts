@@ -20,29 +20,34 @@ export function traceparentFor(incoming: string | undefined): string {
 export const MAX_TAGS = 25;
 export const MAX_TAG_KEY = 40;
 export const MAX_TAG_VALUE = 80;
-const WORD = /^\w+$/;
+const MAX_TAGS_HEADER = 3000;
+/** `TagsParser`: `key=value` pairs of ASCII letters, digits and `_`, joined by `,`, nothing else. */
+const TAGS = /^\w+=\w+(,\w+=\w+)*$/;
 
 /**
- * Parses `x-fauna-tags` (`k=v,k2=v2`). Returns the header to echo (the pairs in reverse
- * request order) or the reason it is refused: "invalid tags" (not `k=v` pairs),
- * "invalid key" / "invalid value" (not word characters, or longer than 40 / 80),
- * "too many tags" (more than 25), "duplicate key".
+ * Parses `x-fauna-tags` (`k=v,k2=v2`) as the server does (`trace/…/QueryLogContext.scala`):
+ * returns the header to echo (the pairs in reverse request order) or the 400's description,
+ * `Invalid header 'x-fauna-tags': ` and one of "header is too long" (over 3,000 characters),
+ * "invalid tags" (anything but `k=v` pairs of word characters), "too many tags" (over 25),
+ * then, checking from the last pair back, "invalid key" (over 40), "invalid value" (over 80),
+ * "duplicate key". An empty header is no tags.
  */
 export function parseTags(header: string): { echo: string } | { error: string } {
-  const pairs = header.split(",").map((p) => p.trim());
+  const refuse = (why: string) => ({ error: `Invalid header 'x-fauna-tags': ${why}` });
+  if (header.length > MAX_TAGS_HEADER) return refuse("header is too long");
+  if (header === "") return { echo: "" };
+  if (!TAGS.test(header)) return refuse("invalid tags");
+  const pairs = header.split(",").map((p) => p.split("=") as [string, string]);
+  if (pairs.length > MAX_TAGS) return refuse("too many tags");
   const seen = new Set<string>();
   const out: string[] = [];
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0 || eq === pair.length - 1 || pair.indexOf("=", eq + 1) >= 0) return { error: "invalid tags" };
-    const key = pair.slice(0, eq);
-    const value = pair.slice(eq + 1);
-    if (!WORD.test(key) || key.length > MAX_TAG_KEY) return { error: "invalid key" };
-    if (!WORD.test(value) || value.length > MAX_TAG_VALUE) return { error: "invalid value" };
-    if (seen.has(key)) return { error: "duplicate key" };
+  for (let i = pairs.length - 1; i >= 0; i--) {
+    const [key, value] = pairs[i]!;
+    if (key.length > MAX_TAG_KEY) return refuse("invalid key");
+    if (value.length > MAX_TAG_VALUE) return refuse("invalid value");
+    if (seen.has(key)) return refuse("duplicate key");
     seen.add(key);
     out.push(`${key}=${value}`);
   }
-  if (out.length > MAX_TAGS) return { error: "too many tags" };
-  return { echo: out.reverse().join(",") };
+  return { echo: out.join(",") };
 }

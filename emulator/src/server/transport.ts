@@ -12,16 +12,6 @@ import { isStream, type Response } from "./responses.ts";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
-const CORS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-headers":
-    "authorization, content-type, x-faunadb-api-version, x-last-seen-txn, x-query-timeout, x-fauna-tags, traceparent, x-driver-env, x-fauna-driver",
-  "access-control-allow-methods": "GET, POST, OPTIONS",
-  "access-control-expose-headers":
-    "x-txn-time, traceparent, x-fauna-tags, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-query-time, x-txn-retries, x-query-bytes-in, x-query-bytes-out, x-storage-bytes-read, x-storage-bytes-write",
-  "access-control-max-age": "86400",
-};
-
 export type Handler = (req: PlainRequest) => Response | Promise<Response>;
 
 export interface Transport {
@@ -135,22 +125,17 @@ export function createTransport(handler: Handler): Transport {
   h2.on("sessionError", () => undefined);
 
   const h1 = http.createServer((req, res) => {
-    if (req.method === "OPTIONS") {
-      res.writeHead(204, CORS);
-      res.end();
-      return;
-    }
     readBody(req).then(
       async (body) => {
         const out = await answer(handler, { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body });
         if (isStream(out)) {
           // No content-length: Node sends the body chunked, one chunk per line.
-          res.writeHead(out.status, { ...out.headers, ...CORS });
+          res.writeHead(out.status, out.headers);
           const { onClose } = out.start({ write: (t) => void (res.destroyed || res.write(t)), end: () => void (res.destroyed || res.end()) });
           res.on("close", onClose);
           return;
         }
-        res.writeHead(out.status, { ...out.headers, ...CORS });
+        res.writeHead(out.status, out.headers);
         res.end(out.body);
       },
       () => res.destroy(),

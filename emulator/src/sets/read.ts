@@ -25,7 +25,17 @@ export interface PageOptions {
   sources?: boolean;
 }
 
-export function paginate(ctx: Ctx, setIn: FSet, opts: PageOptions, pos: Pos, errPos: Pos): PageV {
+/** Runs one read of a set and bills it as FaunaDB does: its partitions and the bytes of its entries. */
+function billed<T>(ctx: Ctx, read: () => T): T {
+  const mark = ctx.txn.meter.setMark();
+  const out = read();
+  ctx.txn.meter.setRead(mark);
+  return out;
+}
+
+export const paginate = (ctx: Ctx, setIn: FSet, opts: PageOptions, pos: Pos, errPos: Pos): PageV => billed(ctx, () => page(ctx, setIn, opts, pos, errPos));
+
+function page(ctx: Ctx, setIn: FSet, opts: PageOptions, pos: Pos, errPos: Pos): PageV {
   ensureReadable(ctx, setIn, pos, errPos);
   const set = opts.sources ? traced(setIn) : setIn;
   const elementOf = opts.sources
@@ -58,27 +68,32 @@ export function paginate(ctx: Ctx, setIn: FSet, opts: PageOptions, pos: Pos, err
   return new PageV(page.map(elementOf), cursor, more ? tupleOf(got[size]!) : undefined, page.map(tupleOf));
 }
 
-export function firstOfSet(ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Ref | undefined {
-  ensureReadable(ctx, set, pos, errPos);
-  for (const e of set.scan(ctx, "asc", undefined, pos)) return e.ref;
-  return undefined;
-}
+export const firstOfSet = (ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Ref | undefined =>
+  billed(ctx, () => {
+    ensureReadable(ctx, set, pos, errPos);
+    for (const e of set.scan(ctx, "asc", undefined, pos)) return e.ref;
+    return undefined;
+  });
 
-export function setExists(ctx: Ctx, set: FSet, pos: Pos): boolean {
-  ensureReadable(ctx, set, pos, pos);
-  for (const _ of set.scan(ctx, "asc", undefined, pos)) return true;
-  return false;
-}
+export const setExists = (ctx: Ctx, set: FSet, pos: Pos): boolean =>
+  billed(ctx, () => {
+    ensureReadable(ctx, set, pos, pos);
+    for (const _ of set.scan(ctx, "asc", undefined, pos)) return true;
+    return false;
+  });
 
-export function setElements(ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Value[] {
-  ensureReadable(ctx, set, pos, errPos);
-  const out: Value[] = [];
-  for (const e of set.scan(ctx, "asc", undefined, pos)) out.push(set.element(e));
-  return out;
-}
+export const setElements = (ctx: Ctx, set: FSet, pos: Pos, errPos: Pos): Value[] =>
+  billed(ctx, () => {
+    ensureReadable(ctx, set, pos, errPos);
+    const out: Value[] = [];
+    for (const e of set.scan(ctx, "asc", undefined, pos)) out.push(set.element(e));
+    return out;
+  });
 
 /** ContainsValue on a set: whether some element equals `value`, found by seeking to it in the set's order. */
-export function setContains(ctx: Ctx, set: FSet, value: Value, pos: Pos): boolean {
+export const setContains = (ctx: Ctx, set: FSet, value: Value, pos: Pos): boolean => billed(ctx, () => contains(ctx, set, value, pos));
+
+function contains(ctx: Ctx, set: FSet, value: Value, pos: Pos): boolean {
   ensureReadable(ctx, set, pos, pos);
   const key = Array.isArray(value) ? value : [value];
   const probe = set.probe(ctx, pos, key);

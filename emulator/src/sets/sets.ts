@@ -9,6 +9,7 @@ import type { Ctx } from "../eval/context.ts";
 import { compareRefs, compareValues, strictEqual } from "../order.ts";
 import { isLive, termKey, type DocRecord, type IndexEntry, type IndexStore, type PastEntry } from "../storage/database.ts";
 import { mergeSorted, type SortedList } from "../storage/sorted-list.ts";
+import { indexPartitions, scannedEntryBytes } from "../storage/sizes.ts";
 import { Ref, SetV, typeName, type ObjectV, type Value } from "../values.ts";
 import { databaseOf, dbPartOf, qualify } from "../access/docs.ts";
 
@@ -32,6 +33,8 @@ export interface EventInfo {
 }
 
 export type Dir = "asc" | "desc";
+
+const NO_VALUES: readonly Value[] = [];
 /**
  * Where a scan starts: `probe(tuple)` compares an entry's cursor tuple to the
  * sought key in the set's own order. Ascending scans yield entries with probe ≥ 0;
@@ -126,6 +129,7 @@ export function docFilter(ctx: Ctx): ((ref: Ref, rec: DocRecord | undefined) => 
   return (ref, rec) => {
     if (!ref.collKey) return false;
     ctx.txn.read++;
+    ctx.txn.meter.peek(rec);
     if (!rec) return false;
     if (p.baseline && p.identity) {
       const inst = rec.fields.get("instance");
@@ -167,8 +171,12 @@ export class MatchSet extends FSet {
     const db = databaseOf(ctx, dbPartOf(this.index), pos);
     const at = ctx.validTs;
     const readNs = ctx.readNs;
+    const meter = ctx.txn.meter;
+    meter.partitions(indexPartitions(idx.def));
     let iter: Iterable<IndexEntry | PastEntry>;
     if (at === undefined) {
+      // Even an empty read is validated at commit: an entry added to it since conflicts.
+      ctx.txn.reads?.index(db, idx, key);
       if (!part) return;
       iter = dir === "asc" ? part.ascendFrom(p) : part.descendBelow(p);
     } else {
@@ -179,6 +187,7 @@ export class MatchSet extends FSet {
     }
     for (const e of iter) {
       ctx.txn.scanned++;
+      meter.entry(scannedEntryBytes(e.values));
       if (at !== undefined && (e.ts > at || (e.until !== undefined && e.until <= at))) continue;
       if (e.ttl !== undefined && e.ttl <= readNs) continue;
       if (filter && !filter(e.ref, ctx.read(db, e.ref.collKey!, e.ref.id))) continue;
@@ -188,8 +197,15 @@ export class MatchSet extends FSet {
 }
 
 export class DocumentsSet extends FSet {
-  /** `coll` is a collection ref, or a native collection ref such as Tokens(). */
-  constructor(readonly coll: Ref) {
+  constructor(
+    /** A collection ref, or a native collection ref such as Tokens(). */
+    readonly coll: Ref,
+    /**
+     * `Documents(c)`: never refused, each document filtered by read permission, as FaunaDB's
+     * `DocumentsSet.filteredForRead` does; `Paginate(Tokens())` itself needs read on the collection.
+     */
+    readonly filtered = false,
+  ) {
     super();
   }
   private get collKey(): string {
@@ -203,7 +219,7 @@ export class DocumentsSet extends FSet {
   }
   /** Keys need read on the collection (server keys cannot list keys, roles, databases); tokens are filtered per document. */
   readable(ctx: Ctx): boolean {
-    if (ctx.principal.builtin === null) return true;
+    if (ctx.principal.builtin === null || this.filtered) return true;
     return allowed(ctx, "read", this.collKey, () => this.coll);
   }
   *scan(ctx: Ctx, dir: Dir, probe: Probe | undefined, pos: Pos): Iterable<Entry> {
@@ -211,16 +227,22 @@ export class DocumentsSet extends FSet {
     if (!this.coll.isNative && !db.live("#collections", this.coll.id, ctx.snapshotNs)) throw err.invalidRef(pos, "collection", this.coll.id);
     const store = db.store(this.collKey);
     if (!store) return;
+    // A key's role reads a whole collection or none of it: a filtered set it may not read is empty.
+    if (this.filtered && ctx.principal.builtin !== null && !allowed(ctx, "read", this.collKey, () => this.coll)) return;
     const p = probe ? (r: { ref: Ref }) => probe([r.ref]) : undefined;
     const walk = <T extends { ref: Ref }>(l: SortedList<T>): Iterable<T> => (dir === "asc" ? l.ascendFrom(p) : l.descendBelow(p));
     const filter = docFilter(ctx);
     const at = ctx.validTs;
     const readNs = ctx.readNs;
+    // FaunaDB reads these through its documents-by-collection index: one partition, a ref per entry.
+    const meter = ctx.txn.meter;
+    meter.partitions(1);
     // In the past, documents deleted since then are members too.
     const iter: Iterable<{ ref: Ref }> =
       at === undefined ? walk(store.order) : mergeSorted<{ ref: Ref }>(walk(store.order), walk(store.goneSorted()), (a, b) => (dir === "asc" ? 1 : -1) * compareRefs(a.ref, b.ref));
     for (const x of iter) {
       ctx.txn.scanned++;
+      meter.entry(scannedEntryBytes(NO_VALUES));
       const rec = at === undefined ? (x as DocRecord) : db.recordAt(this.collKey, x.ref.id, at);
       if (!rec || !isLive(rec, readNs)) continue;
       if (filter && !filter(rec.ref, rec)) continue;

@@ -9,11 +9,15 @@ import { Ref, native, NATIVE_COLLECTIONS } from "../values.ts";
 import { intervals, MICROS_PER_DAY, RetiredQueue, versionAt, type Retired } from "./history.ts";
 import { entriesFor, entryKey, IndexStore, type IndexDef, type IndexEntry, type PastEntry } from "./index-store.ts";
 import { isLive, type DocRecord, type Version } from "./records.ts";
+import { entryBytes, versionWriteBytes } from "./sizes.ts";
 import { SortedList } from "./sorted-list.ts";
 import type { Txn } from "./txn.ts";
 
 export * from "./records.ts";
 export * from "./index-store.ts";
+
+/** `Index.BuildSyncSize`: the most versions an index is built over in the transaction that creates it. */
+export const INDEX_BUILD_SYNC_SIZE = 128;
 
 /** The default `history_days` of a user collection (FaunaDB's classic default). */
 export const DEFAULT_HISTORY_DAYS = 30n;
@@ -21,6 +25,8 @@ export const DEFAULT_HISTORY_DAYS = 30n;
 const NONE: readonly IndexEntry[] = [];
 /** What one write retires, gathered while it runs (writes never nest). */
 const SCRATCH: Retired = { until: 0n };
+/** The bytes of the index rows one write adds and removes, gathered while it runs. */
+let rowBytes = 0;
 
 export class CollectionStore {
   readonly docs = new Map<string, DocRecord>();
@@ -153,16 +159,36 @@ export class Database {
 
   addIndex(txn: Txn, def: IndexDef): IndexStore {
     const idx = new IndexStore(def);
+    // FaunaDB builds an index over at most 128 versions inside the creating transaction, which
+    // pays for it: a compute per term and value of each version, the rows written per document.
+    // A larger source is built by a background task the query does not pay for.
+    let versions = 0;
+    for (const src of def.sources) {
+      const s = this.stores.get(src);
+      if (s) versions += s.docs.size + [...s.timelines.values()].reduce((n, tl) => n + tl.length - 1, 0);
+    }
+    const paid = versions <= INDEX_BUILD_SYNC_SIZE;
+    if (paid) txn.meter.compute(versions * (def.terms.length + def.values.length));
+    const rows: [object, number][] = [];
     for (const src of def.sources) {
       const s = this.stores.get(src);
       if (s) {
-        for (const rec of s.docs.values()) if (!s.timelines.has(rec.ref.id)) for (const e of entriesFor(def, rec)) idx.addCurrent(e);
+        for (const rec of s.docs.values()) {
+          if (s.timelines.has(rec.ref.id)) continue;
+          let bytes = 0;
+          for (const e of entriesFor(def, rec)) {
+            idx.addCurrent(e);
+            bytes += entryBytes(e.terms, e.values);
+          }
+          if (paid && bytes) rows.push([rec.ref, bytes]);
+        }
         for (const tl of s.timelines.values()) this.addIntervals(s, idx, intervals(def, tl));
       }
       this.bySource(src).add(idx);
     }
     this.indexes.set(def.name, idx);
     txn.onUndo(() => this.dropIndexRaw(def.name));
+    for (const [doc, bytes] of rows) txn.meter.addTo(doc, bytes);
     return idx;
   }
 
@@ -215,6 +241,7 @@ export class Database {
     retired.until = ts;
     retired.id = undefined;
     retired.entries = undefined;
+    rowBytes = 0;
     for (const idx of this.indexesOf(collKey)) {
       const undo = this.reindex(idx, prev, next, ts, keep, retired);
       if (undo) (undoIndexes ??= []).push(undo);
@@ -226,6 +253,8 @@ export class Database {
       if (undoIndexes) for (let i = undoIndexes.length - 1; i >= 0; i--) undoIndexes[i]!();
       this.setCurrent(store, id, prev);
     });
+    // Last: a write past the transaction size limit throws with its undo already recorded.
+    txn.meter.wrote((next ?? prev)?.ref ?? store, versionWriteBytes(next) + rowBytes);
   }
 
   /** Replaces a document's whole history (Insert, Remove); its current state follows the last version. */
@@ -234,6 +263,7 @@ export class Database {
     if (!store) throw new Error(`no store ${collKey}`);
     const old = [...store.versions(id)];
     txn.written++;
+    txn.meter.wrote(versions.find((v) => v.rec)?.rec?.ref ?? old.find((v) => v.rec)?.rec?.ref ?? store, versions.reduce((n, v) => n + versionWriteBytes(v.rec), 0));
     txn.changes?.push({ db: this, collKey, id, prev: store.docs.get(id), next: versions[versions.length - 1]?.rec, versions: { from: old, to: versions } });
     this.applyTimeline(store, id, old, versions);
     txn.onUndo(() => this.applyTimeline(store, id, versions, old));
@@ -257,7 +287,10 @@ export class Database {
     const after = next ? entriesFor(idx.def, next, ts) : NONE;
     if (!before.length) {
       if (!after.length) return undefined;
-      for (const e of after) idx.addCurrent(e);
+      for (const e of after) {
+        idx.addCurrent(e);
+        rowBytes += entryBytes(e.terms, e.values);
+      }
       return () => {
         for (const e of after) idx.removeCurrent(e);
       };
@@ -271,6 +304,7 @@ export class Database {
       const stored = idx.removeCurrent(e);
       if (!stored) continue;
       removed.push(stored);
+      rowBytes += entryBytes(stored.terms, stored.values);
       // An entry that came and went within this transaction was never visible.
       if (keep && stored.ts < ts) {
         stored.until = ts;
@@ -279,7 +313,10 @@ export class Database {
       }
     }
     const added = had ? after.filter((e) => !had.has(entryKey(e))) : NONE;
-    for (const e of added) idx.addCurrent(e);
+    for (const e of added) {
+      idx.addCurrent(e);
+      rowBytes += entryBytes(e.terms, e.values);
+    }
     return () => {
       for (const a of added) idx.removeCurrent(a);
       for (let i = removed.length - 1; i >= 0; i--) {

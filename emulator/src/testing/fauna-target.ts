@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import faunadb from "faunadb";
-import type { EmulatorHandle } from "../api.ts";
+import type { EmulatorHandle, EmulatorOptions } from "../api.ts";
 import { startEmulator } from "../server/start.ts";
 
 const q = faunadb.query;
@@ -36,7 +36,10 @@ function makeClient(endpoint: string, secret: string): faunadb.Client {
   return c;
 }
 
-export async function startTarget(): Promise<FaunaTarget> {
+/** The emulator's profile and its options; a real FaunaDB is a cluster already, and ignores them. */
+export type TargetProfile = Pick<EmulatorOptions, "profile" | "commitDelayMs" | "authCacheMs" | "indexBuildRate">;
+
+export async function startTarget(profile: TargetProfile = {}): Promise<FaunaTarget> {
   const realEndpoint = process.env.FAUNA_TEST_ENDPOINT;
   const realRoot = process.env.FAUNA_TEST_ROOT_SECRET;
   let emulator: EmulatorHandle | undefined;
@@ -46,7 +49,7 @@ export async function startTarget(): Promise<FaunaTarget> {
     endpoint = realEndpoint;
     rootSecret = realRoot;
   } else {
-    emulator = await startEmulator({ port: 0, secret: "secret" });
+    emulator = await startEmulator({ ...profile, port: 0, secret: "secret" });
     endpoint = emulator.url;
     rootSecret = "secret";
   }

@@ -144,7 +144,10 @@ export class StreamHub {
     const secret = parseAuthorization(sub.authorization)?.split(":")[0];
     const rec = secret ? this.engine.lookupSecret(secret) : undefined;
     if (!rec) return;
-    const deps: [Database, string, DocRecord | undefined][] = [[rec.db, docKey(rec.collKey, rec.id), rec.db.raw(rec.collKey, rec.id)]];
+    // A deleted key or token the credential cache still holds (cluster profile) authenticates until the cache forgets it.
+    const own = rec.db.raw(rec.collKey, rec.id) ?? this.engine.cachedCredential(rec, this.engine.clock.nowNs());
+    sub.expiresNs = own ? this.engine.cachedCredentialUntil(rec) : undefined;
+    const deps: [Database, string, DocRecord | undefined][] = [[rec.db, docKey(rec.collKey, rec.id), own]];
     const instance = deps[0]![2]?.fields.get("instance");
     if (rec.collKey === "#tokens" && instance instanceof Ref && instance.collKey) {
       deps.push([rec.db, docKey(instance.collKey, instance.id), rec.db.raw(instance.collKey, instance.id)]);
