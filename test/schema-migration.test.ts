@@ -16,7 +16,6 @@ import {
   LEDGER_BY_EXPIRATION_INDEX,
   LEDGER_BY_USER_INDEX,
   LEDGER_COLLECTION,
-  LEDGER_INDEX,
   LIVE_TOKENS_INDEX,
   SIGN_OUTS_BY_USER_INDEX,
   SIGN_OUTS_COLLECTION,
@@ -25,22 +24,10 @@ import { SchemaMigrationNeeded } from "../lib/core/errors/index.ts";
 import { revokeUserTokens } from "../lib/core/revoke.ts";
 import { createUsers, issueTokens, ledgerProblems, readLedgerState, secretWorks, type Issued } from "./cleanup-fixtures.ts";
 import { runScript } from "./support/processes.ts";
+import { deployEarlierLayout } from "./support/earlier-layout.ts";
 
 const q = faunadb.query;
 const run = (args: string[], env: Record<string, string>) => runScript("scripts/deploy-schema.ts", args, env);
-
-/** What `deploy-schema --with-users` created before this version: FaunaDB's default, serialized indexes. */
-async function deployEarlierLayout(admin: faunadb.Client): Promise<void> {
-  await admin.query(q.Do(q.CreateCollection({ name: LEDGER_COLLECTION, history_days: 0 }), q.CreateCollection({ name: DEFAULT_USERS_COLLECTION })));
-  const { byExpiration, byUser } = LEDGER_INDEX;
-  await admin.query(
-    q.Do(
-      q.CreateIndex({ name: byExpiration.name, source: q.Collection(LEDGER_COLLECTION), values: byExpiration.values, unique: false, serialized: true }),
-      q.CreateIndex({ name: byUser.name, source: q.Collection(LEDGER_COLLECTION), terms: byUser.terms, values: byUser.values, unique: false, serialized: true }),
-      q.CreateIndex({ name: DEFAULT_USERS_INDEX, source: q.Collection(DEFAULT_USERS_COLLECTION), terms: [{ field: ["data", "auth0_id"] }], unique: true, serialized: true }),
-    ),
-  );
-}
 
 const serialized = (admin: faunadb.Client, index: string) => admin.query<boolean>(q.Select("serialized", q.Get(q.Index(index))));
 

@@ -12,7 +12,7 @@ import jwt from "jsonwebtoken";
 import { startStack, type Stack } from "./support/stack.ts";
 import { captureLogs } from "./support/log-capture.ts";
 import { bearer, call, type Reply } from "./support/http-client.ts";
-import { secretWorks } from "./cleanup-fixtures.ts";
+import { delivered, race, working } from "./support/sign-out-race.ts";
 import { revokeUserTokens } from "../lib/core/revoke.ts";
 import { LEDGER_BY_USER_INDEX, SIGN_OUTS_BY_USER_INDEX } from "../lib/core/ledger/layout.ts";
 
@@ -28,22 +28,11 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Until the clock is in the next whole second: a JWT minted then has an `iat` after anything before. */
 const nextSecond = () => wait(1000 - (Date.now() % 1000) + 5);
 
-/**
- * The review's race: `n` exchanges of one JWT spread evenly over `spreadMs`, and a DELETE
- * with the same JWT `deleteAtMs` in. Resolves once every request has been answered.
- */
-export async function race(s: Stack, jwt: string, o = { n: 50, spreadMs: 20, deleteAtMs: 8 }): Promise<{ posts: Reply[]; del: Reply }> {
-  const posts = Array.from({ length: o.n }, (_, i) => wait((i * o.spreadMs) / o.n).then(() => call(s.url, bearer(jwt))));
-  const del = wait(o.deleteAtMs).then(() => call(s.url, { method: "DELETE", ...bearer(jwt) }));
-  return { posts: await Promise.all(posts), del: await del };
-}
-
 /** The secrets of the 200 answers that FaunaDB still accepts. */
-export async function stillWorking(s: Stack, replies: Reply[]): Promise<number> {
-  const delivered = replies.filter((r) => r.status === 200).map((r) => r.body.secret as string);
-  logs.forbid(...delivered);
-  const works = await Promise.all(delivered.map((secret) => secretWorks(s.target.endpoint, secret)));
-  return works.filter(Boolean).length;
+async function stillWorking(s: Stack, replies: Reply[]): Promise<number> {
+  const secrets = delivered(replies);
+  logs.forbid(...secrets);
+  return working(s, secrets);
 }
 
 function assertSignedOut(r: Reply): void {
