@@ -219,7 +219,25 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
       }
     }
     const expr = batch(batches === 0, after);
-    const raw = await (box ? box.query(client, expr, batchStart) : queryBefore(client, expr, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS)));
+    const send = (at: number) => (box ? box.query(client, expr, at) : queryBefore(client, expr, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS)));
+    let raw: unknown;
+    try {
+      raw = await send(batchStart);
+    } catch (e) {
+      // Contention (409: FaunaDB retried it internally, the user's sign-ins kept winning):
+      // nothing of the batch committed, and its deletes are guarded, so once more if it fits.
+      if (!contended(e)) throw e;
+      const at = box ? now() : 0;
+      try {
+        if (box && !box.fits(at)) throw e;
+        raw = await send(at);
+      } catch (again) {
+        // Once the sign-out is recorded, "not complete, call again" is the honest answer.
+        if (batches === 0 || !contended(again)) throw again;
+        total.workRemaining = true;
+        return total;
+      }
+    }
     const page = asPageDeleteCounts(raw);
     if ((raw as { userMissing?: unknown }).userMissing === true) {
       total.userFound = batches > 0;
@@ -234,6 +252,10 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
     }
     if (box) box.pageDone(batchStart, now());
   }
+}
+
+function contended(e: unknown): boolean {
+  return faunaFailure(e)?.status === 409;
 }
 
 function asRevokeResult(value: unknown): RevokeResult {
