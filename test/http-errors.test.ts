@@ -85,6 +85,8 @@ const badJwts: [string, () => string][] = [
   ["not yet valid", () => mint({ sub: "auth0|known", nbf: nowS() + 3600 })],
   ["malformed", () => "not-a-jwt"],
   ["no sub", () => mint({ sub: "x", claims: { sub: undefined } })],
+  ["a sub with a bidi override (ERR_JWT_SUB_INVALID)", () => mint({ sub: "auth0|kn\u202eown" })],
+  ["a sub with a zero-width space (ERR_JWT_SUB_INVALID)", () => mint({ sub: "auth0|\u200bknown" })],
   ["alg none", () => {
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
     return `${b64({ alg: "none" })}.${b64({ iss: s.issuer.issuer, aud: s.issuer.audience, sub: "auth0|known", exp: nowS() + 600 })}.`;

@@ -24,6 +24,7 @@ import {
   JwtNotSigned,
   JwtNotYetValid,
   JwtSignatureInvalid,
+  JwtSubInvalid,
   Misconfigured,
 } from "../lib/core/errors/index.ts";
 import { captureLogs } from "./support/log-capture.ts";
@@ -122,15 +123,36 @@ describe("rejects with a typed reason", () => {
     await assert.rejects(verifier().verify(issuer.mint({ sub: "a", claims: { exp: undefined } })), rejectsWith(JwtClaimMissing.code, "malformed"));
     await assert.rejects(verifier().verify(issuer.mint({ sub: "a", claims: { sub: 42 } })), rejectsWith(JwtClaimMissing.code));
   });
-  test("a signed sub that is empty, too long, or holds control characters", async () => {
-    for (const sub of ["", "x".repeat(256), "auth0|a\nb", "auth0|\u0000", "auth0|\u007f"]) {
+  test("an empty signed sub is missing; one too long, or holding an invisible character, is ERR_JWT_SUB_INVALID", async () => {
+    await assert.rejects(verifier().verify(issuer.mint({ sub: "" })), (e: unknown) => {
+      assert.ok(e instanceof JwtClaimMissing);
+      assert.equal(e.claim, "sub");
+      return true;
+    });
+    const refused: [string, string][] = [
+      ["too_long", "x".repeat(256)],
+      ...[
+        // C0, DEL, C1 (NEL), the line and paragraph separators
+        "\n", "\u0000", "\u001f", "\u007f", "\u0085", "\u009f", "\u2028", "\u2029",
+        // bidi controls: embeddings and overrides, isolates, marks, the Arabic letter mark
+        "\u202a", "\u202e", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c",
+        // zero-width space, non-joiner, joiner, word joiner, BOM; an unpaired surrogate
+        "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\ud800",
+      ].map((c): [string, string] => ["invisible_character", `auth0|adm${c}in`]),
+    ];
+    for (const [problem, sub] of refused) {
       await assert.rejects(verifier().verify(issuer.mint({ sub })), (e: unknown) => {
-        assert.ok(e instanceof JwtClaimMissing, JSON.stringify(sub));
-        assert.equal(e.claim, "sub");
+        assert.ok(e instanceof JwtSubInvalid, JSON.stringify(sub));
+        assert.equal(e.code, "ERR_JWT_SUB_INVALID");
+        assert.equal(e.reason, "malformed");
+        assert.equal(e.problem, problem, JSON.stringify(sub));
         return true;
       });
     }
-    assert.equal((await verifier().verify(issuer.mint({ sub: "x".repeat(255) }))).sub.length, 255);
+    // Ids as identity providers issue them, in any script, are accepted as they are.
+    for (const sub of ["x".repeat(255), "auth0|5f1c2d3e", "google-oauth2|1234567890", "samlp|Acme|zoë.ünal@example.com", "line|Ｕ山田", "waad|😀"]) {
+      assert.equal((await verifier().verify(issuer.mint({ sub }))).sub, sub);
+    }
   });
   test("an encrypted (JWE) or opaque token is named for what it is, with the Auth0 fix", async () => {
     const jwe = `${b64({ alg: "dir", enc: "A256GCM" })}..${b64("iv")}.${b64("ciphertext")}.${b64("tag")}`;

@@ -34,6 +34,7 @@ export const INVALID_TOKEN_CODES: readonly string[] = [
   E.JwtCritUnsupported.code,
   E.JwtMalformed.code,
   E.JwtClaimMissing.code,
+  E.JwtSubInvalid.code,
 ];
 
 const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([

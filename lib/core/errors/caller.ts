@@ -150,6 +150,26 @@ export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malf
   }
 }
 
+/**
+ * A `sub` that is a string but not one this service stores: over 255 characters, or
+ * holding a character that changes how text is read or shown without being seen
+ * (controls, line or paragraph separators, bidi controls, zero-width and other format
+ * characters, an unpaired surrogate). A `sub` goes into the database and into every log
+ * line about its user, where such characters forge lines or disguise one user as another.
+ */
+export class JwtSubInvalid extends tokenFailure(
+  "ERR_JWT_SUB_INVALID",
+  "malformed",
+  (problem: "too_long" | "invisible_character") =>
+    problem === "too_long"
+      ? 'The token\'s "sub" claim is longer than 255 characters.'
+      : 'The token\'s "sub" claim contains a control, separator, bidi, zero-width or other invisible formatting character.',
+) {
+  constructor(readonly problem: "too_long" | "invisible_character") {
+    super(problem);
+  }
+}
+
 // ---------------------------------------------------------------- the user
 
 export class UnknownUser extends fixedFailure("ERR_UNKNOWN_USER", "No user is registered for this token's subject.") {}
