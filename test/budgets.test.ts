@@ -32,6 +32,18 @@ test("the budgets, derived from the tightest limits: the figures the README stat
   assert.ok(runBudgets().cleanupMs + runBudgets().cleanupSlackMs < SCHEDULED_RUN_LIMIT_MS);
 });
 
+test("a Deadline bounds a wait: the promise's outcome if it comes first, the late error otherwise, the promise left running", async () => {
+  const late = () => new Error("late");
+  assert.equal(await Deadline.after(1_000).race(Promise.resolve(7), late), 7);
+  await assert.rejects(Deadline.after(1_000).race(Promise.reject(new Error("own")), late), /own/);
+  let settled = false;
+  const slow = new Promise((r) => setTimeout(r, 60)).then(() => (settled = true));
+  await assert.rejects(Deadline.after(10).race(slow, late), /late/);
+  await assert.rejects(Deadline.after(-5).race(slow, late), /late/, "a passed deadline: late at once");
+  await slow;
+  assert.equal(settled, true);
+});
+
 test("a Deadline: the instant, what remains, a share of it, and a signal that fires at it", async () => {
   const d = Deadline.after(1_000, 5_000);
   assert.equal(d.at, 6_000);

@@ -252,7 +252,7 @@ describe("JWKS cache and refetch", () => {
   test("a flood of unknown kids causes at most jwksRequestsPerMinute fetches; refused lookups are 503, not 401", async () => {
     const perMinute = 3;
     const v = verifier({}, { jwksRequestsPerMinute: perMinute });
-    await v.verify(issuer.mint({ sub: "warm" })); // uses one of the budget
+    await v.verify(issuer.mint({ sub: "warm" })); // a cold start's fetch spends none of the budget
     issuer.resetJwksFetches();
     const unpublished = issuer.createKey();
     const results = await Promise.allSettled(
@@ -270,7 +270,7 @@ describe("JWKS cache and refetch", () => {
     for (const r of results) {
       if (r.status === "rejected" && r.reason instanceof JwksRefetchDeferred) assert.ok(r.reason.retryAfterSeconds >= 1);
     }
-    assert.ok(issuer.jwksFetches <= perMinute - 1, `fetched ${issuer.jwksFetches} times`);
+    assert.ok(issuer.jwksFetches <= perMinute, `fetched ${issuer.jwksFetches} times`);
     // The flood does not evict the cached good key.
     const before = issuer.jwksFetches;
     assert.equal((await v.verify(issuer.mint({ sub: "still-fine" }))).sub, "still-fine");
@@ -280,8 +280,8 @@ describe("JWKS cache and refetch", () => {
 
 describe("JWKS refetch budget", () => {
   test("a key rotated in before a flood's refetch verifies even with the budget spent", async () => {
-    const v = verifier({}, { jwksRequestsPerMinute: 2 });
-    await v.verify(issuer.mint({ sub: "warm" })); // budget 2 → 1
+    const v = verifier({}, { jwksRequestsPerMinute: 1 });
+    await v.verify(issuer.mint({ sub: "warm" })); // a cold start's fetch spends none of the budget
     issuer.rotate();
     issuer.resetJwksFetches();
     const junk = issuer.createKey();
@@ -474,7 +474,8 @@ describe("bounded waits and fetch rates", () => {
       const started = Date.now();
       await assert.rejects(v.verify(issuer.mint({ sub: "b" }), { timeoutMs: 200 }), (e: unknown) => {
         assert.ok(e instanceof IdentityProviderUnavailable);
-        assert.deepEqual(e.cause, { code: "timeout" });
+        // Its own deadline, not the identity provider's failure: the fetch goes on for others.
+        assert.deepEqual(e.cause, { code: "request_deadline" });
         return true;
       });
       assert.ok(Date.now() - started < 2000, "the joiner kept its own deadline");
@@ -567,9 +568,9 @@ describe("which keys count", () => {
       idp.publishJwk({ kty: "oct", kid: "sym-key", k: "c2VjcmV0" });
       const v = createJwtVerifier(
         { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [idp.audience], algorithms: ["RS256"] },
-        { jwksRequestsPerMinute: 2 },
+        { jwksRequestsPerMinute: 1 },
       );
-      await v.verify(idp.mint({ sub: "warm" })); // budget 2 → 1
+      await v.verify(idp.mint({ sub: "warm" })); // a cold start's fetch spends none of the budget
       idp.resetJwksFetches();
       const notVerified = (e: unknown) => {
         const code = (e as { code?: string }).code;

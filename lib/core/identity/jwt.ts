@@ -133,7 +133,12 @@ function checkClaims(payload: unknown): VerifiedJwt {
 export function createJwtVerifier(config: JwtConfig, opts: JwtVerifierOptions = {}): JwtVerifier {
   let lookup: KeyLookup;
   if (config.publicKeyPem) lookup = pemKeyLookup(config.publicKeyPem);
-  else if (config.jwksUri) lookup = jwksKeyLookup(config.jwksUri, opts);
+  else if (config.jwksUri) {
+    lookup = jwksKeyLookup(config.jwksUri, {
+      ...(config.jwksMaxAgeSeconds !== undefined ? { keyCacheMaxAgeMs: config.jwksMaxAgeSeconds * 1000 } : {}),
+      ...opts,
+    });
+  }
   else throw new Misconfigured(["the JWT configuration names neither a JWKS URL nor a public key"]);
   const algorithms = [...config.algorithms];
   const jwksMode = !config.publicKeyPem;
