@@ -22,7 +22,9 @@ test("vercel.json's maxDuration is the limit the budgets derive from", () => {
 test("the budgets, derived from the tightest limits: the figures the README states", () => {
   assert.equal(REQUEST_LIMIT_MS, 10_000);
   assert.equal(SCHEDULED_RUN_LIMIT_MS, 30_000);
-  assert.deepEqual(requestBudgets(), { exchangeMs: 8_000, revokeMs: 6_000, revokeSlackMs: 2_000, jwksFetchMs: 5_000 });
+  assert.deepEqual(requestBudgets(), { exchangeMs: 8_000, revokeMs: 6_000, revokeSlackMs: 2_000, jwksFetchMs: 5_000, bodyMs: 2_000 });
+  // A body on time leaves a cold JWKS fetch its whole timeout, and the query a second.
+  assert.ok(requestBudgets().bodyMs + requestBudgets().jwksFetchMs + 1_000 <= requestBudgets().exchangeMs);
   assert.deepEqual(runBudgets(), { cleanupMs: 20_000, cleanupSlackMs: 5_000 });
   assert.equal(DEFAULT_QUERY_TIMEOUT_MS, 8_000);
   // DELETE ends when POST must: its last batch may run the slack past its own budget.

@@ -44,6 +44,19 @@ export class InvalidMetadata extends BadRequest {
 /** The client went away before its request was read: nobody is waiting for an answer. */
 export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The request was closed before its body was received.") {}
 
+/**
+ * The body did not arrive by its deadline (budgets.ts's `bodyMs` from the request's
+ * arrival): a client that sends headers and then trickles, or nothing, must not hold the
+ * request past its budget. Answered 408, and the connection is closed.
+ */
+export class RequestTimeout extends TokenExchangeError {
+  static readonly code = "ERR_REQUEST_TIMEOUT";
+  readonly code = RequestTimeout.code;
+  constructor(readonly limitMs: number) {
+    super(`The request body did not arrive within ${limitMs / 1000} s of the request; send it at once.`);
+  }
+}
+
 // ---------------------------------------------------------------- the JWT
 
 export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed";
