@@ -255,6 +255,7 @@ export function jwksKeyLookup(jwksUri: string, opts: JwksOptions = {}): KeyLooku
       refreshAhead(s);
       return keysFor(s, kid);
     }
-    return fetchHolding(kid, deadline ?? Deadline.after(fetchTimeoutMs)).then((found) => keysFor(found, kid));
+    // Without a deadline of its own, a lookup waits for the fetch's outcome (its timeout included).
+    return fetchHolding(kid, deadline ?? Deadline.after(fetchTimeoutMs + OVERDUE_MARGIN_MS)).then((found) => keysFor(found, kid));
   };
 }
