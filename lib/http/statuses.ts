@@ -34,6 +34,8 @@ export const INVALID_TOKEN_CODES: readonly string[] = [
   E.JwtCritUnsupported.code,
   E.JwtMalformed.code,
   E.JwtClaimMissing.code,
+  E.JwtSignedOut.code,
+  E.JwtSubInvalid.code,
 ];
 
 const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([
@@ -41,6 +43,8 @@ const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([
   [E.InvalidMetadata.code, invalidRequest(400)],
   // Nobody reads this answer; the status keeps a closed request out of the 5xx counts.
   [E.RequestAborted.code, invalidRequest(400)],
+  // OAuth has no error of its own for a body that never arrived: it is a request that cannot be read.
+  [E.RequestTimeout.code, invalidRequest(408)],
   [E.UnsupportedGrantType.code, { status: 400, error: "unsupported_grant_type" }],
   [E.MethodNotAllowed.code, invalidRequest(405)],
   [E.PayloadTooLarge.code, invalidRequest(413)],
@@ -50,6 +54,7 @@ const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([
   [E.IdentityProviderUnavailable.code, UNAVAILABLE],
   [E.JwksRefetchDeferred.code, UNAVAILABLE],
   [E.DatabaseUnavailable.code, UNAVAILABLE],
+  [E.IndexNotActive.code, UNAVAILABLE],
 ]);
 
 /** The status and OAuth error of a code; `form` for an RFC 8693 form request. */

@@ -54,9 +54,22 @@ export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The req
   override readonly name = "RequestAborted";
 }
 
+/**
+ * The body did not arrive by its deadline (budgets.ts's `bodyMs` from the request's
+ * arrival): a client that sends headers and then trickles, or nothing, must not hold the
+ * request past its budget. Answered 408, and the connection is closed.
+ */
+export class RequestTimeout extends TokenExchangeError {
+  static readonly code = "ERR_REQUEST_TIMEOUT";
+  readonly code = RequestTimeout.code;
+  constructor(readonly limitMs: number) {
+    super(`The request body did not arrive within ${limitMs / 1000} s of the request; send it at once.`);
+  }
+}
+
 // ---------------------------------------------------------------- the JWT
 
-export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed";
+export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed" | "signed_out";
 
 /** Base of every "this JWT is not acceptable" failure; `reason` is the short why. */
 export abstract class InvalidToken extends TokenExchangeError {
@@ -175,6 +188,37 @@ export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malf
   override readonly name = "JwtClaimMissing";
   constructor(readonly claim: string) {
     super(claim);
+  }
+}
+
+/**
+ * The user signed out everywhere at or after the token's `iat` (or the token has no `iat`
+ * and the user signed out once): it stays refused until it expires, whoever holds it.
+ * A new sign-in gives a token issued after the sign-out.
+ */
+export class JwtSignedOut extends tokenFailure(
+  "ERR_JWT_SIGNED_OUT",
+  "signed_out",
+  () => "The user signed out everywhere after this token was issued: signed out; sign in again.",
+) {}
+
+/**
+ * A `sub` that is a string but not one this service stores: over 255 characters, or
+ * holding a character that changes how text is read or shown without being seen
+ * (controls, line or paragraph separators, bidi controls, zero-width and other format
+ * characters, an unpaired surrogate). A `sub` goes into the database and into every log
+ * line about its user, where such characters forge lines or disguise one user as another.
+ */
+export class JwtSubInvalid extends tokenFailure(
+  "ERR_JWT_SUB_INVALID",
+  "malformed",
+  (problem: "too_long" | "invisible_character") =>
+    problem === "too_long"
+      ? 'The token\'s "sub" claim is longer than 255 characters.'
+      : 'The token\'s "sub" claim contains a control, separator, bidi, zero-width or other invisible formatting character.',
+) {
+  constructor(readonly problem: "too_long" | "invisible_character") {
+    super(problem);
   }
 }
 
