@@ -7,7 +7,7 @@
 import { asCommandError, CommandError, runCommand, readStdin, usageError } from "./command-line.ts";
 import { exchangeJwtForSecret, resetDefaultExchange } from "../lib/adapters/node.ts";
 import { loadConfig } from "../lib/core/config/load.ts";
-import { TokenExchangeError } from "../lib/core/errors/index.ts";
+import { InvalidToken, UnknownUser } from "../lib/core/errors/index.ts";
 import { failureDetail } from "../lib/http/failure-log.ts";
 
 const USAGE = `Usage: npm run exchange -- <jwt | -> [--metadata '<json object>']
@@ -36,7 +36,9 @@ const quoted = (v: unknown): string => (Array.isArray(v) ? v.map((x) => JSON.str
  * configuration only, as in the log.
  */
 function withLoggedHints(e: unknown): unknown {
-  if (!(e instanceof TokenExchangeError)) return e;
+  // The caller's mistakes; the operator's (the configuration, FaunaDB, the identity
+  // provider) already say theirs in the command line's own words (command-line.ts).
+  if (!(e instanceof InvalidToken || e instanceof UnknownUser)) return e;
   let detail: Record<string, unknown>;
   try {
     detail = failureDetail(e, loadConfig(process.env));

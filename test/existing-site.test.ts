@@ -155,9 +155,10 @@ describe(`an existing site adds the package as ${DOC} says, built by Netlify and
         cwd: site,
         env: { PATH: process.env.PATH ?? "", FAUNA_ENDPOINT: target.endpoint, FAUNA_SECRET: target.serverSecret },
       });
-      return JSON.parse(stdout) as { created: string[]; existing: string[] };
+      return JSON.parse(stdout) as { created: string[]; existing: string[]; building: string[] };
     };
     const first = await deploy();
+    assert.deepEqual(first.building, [], "every index built");
     assert.ok(first.created.includes("collection auth0_token_exchanges"), JSON.stringify(first));
     assert.ok(first.created.includes("index users_by_auth0_id"), JSON.stringify(first));
     const second = await deploy();

@@ -114,7 +114,9 @@ test("npm start serves /api/token, prints a working command, and points the comm
     const piped = /^ {2}curl -s '(\S+)' \| npm run exchange -- --env-from \.env\.local -$/m.exec(out);
     assert.ok(piped, `exchange is shown with the JWT piped in:\n${out}`);
     assert.doesNotMatch(out, /npm run exchange -- [^\n]*\$\(/, "no JWT as an argument of npm run");
-    const exchanged = await command("exchange", ["--env-from", ".env.local", "-"], dir, await (await fetch(piped[1]!)).text());
+    // Another user: auth0|dev-user signed out everywhere with the revoke above.
+    const pipedJwt = await (await fetch(piped[1]!.replace("auth0%7Cdev-user", "auth0%7Cpiped"))).text();
+    const exchanged = await command("exchange", ["--env-from", ".env.local", "-"], dir, pipedJwt);
     assert.equal(exchanged.code, 0, exchanged.stderr);
     assert.match((JSON.parse(exchanged.stdout) as { secret: string }).secret, /^fn/);
   } finally {

@@ -60,6 +60,7 @@ export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The req
  * request past its budget. Answered 408, and the connection is closed.
  */
 export class RequestTimeout extends TokenExchangeError {
+  override readonly name = "RequestTimeout";
   static readonly code = "ERR_REQUEST_TIMEOUT";
   readonly code = RequestTimeout.code;
   constructor(readonly limitMs: number) {
@@ -200,7 +201,9 @@ export class JwtSignedOut extends tokenFailure(
   "ERR_JWT_SIGNED_OUT",
   "signed_out",
   () => "The user signed out everywhere after this token was issued: signed out; sign in again.",
-) {}
+) {
+  override readonly name = "JwtSignedOut";
+}
 
 /**
  * A `sub` that is a string but not one this service stores: over 255 characters, or
@@ -217,6 +220,7 @@ export class JwtSubInvalid extends tokenFailure(
       ? 'The token\'s "sub" claim is longer than 255 characters.'
       : 'The token\'s "sub" claim contains a control, separator, bidi, zero-width or other invisible formatting character.',
 ) {
+  override readonly name = "JwtSubInvalid";
   constructor(readonly problem: "too_long" | "invisible_character") {
     super(problem);
   }

@@ -74,6 +74,7 @@ export const INDEX_BUILD_RETRY_AFTER_SECONDS = 5;
  * "not yet", never "no such thing" (503 with Retry-After). `index` names it, for the log.
  */
 export class IndexNotActive extends TokenExchangeError {
+  override readonly name = "IndexNotActive";
   static readonly code = "ERR_INDEX_NOT_ACTIVE";
   readonly code = IndexNotActive.code;
   override readonly retryAfterSeconds = INDEX_BUILD_RETRY_AFTER_SECONDS;
@@ -174,6 +175,7 @@ export class SchemaConflict extends TokenExchangeError {
  * `--migrate` would do, one line each.
  */
 export class SchemaMigrationNeeded extends TokenExchangeError {
+  override readonly name = "SchemaMigrationNeeded";
   static readonly code = "ERR_SCHEMA_MIGRATION_NEEDED";
   readonly code = SchemaMigrationNeeded.code;
   constructor(readonly changes: readonly string[]) {
