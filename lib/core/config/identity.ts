@@ -108,7 +108,7 @@ export function readJwt(r: EnvReader): JwtConfig {
       jwksUri = new URL(".well-known/jwks.json", issuerVar.endsWith("/") ? issuerVar : `${issuerVar}/`).href;
     }
   } else {
-    r.problem("AUTH0_DOMAIN", "AUTH0_DOMAIN or AUTH0_ISSUER is missing");
+    r.problem("AUTH0_DOMAIN", "AUTH0_DOMAIN or AUTH0_ISSUER is missing (or set OIDC_ISSUERS)");
   }
 
   if (jwksVar) {

@@ -96,6 +96,8 @@ export class JwtAlgorithmNotAllowed extends tokenFailure(
 export interface ClaimMismatch {
   expected: string | readonly string[];
   received: unknown;
+  /** `received` was read from a token whose signature could not be checked (an issuer that is not configured has no key). */
+  unverified?: boolean;
 }
 
 export class JwtIssuerInvalid extends tokenFailure("ERR_JWT_ISSUER_INVALID", "wrong_issuer", () => "The token was issued by an untrusted issuer.") {

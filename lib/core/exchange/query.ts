@@ -5,11 +5,13 @@
  */
 import faunadb from "faunadb";
 import { createUserFql, revokeOldestLiveFql, userBySubFql, writeEntryFql } from "../ledger/fql.ts";
+import { tokenDataParams } from "../ledger/token-data.ts";
 import { ABORT_REASONS } from "../fauna/failures.ts";
 
 const q = faunadb.query;
 
 export interface ExchangeQueryInput {
+  /** The users index's term: the `sub`, or `<iss>#<sub>` for any issuer but the first (lib/core/identity/issuers.ts). */
   sub: string;
   expiresAt: Date;
   usersCollection: string;
@@ -18,6 +20,10 @@ export interface ExchangeQueryInput {
   /** At most this many live secrets per user once this one is issued; 0 = no bound. */
   maxLiveSecrets: number;
   meta?: Record<string, unknown>;
+  /** The verified `iss`, recorded in the ledger entry. */
+  issuer?: string;
+  /** Verified claims for the token's `data.claims` (TOKEN_CLAIMS), already size-bounded. */
+  claims?: Record<string, unknown>;
 }
 
 /**
@@ -45,8 +51,14 @@ export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
       user: q.If(q.IsNull(q.Var("found")), missingUser, q.Var("found")),
       // The user's oldest live secrets over the bound, with the one being issued.
       evicted: i.maxLiveSecrets > 0 ? revokeOldestLiveFql(q.Var("user"), i.maxLiveSecrets, i.maxLiveSecrets + LIVE_SECRETS_SCAN_MARGIN) : 0,
-      token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt }),
-      entry: writeEntryFql({ token_ref: q.Select("ref", q.Var("token")), user_ref: q.Var("user"), expires_at: expiresAt, ...(i.meta ? { meta: i.meta } : {}) }),
+      token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt, ...tokenDataParams(i.claims) }),
+      entry: writeEntryFql({
+        token_ref: q.Select("ref", q.Var("token")),
+        user_ref: q.Var("user"),
+        expires_at: expiresAt,
+        ...(i.issuer !== undefined ? { issuer: i.issuer } : {}),
+        ...(i.meta ? { meta: i.meta } : {}),
+      }),
     },
     { secret: q.Select("secret", q.Var("token")), evicted: q.Var("evicted") },
   );

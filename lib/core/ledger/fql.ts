@@ -54,6 +54,7 @@ export function createUserFql(usersCollection: string, sub: faunadb.ExprArg): fa
 /** FQL: write the ledger entry of one issued token (never its secret), issued now. */
 export function writeEntryFql(e: Omit<LedgerFields<faunadb.ExprArg>, "issued_at">): faunadb.Expr {
   const data: LedgerFields<faunadb.ExprArg> = { token_ref: e.token_ref, user_ref: e.user_ref, expires_at: e.expires_at, issued_at: q.Now() };
+  if (e.issuer !== undefined) data.issuer = e.issuer;
   if (e.meta) data.meta = e.meta;
   return q.Create(q.Collection(LEDGER_COLLECTION), { data });
 }

@@ -27,6 +27,8 @@ export interface LedgerFields<T = unknown> {
   /** A Fauna Time, equal to the token's `ttl`. */
   expires_at: T;
   issued_at: T;
+  /** The `iss` of the JWT the secret was exchanged for (configuration, never personal data). */
+  issuer?: T;
   /** Present only when there is custom metadata. */
   meta?: Record<string, unknown>;
 }

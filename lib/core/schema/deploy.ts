@@ -19,6 +19,7 @@ import { queryBefore } from "../fauna/client.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
 import { Deadline } from "../deadline.ts";
 import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role.ts";
+import { missingRoleResources, roleResourcesFql } from "./role-resources.ts";
 
 const q = faunadb.query;
 
@@ -34,6 +35,8 @@ export interface SchemaOptions {
   withUserRole?: boolean;
   usersCollection?: string;
   usersIndex?: string;
+  /** Roles of the application's own (a roles file: roles-file.ts), deployed and drift-checked beside `user_self`; need an admin key. */
+  roles?: RoleDefinition[];
 }
 
 export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
@@ -43,7 +46,7 @@ export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
     collections.push(opts.usersCollection ?? DEFAULT_USERS_COLLECTION);
     indexes.push(usersIndexDefinition(opts.usersCollection, opts.usersIndex));
   }
-  return { collections, indexes, roles: opts.withUserRole ? [userRoleDefinition(opts.usersCollection)] : [] };
+  return { collections, indexes, roles: [...(opts.withUserRole ? [userRoleDefinition(opts.usersCollection)] : []), ...(opts.roles ?? [])] };
 }
 
 export interface DeployReport {
@@ -95,6 +98,8 @@ interface State {
   roles: (ExistingRole | null)[];
   /** Whether each role's member collections exist (they must, before the role can be created). */
   memberCollections: boolean[][];
+  /** Whether each role's privileges' resources exist (role-resources.ts). */
+  privilegeResources: boolean[][];
 }
 
 async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
@@ -103,6 +108,7 @@ async function readState(client: faunadb.Client, def: SchemaDefinition): Promise
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
     roles: def.roles.map((r) => q.If(q.Exists(q.Role(r.name)), q.Get(q.Role(r.name)), null)),
     memberCollections: def.roles.map((r) => r.membership.map((c) => q.Exists(q.Collection(c)))),
+    privilegeResources: roleResourcesFql(def.roles),
   }, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
 }
 
@@ -111,12 +117,12 @@ async function readState(client: faunadb.Client, def: SchemaDefinition): Promise
  * answers false) and is refused when it creates one. Asked first, so a server key
  * is reported before anything is created.
  */
-async function checkRolesManageable(client: faunadb.Client): Promise<void> {
+async function checkRolesManageable(client: faunadb.Client, why: string): Promise<void> {
   try {
     await queryBefore(client, q.Paginate(q.Roles(), { size: 1 }), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
   } catch (e) {
     if (faunaFailure(e)?.code !== FAUNA_ERROR.permissionDenied) throw e;
-    throw new FaunaSecretRefused("insufficient", "--with-user-role creates a role, which needs an admin key: FAUNA_SECRET is not one");
+    throw new FaunaSecretRefused("insufficient", `${why} creates a role, which needs an admin key: FAUNA_SECRET is not one`);
   }
 }
 
@@ -149,7 +155,7 @@ function isAlreadyExists(e: unknown): boolean {
  */
 export async function deploySchema(client: faunadb.Client, opts: SchemaOptions = {}): Promise<DeployReport> {
   const def = schemaDefinition(opts);
-  if (def.roles.length > 0) await checkRolesManageable(client);
+  if (def.roles.length > 0) await checkRolesManageable(client, opts.withUserRole ? "--with-user-role" : "--roles");
   const created: string[] = [];
   for (let attempt = 0; ; attempt++) {
     const state = await readState(client, def);
@@ -180,6 +186,7 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
         absent.push(`role ${r.name} needs the collection ${c}, which does not exist: add --with-users or create it`);
       });
     });
+    absent.push(...missingRoleResources(def, state.privilegeResources, state.roles, { collections: missingCollections, indexes: missingIndexes.map((i) => i.name) }));
     if (absent.length > 0) throw new Misconfigured(absent);
     try {
       if (missingCollections.length > 0) {

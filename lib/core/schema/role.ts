@@ -17,11 +17,30 @@ export const USER_ROLE = "user_self";
 /** An action is granted always (`true`), never (`false`), or when a `Query(Lambda(…))` predicate holds. */
 export type RoleAction = boolean | faunadb.Expr;
 
+/** What a privilege is about: a collection, an index or a user-defined function, by name. */
+export type RoleResource = { collection: string } | { index: string } | { function: string };
+
 export interface RoleDefinition {
   name: string;
-  /** Collections whose documents are members (no membership predicate). */
+  /** Collections whose documents are members. */
   membership: string[];
-  privileges: { collection: string; actions: Record<string, RoleAction> }[];
+  /** A `Query(Lambda("ref", …))` a member must also satisfy, on every membership collection; none: every document. */
+  membershipPredicate?: faunadb.Expr;
+  privileges: { resource: RoleResource; actions: Record<string, RoleAction> }[];
+}
+
+/** The resource's ref: `Collection(name)`, `Index(name)` or `Function(name)`. */
+export function resourceRef(r: RoleResource): faunadb.Expr {
+  if ("collection" in r) return q.Collection(r.collection);
+  if ("index" in r) return q.Index(r.index);
+  return q.Function(r.function);
+}
+
+/** How FaunaDB names the resource in a ref: `collections/orders`, `indexes/…`, `functions/…`. */
+export function resourceLabel(r: RoleResource): string {
+  if ("collection" in r) return `collections/${r.collection}`;
+  if ("index" in r) return `indexes/${r.index}`;
+  return `functions/${r.function}`;
 }
 
 export function userRoleDefinition(usersCollection = DEFAULT_USERS_COLLECTION): RoleDefinition {
@@ -30,7 +49,7 @@ export function userRoleDefinition(usersCollection = DEFAULT_USERS_COLLECTION): 
     membership: [usersCollection],
     privileges: [
       {
-        collection: usersCollection,
+        resource: { collection: usersCollection },
         // Read access to a user document only for the secret that acts as it.
         actions: { read: q.Query(q.Lambda("ref", q.Equals(q.CurrentIdentity(), q.Var("ref")))) },
       },
@@ -41,8 +60,8 @@ export function userRoleDefinition(usersCollection = DEFAULT_USERS_COLLECTION): 
 export function roleParams(r: RoleDefinition): Record<string, unknown> {
   return {
     name: r.name,
-    membership: r.membership.map((c) => ({ resource: q.Collection(c) })),
-    privileges: r.privileges.map((p) => ({ resource: q.Collection(p.collection), actions: p.actions })),
+    membership: r.membership.map((c) => ({ resource: q.Collection(c), ...(r.membershipPredicate ? { predicate: r.membershipPredicate } : {}) })),
+    privileges: r.privileges.map((p) => ({ resource: resourceRef(p.resource), actions: p.actions })),
   };
 }
 
@@ -112,13 +131,14 @@ export function roleDifferences(def: RoleDefinition, existing: ExistingRole): st
   const haveMembers = list(existing.membership)
     .map((m) => resourceName(m.resource) + (m.predicate == null ? "" : ` when ${actionText(m.predicate)}`))
     .sort();
-  const wantMembers = def.membership.map((c) => `collections/${c}`).sort();
+  const when = def.membershipPredicate ? ` when ${actionText(def.membershipPredicate)}` : "";
+  const wantMembers = def.membership.map((c) => `collections/${c}${when}`).sort();
   if (stable(haveMembers) !== stable(wantMembers)) {
     diffs.push(`membership is [${haveMembers.join(", ")}], expected [${wantMembers.join(", ")}]`);
   }
   const have = new Map(list(existing.privileges).map((p) => [resourceName(p.resource), actionsText(p.actions)]));
   for (const p of def.privileges) {
-    const resource = `collections/${p.collection}`;
+    const resource = resourceLabel(p.resource);
     const want = actionsText(p.actions);
     const got = have.get(resource);
     if (got === undefined) diffs.push(`no privileges on ${resource}, expected ${want}`);
