@@ -86,7 +86,25 @@ function stable(v: unknown): string {
 
 /** Driver values and expressions in their wire form. */
 function wire(v: unknown): unknown {
-  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+  return v === undefined ? undefined : asServerRenders(JSON.parse(JSON.stringify(v)));
+}
+
+/**
+ * An expression as FaunaDB renders a stored lambda back: the driver sends `Let`'s bindings
+ * as an array of one-binding objects, the server returns them as one object
+ * (`Expression.scala`, `LetForm.literal`), in the same order.
+ */
+function asServerRenders(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(asServerRenders);
+  if (!v || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(o)) out[k] = asServerRenders(x);
+  const bindings = out.let;
+  if ("in" in out && Array.isArray(bindings) && bindings.every((b) => b && typeof b === "object" && !Array.isArray(b))) {
+    out.let = Object.assign({}, ...(bindings as object[]));
+  }
+  return out;
 }
 
 /** `collections/users` for a collection ref; the wire JSON for anything else. */
