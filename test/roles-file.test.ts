@@ -7,7 +7,7 @@
  */
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import faunadb from "faunadb";
@@ -129,6 +129,16 @@ describe("the roles file format", () => {
     return assert.fail("expected RolesFileInvalid");
   };
   const ok = { name: "r", members: { claim: "permissions", contains: "x" }, privileges: [{ resource: { collection: "c" }, actions: { read: true } }] };
+
+  test("the README's example is a valid roles file (three roles: contains, equals, a path; a collection, an index, a function)", async () => {
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const at = readme.indexOf("<!-- This roles file is read by test/roles-file.test.ts: keep it valid. -->");
+    assert.ok(at >= 0, "the README still has the example");
+    const block = /```json\n([\s\S]*?)```/.exec(readme.slice(at))![1]!;
+    const roles = parseRolesFile(block, "README.md", "users");
+    assert.deepEqual(roles.map((r) => r.name), ["orders_reader", "acme_member", "realm_auditor"]);
+    assert.deepEqual(roles.map((r) => r.privileges.map((p) => p.resource)), [[{ collection: "orders" }, { index: "orders_by_owner" }], [{ collection: "acme_documents" }], [{ function: "audit_report" }]]);
+  });
 
   test("the file: JSON, {\"roles\": […]}, not empty, each name once", () => {
     assert.match(problems("{").join(), /^r\.json: not JSON/);
