@@ -67,6 +67,13 @@ test("OIDC_ISSUERS alone: AUTH0_* left unset configure nothing; the first entry 
   assert.deepEqual(half, ["AUTH0_DOMAIN or AUTH0_ISSUER is missing (or set OIDC_ISSUERS)"]);
 });
 
+test("JWKS_MAX_AGE_SECONDS applies to every issuer's key set, with or without AUTH0_*", () => {
+  assert.deepEqual(loadConfig({ ...fauna, ...auth0, OIDC_ISSUERS: THREE_ISSUERS, JWKS_MAX_AGE_SECONDS: "30" }).issuers.map((i) => i.jwksMaxAgeSeconds), [30, 30, 30, 30]);
+  assert.deepEqual(loadConfig({ ...fauna, OIDC_ISSUERS: THREE_ISSUERS, JWKS_MAX_AGE_SECONDS: "30" }).issuers.map((i) => i.jwksMaxAgeSeconds), [30, 30, 30]);
+  assert.deepEqual(loadConfig({ ...fauna, OIDC_ISSUERS: THREE_ISSUERS }).issuers.map((i) => i.jwksMaxAgeSeconds), [60, 60, 60]);
+  assert.deepEqual(problemsOf({ OIDC_ISSUERS: THREE_ISSUERS, JWKS_MAX_AGE_SECONDS: "5" }), ["JWKS_MAX_AGE_SECONDS must be a whole number of seconds from 10 to 3600"]);
+});
+
 test("every entry's fields are checked, by position and field; unknown fields are typos", () => {
   const problems = problemsOf({
     ...auth0,

@@ -126,7 +126,8 @@ describe("several issuers", () => {
     const before = await s.counts();
     const res = await exchange(s.issuer, `${second.issuer}#user|42`);
     assert.equal(res.status, 401);
-    assert.equal(logs.events("token_exchange").at(-1)!.outcome, "ERR_JWT_CLAIM_MISSING");
+    assert.equal(logs.events("token_exchange").at(-1)!.outcome, "ERR_JWT_SUB_INVALID");
+    assert.match(res.body.error_description as string, /has the form of another issuer's user key/);
     assert.deepEqual(await s.counts(), before);
   });
 

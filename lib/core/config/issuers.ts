@@ -6,7 +6,7 @@
  * other issuer's by `<iss>#<sub>` (lib/core/identity/issuers.ts), which is why no issuer
  * listed here may hold a `#` (an OIDC issuer has no fragment anyway).
  */
-import { SUPPORTED_ALGORITHMS, readJwt, type JwtAlgorithm, type JwtConfig } from "./identity.ts";
+import { SUPPORTED_ALGORITHMS, readJwksMaxAge, readJwt, type JwtAlgorithm, type JwtConfig } from "./identity.ts";
 import { isHttpUrl, type EnvReader } from "./reader.ts";
 
 /**
@@ -105,7 +105,10 @@ function readOidcIssuers(r: EnvReader, raw: string): JwtConfig[] {
 export function readIssuers(r: EnvReader): IssuersConfig {
   const raw = r.value("OIDC_ISSUERS");
   const auth0 = raw === undefined || AUTH0_VARIABLES.some((v) => r.value(v) !== undefined) ? [readJwt(r)] : [];
-  const issuers = [...auth0, ...(raw === undefined ? [] : readOidcIssuers(r, raw))];
+  // JWKS_MAX_AGE_SECONDS is read once, with the AUTH0_* variables when they are read.
+  const jwksMaxAgeSeconds = auth0[0]?.jwksMaxAgeSeconds ?? readJwksMaxAge(r);
+  const listed = raw === undefined ? [] : readOidcIssuers(r, raw).map((c) => ({ ...c, jwksMaxAgeSeconds }));
+  const issuers = [...auth0, ...listed];
   issuers.forEach((c, n) => {
     const first = issuers.findIndex((o) => o.issuer === c.issuer);
     if (first === n || c.issuer === "") return;

@@ -16,7 +16,7 @@ import type { JwtConfig } from "./identity.ts";
 import { readIssuers } from "./issuers.ts";
 
 export type { Env } from "./reader.ts";
-export { SUPPORTED_ALGORITHMS, type JwtAlgorithm, type JwtConfig } from "./identity.ts";
+export { DEFAULT_JWKS_MAX_AGE_SECONDS, SUPPORTED_ALGORITHMS, type JwtAlgorithm, type JwtConfig } from "./identity.ts";
 export { MAX_OIDC_ISSUERS_BYTES } from "./issuers.ts";
 
 /** What anything that only talks to Fauna (deploy-schema, the cleanup) needs. */

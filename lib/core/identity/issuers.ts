@@ -12,7 +12,7 @@
  * is refused.
  */
 import type { JwtConfig } from "../config/load.ts";
-import { JwtClaimMissing, JwtIssuerInvalid } from "../errors/index.ts";
+import { JwtIssuerInvalid, JwtSubInvalid } from "../errors/index.ts";
 import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "./jwt.ts";
 
 /** Which issuer vouched for a token, and which user document it names. */
@@ -62,7 +62,7 @@ export function createIdentityVerifier(issuers: readonly JwtConfig[], opts: JwtV
   const otherPrefixes = names.slice(1).map((n) => `${n}#`);
 
   const identify = (verified: VerifiedJwt, index: number): IdentifiedJwt => {
-    if (index === 0 && otherPrefixes.some((p) => verified.sub.startsWith(p))) throw new JwtClaimMissing("sub");
+    if (index === 0 && otherPrefixes.some((p) => verified.sub.startsWith(p))) throw new JwtSubInvalid("another_issuers_key");
     return { ...verified, issuer: names[index]!, userKey: userKeyOf(issuers, index, verified.sub) };
   };
 
