@@ -8,6 +8,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
+import { emulatorOnly } from "fql4-emulator/testing";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
 import { captureLogs } from "./support/log-capture.ts";
@@ -141,6 +142,19 @@ describe("several issuers", () => {
     assert.equal(res.body.revoked, 1);
     await assert.rejects(userKeyOf(b.secret!), (e: Error) => e.name === "Unauthorized");
     assert.equal(await userKeyOf(a.secret!), "user|7");
+  });
+
+  test("a second issuer's exchange is still one query, reading what the first's reads", async (t) => {
+    const emulator = emulatorOnly(t, s.target, "stats");
+    if (!emulator) return;
+    await exchange(second, "user|reads"); // creates the user; a first secret
+    emulator.stats.reset();
+    assert.equal((await exchange(second, "user|reads")).status, 200);
+    const stats = emulator.stats.snapshot();
+    t.diagnostic(`per exchange, second issuer: ${JSON.stringify(stats)}`);
+    assert.equal(stats.queries, 1);
+    assert.equal(stats.documentsRead, 1, "the user's one earlier token, as for the first issuer (test/exchange-flow)");
+    assert.equal(stats.documentsWritten, 2);
   });
 
   test("each issuer has its own key cache: the second's JWKS down is its users' 503, not the first's", async () => {
