@@ -21,7 +21,7 @@ import { exchangeQuery } from "./query.ts";
 import { MAX_TOKEN_CLAIMS_BYTES, tokenClaims } from "./token-claims.ts";
 
 export { computeExpiry, secondsUntil, MIN_SECRET_LIFETIME_MS, type ExpiryInput } from "./expiry.ts";
-export { exchangeQuery, LIVE_SECRETS_SCAN_MARGIN, type ExchangeQueryInput } from "./query.ts";
+export { exchangeQuery, type ExchangeQueryInput } from "./query.ts";
 export { ledgerMeta, MAX_METADATA_BYTES, pickClaims, toLedgerMeta } from "./meta.ts";
 export { MAX_TOKEN_CLAIMS_BYTES, tokenClaims } from "./token-claims.ts";
 
@@ -71,7 +71,7 @@ export interface ExchangeResult {
   sub: string;
   /** The verified `iss` (one of the configured issuers). */
   issuer: string;
-  /** The user's oldest live secrets revoked to stay within MAX_LIVE_SECRETS_PER_USER. */
+  /** The user's soonest-expiring live secrets revoked to stay within MAX_LIVE_SECRETS_PER_USER. */
   evicted: number;
 }
 
@@ -148,9 +148,11 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
     const nowMs = now();
     const expiresAt = computeExpiry({ jwtExpSeconds: verified.exp, maxTtlSeconds: config.tokenMaxTtlSeconds, nowMs });
     if (!expiresAt) throw new JwtExpired();
+    const iat = verified.claims.iat;
     const query = exchangeQuery({
       sub: userKey,
       expiresAt,
+      ...(typeof iat === "number" && Number.isFinite(iat) ? { issuedAt: iat } : {}),
       usersCollection: config.usersCollection,
       usersIndex: config.usersIndex,
       createMissingUsers: config.createMissingUsers,
