@@ -15,8 +15,6 @@ export const LEDGER_BY_EXPIRATION_INDEX = "auth0_token_exchanges_by_expiration";
 export const LEDGER_BY_USER_INDEX = "auth0_token_exchanges_by_user";
 export const DEFAULT_USERS_COLLECTION = "users";
 export const DEFAULT_USERS_INDEX = "users_by_auth0_id";
-/** FaunaDB clamps `Paginate` sizes above this: no page of ledger entries is asked for bigger. */
-export const MAX_PAGE_SIZE = 100_000;
 
 /** One ledger document's `data`, as the exchange writes it. Never the secret. */
 export interface LedgerFields<T = unknown> {
