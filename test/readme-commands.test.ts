@@ -228,6 +228,7 @@ describe("every --help the README points to", () => {
     "bench:exchange": /^Usage: npm run bench:exchange/,
     "bench:faults": /^Usage: npm run bench:faults/,
     "bench:cold": /^Usage: npm run bench:cold/,
+    "bench:cluster": /^Usage: npm run bench:cluster/,
   };
   /** What the README must keep naming: the four commands and the other entry points of this issue. */
   const MUST_NAME = ["exchange", "deploy-schema", "delete-expired-tokens", "revoke", "serve", "emulator", "bench", "bench:cleanup"];
