@@ -22,7 +22,9 @@ test("vercel.json's maxDuration is the limit the budgets derive from", () => {
 test("the budgets, derived from the tightest limits: the figures the README states", () => {
   assert.equal(REQUEST_LIMIT_MS, 10_000);
   assert.equal(SCHEDULED_RUN_LIMIT_MS, 30_000);
-  assert.deepEqual(requestBudgets(), { exchangeMs: 8_000, revokeMs: 6_000, revokeSlackMs: 2_000, jwksFetchMs: 5_000 });
+  assert.deepEqual(requestBudgets(), { exchangeMs: 8_000, revokeMs: 6_000, revokeSlackMs: 2_000, jwksFetchMs: 5_000, bodyMs: 2_000 });
+  // A body on time leaves a cold JWKS fetch its whole timeout, and the query a second.
+  assert.ok(requestBudgets().bodyMs + requestBudgets().jwksFetchMs + 1_000 <= requestBudgets().exchangeMs);
   assert.deepEqual(runBudgets(), { cleanupMs: 20_000, cleanupSlackMs: 5_000 });
   assert.equal(DEFAULT_QUERY_TIMEOUT_MS, 8_000);
   // DELETE ends when POST must: its last batch may run the slack past its own budget.
@@ -30,6 +32,18 @@ test("the budgets, derived from the tightest limits: the figures the README stat
   assert.equal(b.revokeMs + b.revokeSlackMs, b.exchangeMs);
   // A run with its slack ends well inside the scheduled limit (the cold start, the summary line).
   assert.ok(runBudgets().cleanupMs + runBudgets().cleanupSlackMs < SCHEDULED_RUN_LIMIT_MS);
+});
+
+test("a Deadline bounds a wait: the promise's outcome if it comes first, the late error otherwise, the promise left running", async () => {
+  const late = () => new Error("late");
+  assert.equal(await Deadline.after(1_000).race(Promise.resolve(7), late), 7);
+  await assert.rejects(Deadline.after(1_000).race(Promise.reject(new Error("own")), late), /own/);
+  let settled = false;
+  const slow = new Promise((r) => setTimeout(r, 60)).then(() => (settled = true));
+  await assert.rejects(Deadline.after(10).race(slow, late), /late/);
+  await assert.rejects(Deadline.after(-5).race(slow, late), /late/, "a passed deadline: late at once");
+  await slow;
+  assert.equal(settled, true);
 });
 
 test("a Deadline: the instant, what remains, a share of it, and a signal that fires at it", async () => {

@@ -77,6 +77,15 @@ test("HMAC and none can never be allow-listed", () => {
   assert.deepEqual(loadConfig({ ...minimal, AUTH0_ALGORITHMS: "RS256, PS256" }).jwt.algorithms, ["RS256", "PS256"]);
 });
 
+test("JWKS_MAX_AGE_SECONDS: 60 by default, whole seconds from 10 to 3600", () => {
+  assert.equal(loadConfig(minimal).jwt.jwksMaxAgeSeconds, 60);
+  assert.equal(loadConfig({ ...minimal, JWKS_MAX_AGE_SECONDS: " 10 " }).jwt.jwksMaxAgeSeconds, 10);
+  assert.equal(loadConfig({ ...minimal, JWKS_MAX_AGE_SECONDS: "3600" }).jwt.jwksMaxAgeSeconds, 3600);
+  for (const bad of ["9", "3601", "60000", "1.5", "1m", "-60"]) {
+    assert.deepEqual(problemsOf({ ...minimal, JWKS_MAX_AGE_SECONDS: bad }), ["JWKS_MAX_AGE_SECONDS must be a whole number of seconds from 10 to 3600"], bad);
+  }
+});
+
 test("AUTH0_ISSUER for any OIDC provider; AUTH0_JWKS_URI overrides; several audiences", () => {
   const c = loadConfig({
     ...minimal,

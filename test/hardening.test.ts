@@ -169,8 +169,11 @@ describe("findings against the exchange", () => {
     // Emergency rotation: the old key is withdrawn; the next fetch (for the new kid) drops it.
     s.issuer.rotate({ retireOld: true });
     assert.equal((await exchange(mint({ sub: "auth0|h1" }))).status, 200);
-    // The refetch budget (2 a minute) is spent: the old kid is unknown and cannot be
-    // looked up again yet (503); once it can, the fresh key set lacks it (401). Never 200.
+    // The refetch budget is 2 a minute (the cold start's fetch spent none of it, the new
+    // kid's one): the old kid is looked up once, and the fresh key set lacks it (401); then
+    // the budget is spent (503) until it refills, and the answer is 401 again. Never 200.
+    const refused = await exchange(mint({ sub: "auth0|h1", key: old }));
+    assert.equal(refused.status, 401, JSON.stringify(refused.body));
     const deferred = await exchange(mint({ sub: "auth0|h1", key: old }));
     assert.equal(deferred.status, 503, JSON.stringify(deferred.body));
     clockMs += 30_000;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { startStack, type Stack } from "./support/stack.ts";
 import { emulatorOnly, startTarget } from "fql4-emulator/testing";
-import { captureLogs } from "./support/log-capture.ts";
+import { captureLogs, closeThenCheck } from "./support/log-capture.ts";
 import { bearer, call, form, jsonBody, rfc8693, TOKEN_EXCHANGE_GRANT, type Reply } from "./support/http-client.ts";
 import { createHttpHandler } from "../lib/http/token-handler.ts";
 import { handlerFromEnv } from "../lib/adapters/from-env.ts";
@@ -17,10 +17,6 @@ import { loadConfig } from "../lib/core/config/load.ts";
 import { serveHandler } from "../lib/adapters/node.ts";
 
 const logs = captureLogs();
-after(() => {
-  logs.stop();
-  logs.assertClean();
-});
 
 let s: Stack;
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -43,7 +39,7 @@ before(async () => {
   assert.equal(warm.status, 200);
   logs.forbid(warm.body.secret as string);
 });
-after(() => s.close());
+after(closeThenCheck(logs, () => s?.close()));
 
 function mint(opts: Parameters<Stack["issuer"]["mint"]>[0]): string {
   const jwt = s.issuer.mint(opts);
@@ -85,6 +81,8 @@ const badJwts: [string, () => string][] = [
   ["not yet valid", () => mint({ sub: "auth0|known", nbf: nowS() + 3600 })],
   ["malformed", () => "not-a-jwt"],
   ["no sub", () => mint({ sub: "x", claims: { sub: undefined } })],
+  ["a sub with a bidi override (ERR_JWT_SUB_INVALID)", () => mint({ sub: "auth0|kn\u202eown" })],
+  ["a sub with a zero-width space (ERR_JWT_SUB_INVALID)", () => mint({ sub: "auth0|\u200bknown" })],
   ["alg none", () => {
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
     return `${b64({ alg: "none" })}.${b64({ iss: s.issuer.issuer, aud: s.issuer.audience, sub: "auth0|known", exp: nowS() + 600 })}.`;

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startStack, type Stack } from "./support/stack.ts";
-import { captureLogs } from "./support/log-capture.ts";
+import { captureLogs, closeThenCheck } from "./support/log-capture.ts";
 import { bearer, call, form } from "./support/http-client.ts";
 import { loadConfig } from "../lib/core/config/load.ts";
 import { createTokenExchange } from "../lib/core/exchange/exchange.ts";
@@ -16,17 +16,13 @@ import { MAX_LOGGED_REFUSED_ORIGINS } from "../lib/http/cors.ts";
 import { closedPort } from "./support/processes.ts";
 
 const logs = captureLogs();
-after(() => {
-  logs.stop();
-  logs.assertClean();
-});
 
 let s: Stack;
 before(async () => {
   s = await startStack({ users: ["auth0|known"] });
   logs.forbid(s.target.serverSecret, s.target.adminSecret);
 });
-after(() => s.close());
+after(closeThenCheck(logs, () => s?.close()));
 
 
 /** The exchange served with the stack's settings, some of them replaced: one deployment's mistake. */

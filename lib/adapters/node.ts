@@ -43,12 +43,20 @@ function toRequest(req: IncomingMessage, res: ServerResponse, base: string): Req
   });
 }
 
-async function send(res: ServerResponse, response: Response): Promise<void> {
+/**
+ * Writes `response`. When the request's body was not read to its end (a 413, a 408, any
+ * refusal before the body), the connection cannot carry another request: what is left of
+ * the body would be read as one, or, unread, would stall the connection until it is reset
+ * with the next request lost. So the answer says `Connection: close` and the connection is
+ * closed once it is out, and a client knows to send its next request on a new one.
+ */
+async function send(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
   const body = Buffer.from(await response.arrayBuffer());
+  if (!req.complete) headers.connection = "close";
   res.writeHead(response.status, headers).end(body);
 }
 
@@ -62,16 +70,16 @@ export async function serveHandler(
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     // Netlify routes only config.path to the function; mimic that.
     if (opts.route && path !== opts.route) {
-      send(res, routeNotFound()).catch(() => res.destroy());
+      send(req, res, routeNotFound()).catch(() => res.destroy());
       return;
     }
     handler(toRequest(req, res, base))
-      .then((response) => send(res, response))
+      .then((response) => send(req, res, response))
       .catch(async (e: unknown) => {
         log("error", "handler_crashed", { error: e });
         // Once the head is out, all that can be done is to end the response.
         if (res.headersSent) res.end();
-        else await send(res, handlerCrashed());
+        else await send(req, res, handlerCrashed());
       })
       .catch(() => res.destroy());
   });

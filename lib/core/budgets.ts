@@ -43,14 +43,20 @@ export interface RequestBudgets {
   revokeMs: number;
   /** ...and one started before may run this much longer: DELETE ends when POST must. */
   revokeSlackMs: number;
-  /** A JWKS fetch's own cap: one slow fetch still leaves time for the query. */
+  /** A JWKS fetch's own timeout (never a request's leftover): one slow fetch still leaves time for the query. */
   jwksFetchMs: number;
+  /**
+   * The request body's share, from the arrival: past it the request is answered 408. A
+   * 16 KB body takes milliseconds on any live connection, so this is generous for a slow
+   * mobile link and still leaves a cold JWKS fetch its whole timeout and the query a second.
+   */
+  bodyMs: number;
 }
 
 /** The budgets of one request to a function that must have answered by `limitMs`. */
 export function requestBudgets(limitMs: number = REQUEST_LIMIT_MS): RequestBudgets {
   const exchangeMs = limitMs - ANSWER_RESERVE_MS;
-  return { exchangeMs, revokeMs: exchangeMs - REVOKE_SLACK_MS, revokeSlackMs: REVOKE_SLACK_MS, jwksFetchMs: limitMs / 2 };
+  return { exchangeMs, revokeMs: exchangeMs - REVOKE_SLACK_MS, revokeSlackMs: REVOKE_SLACK_MS, jwksFetchMs: limitMs / 2, bodyMs: exchangeMs / 4 };
 }
 
 export interface RunBudgets {

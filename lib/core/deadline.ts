@@ -32,6 +32,18 @@ export class Deadline {
   }
 
   /**
+   * Settles like `p`, or rejects with `late()` at the instant, whichever comes first: a
+   * wait bounded by this deadline that leaves `p` running (its own timeout ends it).
+   */
+  race<T>(p: Promise<T>, late: () => Error): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(late()), this.remaining());
+    });
+    return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+  }
+
+  /**
    * Aborts at the instant (a `TimeoutError`). Made on first use, counting from then:
    * most requests never need it.
    */

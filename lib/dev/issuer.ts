@@ -66,6 +66,12 @@ export interface DevIssuer {
   /** Make the JWKS endpoint answer this status with a text body (e.g. 404); `undefined` restores it. */
   setJwksStatus(status: number | undefined): void;
   /**
+   * Hold each JWKS answer this long (a slow identity provider), or forever with `Infinity`
+   * (one that accepts the request and never answers); 0 restores it. The answer is the
+   * JWKS as it is when the request arrived.
+   */
+  setJwksDelay(ms: number): void;
+  /**
    * Let a page on this origin (e.g. `http://127.0.0.1:8888`) read `GET /mint` answers
    * (CORS), as a browser app reads its identity provider's. No other origin can.
    */
@@ -101,6 +107,7 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
   const rawJwks = new Map<string, Record<string, unknown>>();
   let fetches = 0;
   let failWith: number | undefined;
+  let delayMs = 0;
   let issuer = "";
   const mintOrigins = new Set<string>();
 
@@ -136,11 +143,14 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "GET" && url.pathname === DEV_JWKS_PATH) {
       fetches++;
-      if (failWith !== undefined) {
-        res.writeHead(failWith, { "content-type": "text/plain" }).end("unavailable");
-        return;
-      }
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks()));
+      const answer = failWith === undefined ? JSON.stringify(jwks()) : undefined;
+      const status = failWith ?? 200;
+      const respond = () => {
+        if (answer === undefined) res.writeHead(status, { "content-type": "text/plain" }).end("unavailable");
+        else res.writeHead(status, { "content-type": "application/json" }).end(answer);
+      };
+      if (delayMs === 0) respond();
+      else if (Number.isFinite(delayMs)) setTimeout(respond, delayMs);
       return;
     }
     if (opts.mintEndpoint && req.method === "GET" && url.pathname === "/mint") {
@@ -202,6 +212,9 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     },
     setJwksStatus(status) {
       failWith = status;
+    },
+    setJwksDelay(ms) {
+      delayMs = ms;
     },
     allowMintOrigin(origin) {
       mintOrigins.add(origin);

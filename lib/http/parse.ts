@@ -2,7 +2,9 @@
  * Where the JWT is in a request, and the limits on what a request may be. Every
  * failure is a typed error; statuses are decided in statuses.ts.
  */
-import { BadRequest, PayloadTooLarge, RequestAborted, UnsupportedGrantType, UnsupportedMediaType } from "../core/errors/index.ts";
+import { BadRequest, PayloadTooLarge, RequestAborted, RequestTimeout, UnsupportedGrantType, UnsupportedMediaType } from "../core/errors/index.ts";
+import { requestBudgets } from "../core/budgets.ts";
+import { Deadline } from "../core/deadline.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 export const ALLOWED_METHODS = ["POST", "DELETE", "OPTIONS"] as const;
@@ -22,7 +24,12 @@ export interface TokenRequest {
   form: boolean;
 }
 
-async function readBody(req: Request): Promise<string> {
+/**
+ * The body, whole, by `deadline`: a client that sends its headers and then trickles (or
+ * nothing) gets `RequestTimeout` when the body's share of the budget is over, instead of
+ * holding the request, and the shared JWKS fetch after it, past the budget.
+ */
+async function readBody(req: Request, deadline: Deadline, bodyMs: number): Promise<string> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
   if (!req.body) return "";
@@ -33,9 +40,13 @@ async function readBody(req: Request): Promise<string> {
   for (;;) {
     let step: ReadableStreamReadResult<Uint8Array>;
     try {
-      step = await reader.read();
-    } catch {
-      // The only way reading a request's own body fails: its connection went away.
+      step = await deadline.race(reader.read(), () => new RequestTimeout(bodyMs));
+    } catch (e) {
+      if (e instanceof RequestTimeout) {
+        await reader.cancel().catch(() => undefined);
+        throw e;
+      }
+      // The only other way reading a request's own body fails: its connection went away.
       throw new RequestAborted();
     }
     const { done, value } = step;
@@ -115,13 +126,22 @@ function parseForm(text: string): string {
   return subjectToken;
 }
 
+export interface ParseOptions {
+  allowForm: boolean;
+  /** The request's deadline; the body must have arrived by the earlier of it and `bodyMs` from now. */
+  deadline?: Deadline;
+  /** The body's share of the request's time. Default: budgets.ts's `bodyMs`. */
+  bodyMs?: number;
+}
+
 /**
  * Where the JWT is: `Authorization: Bearer`, a JSON body `{"token"}`, or (for
  * POST) an RFC 8693 form. Exactly one place (RFC 6750 §2).
  */
-export async function parseTokenRequest(req: Request, opts: { allowForm: boolean }): Promise<TokenRequest> {
+export async function parseTokenRequest(req: Request, opts: ParseOptions): Promise<TokenRequest> {
   const fromHeader = bearer(req);
-  const text = await readBody(req);
+  const bodyMs = opts.bodyMs ?? requestBudgets().bodyMs;
+  const text = await readBody(req, (opts.deadline ?? Deadline.after(bodyMs)).within(bodyMs), bodyMs);
   let fromBody: string | undefined;
   let form = false;
   if (text.trim() !== "") {

@@ -34,6 +34,7 @@ export const INVALID_TOKEN_CODES: readonly string[] = [
   E.JwtCritUnsupported.code,
   E.JwtMalformed.code,
   E.JwtClaimMissing.code,
+  E.JwtSubInvalid.code,
 ];
 
 const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([
@@ -41,6 +42,8 @@ const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([
   [E.InvalidMetadata.code, invalidRequest(400)],
   // Nobody reads this answer; the status keeps a closed request out of the 5xx counts.
   [E.RequestAborted.code, invalidRequest(400)],
+  // OAuth has no error of its own for a body that never arrived: it is a request that cannot be read.
+  [E.RequestTimeout.code, invalidRequest(408)],
   [E.UnsupportedGrantType.code, { status: 400, error: "unsupported_grant_type" }],
   [E.MethodNotAllowed.code, invalidRequest(405)],
   [E.PayloadTooLarge.code, invalidRequest(413)],

@@ -5,7 +5,8 @@
  * (respond.ts, with statuses from statuses.ts) and the failure log line (failure-log.ts).
  *
  * Each request gets a `Deadline` as it arrives, from budgets.ts (the platforms' limit):
- * the JWKS fetch and every query it makes end by it.
+ * its body must have arrived by the body's share of it, and the JWKS fetch and every
+ * query it makes end by it.
  */
 import type { Config } from "../core/config/load.ts";
 import { InternalError, isTokenExchangeError, MethodNotAllowed, type Misconfigured, type TokenExchangeError } from "../core/errors/index.ts";
@@ -71,9 +72,9 @@ function failed(event: string, e: unknown, form: boolean, call: Call, config: Co
 async function exchangeRoute(setup: Setup, call: Call): Promise<Response> {
   let form = false;
   try {
-    const parsed = await parseTokenRequest(call.req, { allowForm: true });
-    form = parsed.form;
     const deadline = Deadline.after(setup.budgets.exchangeMs, call.started);
+    const parsed = await parseTokenRequest(call.req, { allowForm: true, deadline, bodyMs: setup.budgets.bodyMs });
+    form = parsed.form;
     const result = await setup.exchange.exchange(parsed.jwt, { recordClaims: setup.config.ledgerClaims, deadline });
     log("info", "token_exchange", {
       outcome: "issued",
@@ -94,8 +95,8 @@ async function exchangeRoute(setup: Setup, call: Call): Promise<Response> {
 /** DELETE: sign the caller out everywhere, within the revoke budget. */
 async function revokeRoute(setup: Setup, call: Call): Promise<Response> {
   try {
-    const { jwt } = await parseTokenRequest(call.req, { allowForm: false });
     const deadline = Deadline.after(setup.budgets.revokeMs, call.started);
+    const { jwt } = await parseTokenRequest(call.req, { allowForm: false, deadline, bodyMs: setup.budgets.bodyMs });
     const verified = await setup.exchange.verify(jwt, { deadline });
     const result = await setup.exchange.signOut(verified.sub, { deadline, ...(setup.revoke ? { revoke: setup.revoke } : {}) });
     const complete = result.workRemaining !== true;

@@ -64,3 +64,19 @@ export function captureLogs(opts: { quiet?: boolean } = { quiet: true }): LogCap
     },
   };
 }
+
+/**
+ * A file's last `after` hook: closes what the file started, then checks its output. In
+ * that order, so that a failed check fails the file; the other way round, the check's
+ * throw skips the hooks after it and the servers left open keep the file from ever exiting.
+ */
+export function closeThenCheck(logs: LogCapture, close: () => Promise<unknown> | undefined): () => Promise<void> {
+  return async () => {
+    try {
+      await close();
+    } finally {
+      logs.stop();
+      logs.assertClean();
+    }
+  };
+}

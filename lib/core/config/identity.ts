@@ -20,6 +20,16 @@ export const SUPPORTED_ALGORITHMS = [
 ] as const;
 export type JwtAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
+/** JWKS_MAX_AGE_SECONDS's default: a key withdrawn from the JWKS is refused within a minute. */
+export const DEFAULT_JWKS_MAX_AGE_SECONDS = 60;
+/**
+ * Twice the JWKS fetch's own timeout (budgets.ts, 5 s): a fetch that takes all of it still
+ * brings a set that is good for a while (its age counts from when the fetch was sent).
+ */
+const MIN_JWKS_MAX_AGE_SECONDS = 10;
+/** An hour: more is a typo (milliseconds for seconds) more often than a wish. */
+const MAX_JWKS_MAX_AGE_SECONDS = 3600;
+
 export interface JwtConfig {
   /** Exact `iss` expected, e.g. `https://tenant.auth0.com/` (Auth0 keeps the trailing slash). */
   issuer: string;
@@ -28,6 +38,12 @@ export interface JwtConfig {
   publicKeyPem?: string;
   audiences: string[];
   algorithms: JwtAlgorithm[];
+  /**
+   * JWKS_MAX_AGE_SECONDS: how long a fetched key set is trusted, counted from when its
+   * fetch was sent; a key withdrawn from the JWKS is refused at the latest this long after
+   * (lib/core/identity/jwks.ts). Unset: DEFAULT_JWKS_MAX_AGE_SECONDS.
+   */
+  jwksMaxAgeSeconds?: number;
 }
 
 /** Netlify UIs often store a PEM on one line with literal `\n`. */
@@ -80,7 +96,7 @@ function publicKeyProblem(pem: string, algorithms: readonly JwtAlgorithm[]): str
   return undefined;
 }
 
-/** AUTH0_DOMAIN or AUTH0_ISSUER, AUTH0_JWKS_URI or AUTH0_PUBLIC_KEY, AUTH0_AUDIENCE, AUTH0_ALGORITHMS. */
+/** AUTH0_DOMAIN or AUTH0_ISSUER, AUTH0_JWKS_URI or AUTH0_PUBLIC_KEY, AUTH0_AUDIENCE, AUTH0_ALGORITHMS, JWKS_MAX_AGE_SECONDS. */
 export function readJwt(r: EnvReader): JwtConfig {
   const domain = r.value("AUTH0_DOMAIN");
   const issuerVar = r.value("AUTH0_ISSUER");
@@ -132,12 +148,20 @@ export function readJwt(r: EnvReader): JwtConfig {
     jwksUri = undefined;
   }
 
+  const jwksMaxAgeSeconds =
+    r.wholeNumber(
+      "JWKS_MAX_AGE_SECONDS",
+      { min: MIN_JWKS_MAX_AGE_SECONDS, max: MAX_JWKS_MAX_AGE_SECONDS },
+      `JWKS_MAX_AGE_SECONDS must be a whole number of seconds from ${MIN_JWKS_MAX_AGE_SECONDS} to ${MAX_JWKS_MAX_AGE_SECONDS}`,
+    ) ?? DEFAULT_JWKS_MAX_AGE_SECONDS;
+
   return {
     issuer,
     ...(jwksUri ? { jwksUri } : {}),
     ...(publicKeyPem ? { publicKeyPem } : {}),
     audiences,
     algorithms: algorithms as JwtAlgorithm[],
+    jwksMaxAgeSeconds,
   };
 }
 

@@ -16,7 +16,7 @@ import { EnvReader, isHttpUrl, type Env, type Problem } from "./reader.ts";
 import { readJwt, type JwtConfig } from "./identity.ts";
 
 export type { Env } from "./reader.ts";
-export { SUPPORTED_ALGORITHMS, type JwtAlgorithm, type JwtConfig } from "./identity.ts";
+export { DEFAULT_JWKS_MAX_AGE_SECONDS, SUPPORTED_ALGORITHMS, type JwtAlgorithm, type JwtConfig } from "./identity.ts";
 
 /** What anything that only talks to Fauna (deploy-schema, the cleanup) needs. */
 export interface FaunaConfig {

@@ -44,6 +44,19 @@ export class InvalidMetadata extends BadRequest {
 /** The client went away before its request was read: nobody is waiting for an answer. */
 export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The request was closed before its body was received.") {}
 
+/**
+ * The body did not arrive by its deadline (budgets.ts's `bodyMs` from the request's
+ * arrival): a client that sends headers and then trickles, or nothing, must not hold the
+ * request past its budget. Answered 408, and the connection is closed.
+ */
+export class RequestTimeout extends TokenExchangeError {
+  static readonly code = "ERR_REQUEST_TIMEOUT";
+  readonly code = RequestTimeout.code;
+  constructor(readonly limitMs: number) {
+    super(`The request body did not arrive within ${limitMs / 1000} s of the request; send it at once.`);
+  }
+}
+
 // ---------------------------------------------------------------- the JWT
 
 export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed";
@@ -147,6 +160,26 @@ export class JwtMalformed extends tokenFailure("ERR_JWT_MALFORMED", "malformed",
 export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malformed", (claim: string) => `The token has no valid "${claim}" claim.`) {
   constructor(readonly claim: string) {
     super(claim);
+  }
+}
+
+/**
+ * A `sub` that is a string but not one this service stores: over 255 characters, or
+ * holding a character that changes how text is read or shown without being seen
+ * (controls, line or paragraph separators, bidi controls, zero-width and other format
+ * characters, an unpaired surrogate). A `sub` goes into the database and into every log
+ * line about its user, where such characters forge lines or disguise one user as another.
+ */
+export class JwtSubInvalid extends tokenFailure(
+  "ERR_JWT_SUB_INVALID",
+  "malformed",
+  (problem: "too_long" | "invisible_character") =>
+    problem === "too_long"
+      ? 'The token\'s "sub" claim is longer than 255 characters.'
+      : 'The token\'s "sub" claim contains a control, separator, bidi, zero-width or other invisible formatting character.',
+) {
+  constructor(readonly problem: "too_long" | "invisible_character") {
+    super(problem);
   }
 }
 
