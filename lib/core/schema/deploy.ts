@@ -89,7 +89,7 @@ export function indexDifferences(def: IndexDefinition, existing: ExistingIndex):
   return diffs;
 }
 
-interface State {
+export interface State {
   collections: boolean[];
   indexes: (ExistingIndex | null)[];
   roles: (ExistingRole | null)[];
@@ -97,7 +97,8 @@ interface State {
   memberCollections: boolean[][];
 }
 
-async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
+/** What the database holds of `def`, in one read-only query (the doctor reads it too: lib/core/schema/drift.ts). */
+export async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
   return queryBefore<State>(client, {
     collections: def.collections.map((c) => q.Exists(q.Collection(c))),
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
