@@ -1,6 +1,7 @@
 /**
  * npm run bench:cleanup [-- --live N --expired N --page-size N --page-sizes a,b,c | --help]
- * (npm run bench runs it with --all: bench/emulator-scale.ts before it, bench/exchange-floor.ts after)
+ * (npm run bench runs it with --all: bench/emulator-scale.ts before it, bench/exchange-reads.ts and
+ * bench/exchange-floor.ts after)
  *
  * Figures for the cleanup (issue 4), measured on the in-process emulator:
  *  1. 100,000 live + 20,000 expired tokens: one unbounded run, then the same load as the
@@ -26,11 +27,12 @@ const HOUR = 3_600_000;
 
 const HELP = `Usage: npm run bench:cleanup -- [options]
        npm run bench -- [options]     (all of them: the emulator's scale figures, these,
-                                      then the exchange against its floors; the options
-                                      below apply to these; npm run bench:emulator --
-                                      --help and npm run bench:exchange -- --help for theirs;
-                                      npm run bench:contention -- --help for contention on
-                                      the emulator's cluster profile, and npm run
+                                      the documents read per exchange, then the exchange
+                                      against its floors; the options below apply to
+                                      these; npm run bench:emulator, bench:reads and
+                                      bench:exchange -- --help for theirs; npm run
+                                      bench:contention -- --help for contention on the
+                                      emulator's cluster profile, and npm run
                                       bench:cluster -- --help for the product on it (the
                                       cleanup under sign-ins, concurrent first exchanges,
                                       the cost of each query): each run on its own)
@@ -47,8 +49,9 @@ Options:
   --budget-ms MS      time budget for the time-box demonstration (default 250, so that the
                       emulator, far faster than FaunaDB, needs several runs)
   --skip-zero-live    skip the 0-live comparison run
-  --all               also bench/emulator-scale.ts before and bench/exchange-floor.ts
-                      after, each with its defaults (what npm run bench does)
+  --all               also bench/emulator-scale.ts before, bench/exchange-reads.ts and
+                      bench/exchange-floor.ts after, each with its defaults (what npm run
+                      bench does)
   -h, --help          show this help, run nothing`;
 
 function parseCommandLine() {
@@ -302,5 +305,6 @@ if (values["page-sizes"]) {
 console.log(`\nbenchmark finished in ${fmt((performance.now() - started) / 1000, 1)} s`);
 if (values.all) {
   console.log("");
+  runPart("exchange-reads.ts");
   runPart("exchange-floor.ts");
 }

@@ -173,7 +173,8 @@ async function startDemo(config) {
     // Ask FaunaDB directly about the last secret this page used (no renewal, no retry).
     try {
       await fauna.query(q.CurrentIdentity(), { secret: last.secret });
-      outcome(`${done} FaunaDB still accepts the old secret.`);
+      // A cluster finds secrets through a credential cache: a deleted one may work a little longer.
+      outcome(`${done} FaunaDB still accepts the old secret: on a cluster a revoked secret can keep working for the credential cache's window (up to about 60 s); a secret past its expiry never does.`);
     } catch (e) {
       outcome(isUnauthorized(e) ? `${done} FaunaDB refuses the old secret (401 Unauthorized).` : `${done} Checking the old secret failed: ${describe(e)}`);
     }

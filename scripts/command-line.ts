@@ -23,8 +23,10 @@ import {
   DatabaseUnavailable,
   FaunaSecretRefused,
   IdentityProviderUnavailable,
+  IndexNotActive,
   Misconfigured,
   SchemaConflict,
+  SchemaMigrationNeeded,
   TokenExchangeError,
 } from "../lib/core/errors/index.ts";
 import { redactString, setLogLevel } from "../lib/core/log.ts";
@@ -41,6 +43,8 @@ export const EXIT = {
   unreachable: 3,
   /** FaunaDB refused FAUNA_SECRET, or it lacks a permission the command needs. */
   refused: 4,
+  /** An index is still being built by FaunaDB: try again later (deploy-schema: it gave up waiting). */
+  building: 5,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -50,7 +54,8 @@ export const EXIT_CODES_HELP = `Exit codes (the same for every command):
   1  the job failed, or found a conflict
   2  usage or configuration error
   3  FaunaDB or the identity provider could not be reached
-  4  FaunaDB refused FAUNA_SECRET, or it lacks a permission this command needs`;
+  4  FaunaDB refused FAUNA_SECRET, or it lacks a permission this command needs
+  5  an index is still being built by FaunaDB: run again later`;
 
 const COMMON_OPTIONS_HELP = `Common options:
   --json            print exactly one JSON object on stdout, errors included
@@ -104,11 +109,22 @@ export function asCommandError(e: unknown): CommandError {
   if (e instanceof FaunaSecretRefused) return new CommandError(EXIT.refused, e.code, e.problems.join("; "), { details: { reason: e.reason } });
   if (e instanceof Misconfigured) return new CommandError(EXIT.usage, e.code, e.problems.join("; "), { details: { problems: e.problems } });
   if (e instanceof DatabaseUnavailable) return new CommandError(EXIT.unreachable, e.code, whereDatabase(e), { details: { ...e.failure } });
+  if (e instanceof IndexNotActive) {
+    return new CommandError(EXIT.building, e.code, `FaunaDB is still building the index ${e.index}: run again once it is active (npm run deploy-schema waits for it)`, {
+      details: { index: e.index },
+    });
+  }
   if (e instanceof IdentityProviderUnavailable) return new CommandError(EXIT.unreachable, e.code, whereIdentityProvider(e), { details: { idp: e.cause } });
   if (e instanceof SchemaConflict) {
     return new CommandError(EXIT.failed, e.code, `${e.object} already exists with a different definition; nothing was changed`, {
       details: { object: e.object, differences: e.differences },
       notes: e.differences.map((d) => `  ${d}`),
+    });
+  }
+  if (e instanceof SchemaMigrationNeeded) {
+    return new CommandError(EXIT.failed, e.code, "this database holds the ledger of an earlier version; nothing was changed. Run deploy-schema again with --migrate to:", {
+      details: { changes: e.changes },
+      notes: [...e.changes.map((c) => `  ${c}`), "The ledger stays intact throughout: the running version keeps working during and after the migration."],
     });
   }
   if (e instanceof DatabaseError) {

@@ -6,6 +6,8 @@
  * public/ beside it at / (scripts/dev-site.ts). Ctrl-C stops everything.
  *
  * Ports: PORT (8888), EMULATOR_PORT (8443), ISSUER_PORT (8890); 0 picks a free one.
+ * EMULATOR_PROFILE=cluster runs the emulator as strict as a FaunaDB cluster (contention, a
+ * credential cache of EMULATOR_AUTH_CACHE_MS, 60 s by default, background index builds).
  *
  * It also prints the variables that point the four commands at this stack (a server key
  * of the emulator included) and writes them to .env.local (START_ENV_FILE elsewhere),
@@ -16,7 +18,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import faunadb from "faunadb";
-import { startEmulator } from "fql4-emulator";
+import { startEmulator, type EmulatorOptions } from "fql4-emulator";
 import { startDevIssuer } from "../lib/dev/issuer.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { serveHandler } from "../lib/adapters/node.ts";
@@ -80,9 +82,20 @@ function writeEnvFile(text: string): { written: boolean; remove(): void } {
   };
 }
 
+/** EMULATOR_PROFILE (default or cluster) and, with the cluster's, EMULATOR_AUTH_CACHE_MS. */
+function emulatorProfile(): Pick<EmulatorOptions, "profile" | "authCacheMs"> {
+  const profile = process.env.EMULATOR_PROFILE || "default";
+  if (profile !== "default" && profile !== "cluster") throw new Error("EMULATOR_PROFILE must be default or cluster");
+  const cache = process.env.EMULATOR_AUTH_CACHE_MS;
+  if (cache === undefined || cache === "") return { profile };
+  if (profile !== "cluster") throw new Error("EMULATOR_AUTH_CACHE_MS needs EMULATOR_PROFILE=cluster (the default profile has no credential cache)");
+  if (!/^\d{1,9}$/.test(cache)) throw new Error("EMULATOR_AUTH_CACHE_MS must be a whole number of milliseconds");
+  return { profile, authCacheMs: Number(cache) };
+}
+
 async function main(): Promise<void> {
   const emulator = await listenOrExplain("Fauna emulator", "EMULATOR_PORT", () =>
-    startEmulator({ port: port("EMULATOR_PORT", 8443), host: HOST, secret: ROOT_SECRET }),
+    startEmulator({ port: port("EMULATOR_PORT", 8443), host: HOST, secret: ROOT_SECRET, ...emulatorProfile() }),
   );
   const closers: (() => Promise<unknown>)[] = [() => emulator.close()];
   const stop = async (signal: string) => {
@@ -169,7 +182,8 @@ async function main(): Promise<void> {
   const rel = relative(process.cwd(), ENV_FILE);
   const fileArg = rel && !rel.startsWith("..") ? rel : ENV_FILE;
   const shown = ["FAUNA_ENDPOINT", "FAUNA_SECRET", "AUTH0_ISSUER", "AUTH0_JWKS_URI", "AUTH0_AUDIENCE"].map((k) => `  ${k}=${commandVars[k]}`).join("\n");
-  console.log(`Fauna emulator   ${emulator.url}   (root secret "${ROOT_SECRET}"; its data is in memory and is gone when npm start stops)
+  const cluster = emulator.profile.name === "cluster" ? `; cluster profile, credential cache ${emulator.profile.authCacheMs} ms` : "";
+  console.log(`Fauna emulator   ${emulator.url}   (root secret "${ROOT_SECRET}"; its data is in memory and is gone when npm start stops${cluster})
 Dev issuer       ${issuer.issuer}   JWKS ${issuer.jwksUri}   audience ${issuer.audience}
 Mint a JWT       ${mintUrl}   (add &expires_in=N for a JWT, and so a secret, that lives N seconds)
 Token endpoint   ${endpoint}

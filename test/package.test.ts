@@ -43,7 +43,7 @@ export { secret, n, retry };
 
 const LIB_CONSUMER = `
 import { deploySchema, exchangeJwtForSecret, userRoleDefinition, SchemaConflict, type DeployReport } from "fauna-token-exchange";
-const report: DeployReport = { created: [], existing: [] };
+const report: DeployReport = { created: [], migrated: [], existing: [], building: [] };
 const role: string = userRoleDefinition("members").name;
 const code: string = new SchemaConflict("index x", []).code;
 // @ts-expect-error the JWT is a string

@@ -1,7 +1,8 @@
 /**
- * Revocation by token and by sub, against the real driver and the emulator: revoked
- * secrets get 401 on their next use, everything else keeps working, and the ledger
- * stays consistent.
+ * Revocation by token and by sub, against the real driver and the emulator's cluster
+ * profile: revoked secrets get 401 once FaunaDB's credential cache lets go of them (they
+ * still work inside its window, which each test passes rather than assumes away),
+ * everything else keeps working, and the ledger stays consistent.
  */
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import { revokeToken, revokeUserTokens, revokeSecret } from "../lib/core/revoke.
 import { InvalidArgument, InvalidTokenIdError, NotATokenSecretError } from "../lib/core/errors/index.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { createLedgerSchema, createUsers, issueTokens, readLedgerState, ledgerProblems, secretWorks, type Issued } from "./cleanup-fixtures.ts";
+import { credentialWindowMs, passCredentialWindow } from "./support/credential-window.ts";
 
 const q = faunadb.query;
 const MIN = 60_000;
@@ -26,9 +28,22 @@ async function works(i: Issued): Promise<boolean> {
   return secretWorks(target.endpoint, i.secret);
 }
 
+/** The credential cache's window on this suite's cluster profile (by the emulator's clock). */
+const WINDOW_MS = 10_000;
+
+/**
+ * Revoked: inside the credential window they still work (the window is there), and once
+ * it has passed FaunaDB refuses every one of them.
+ */
+async function assertRevoked(list: Issued[]): Promise<void> {
+  if (credentialWindowMs(target) > 0 && target.emulator) for (const i of list) assert.equal(await works(i), true, "inside the window");
+  await passCredentialWindow(target);
+  for (const i of list) assert.equal(await works(i), false);
+}
+
 describe("revocation", () => {
   beforeEach(async () => {
-    target = await startTarget();
+    target = await startTarget({ profile: "cluster", authCacheMs: WINDOW_MS });
     client = target.client(target.serverSecret);
     await createLedgerSchema(target.client());
     [alice, bob] = (await createUsers(client, ["auth0|alice", "auth0|bob"])) as [faunadb.values.Ref, faunadb.values.Ref];
@@ -44,8 +59,7 @@ describe("revocation", () => {
     const [a0, a1, ...aRest] = aliceTokens as [Issued, Issued, ...Issued[]];
     assert.deepEqual(await revokeToken(client, a0.token), { revoked: 1, ledgerEntriesDeleted: 1 });
     assert.deepEqual(await revokeToken(client, a1.token.id), { revoked: 1, ledgerEntriesDeleted: 1 });
-    assert.equal(await works(a0), false);
-    assert.equal(await works(a1), false);
+    await assertRevoked([a0, a1]);
     for (const i of [...aRest, ...bobTokens]) assert.equal(await works(i), true);
 
     // Revoking again, or a token that never existed, revokes nothing.
@@ -65,6 +79,7 @@ describe("revocation", () => {
     const extra = (await client.query(q.Create(q.Tokens(), { instance: alice }))) as { ref: faunadb.values.Ref; secret: string };
     assert.equal(await secretWorks(target.endpoint, extra.secret), true);
     assert.deepEqual(await revokeToken(client, extra.ref), { revoked: 1, ledgerEntriesDeleted: 0 });
+    await passCredentialWindow(target);
     assert.equal(await secretWorks(target.endpoint, extra.secret), false);
     for (const i of [...aliceTokens, ...bobTokens]) assert.equal(await works(i), true);
   });
@@ -72,7 +87,7 @@ describe("revocation", () => {
   test("revokeSecret ends exactly the token a secret belongs to, with its ledger entry", async () => {
     const [a0, ...aRest] = aliceTokens as [Issued, ...Issued[]];
     assert.deepEqual(await revokeSecret(client, a0.secret), { revoked: 1, ledgerEntriesDeleted: 1 });
-    assert.equal(await works(a0), false);
+    await assertRevoked([a0]);
     for (const i of [...aRest, ...bobTokens]) assert.equal(await works(i), true);
     const state = await readLedgerState(client);
     assert.deepEqual(ledgerProblems(state), []);
@@ -104,9 +119,10 @@ describe("revocation", () => {
     emu.stats.reset();
     const r = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 2 });
     assert.deepEqual(r, { revoked: 5, ledgerEntriesDeleted: 6, userFound: true, workRemaining: false });
-    // 6 entries in batches of 2: three queries, the last one learning nothing follows.
-    assert.equal(emu.stats.snapshot().queries, 3);
-    for (const i of aliceTokens) assert.equal(await works(i), false);
+    // 6 entries in batches of 2: three queries (the first also records the sign-out), the
+    // last one learning nothing follows; then the pass from the start that completes it.
+    assert.equal(emu.stats.snapshot().queries, 4);
+    await assertRevoked(aliceTokens);
     for (const i of bobTokens) assert.equal(await works(i), true);
 
     const state = await readLedgerState(client);
@@ -142,22 +158,41 @@ describe("revocation", () => {
 
     const second = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5, timeBudgetMs: 60_000 });
     assert.deepEqual(second, { revoked: 50 - 15 - tiny.revoked, ledgerEntriesDeleted: 50 - 15 - tiny.ledgerEntriesDeleted, userFound: true, workRemaining: false });
-    for (const i of all) assert.equal(await works(i), false);
+    await assertRevoked(all);
     for (const i of bobTokens) assert.equal(await works(i), true);
     const state = await readLedgerState(client);
     assert.deepEqual(ledgerProblems(state), []);
     assert.equal(state.entries.length, bobTokens.length);
   });
 
+  test("revokeUserTokens under contention: a 409 batch is sent once more; still contended after the sign-out, complete: false", async (t) => {
+    const emu = emulatorOnly(t, target, "fault injection");
+    if (!emu) return;
+    const opts = { usersIndex: DEFAULT_USERS_INDEX, batchSize: 2, timeBudgetMs: 5000 };
+    // The first batch contended once: sent again, and the run completes.
+    emu.faults.failQueries({ count: 1, status: 409 });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|bob", opts), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, workRemaining: false });
+    // Contended twice before anything committed: the failure itself (no sign-out was recorded).
+    emu.faults.failQueries({ count: 2, status: 409 });
+    await assert.rejects(revokeUserTokens(client, "auth0|alice", opts), (e: Error) => e.name === "UnknownError" || e.message === "contended transaction");
+    // The first batch committed (sign-out recorded, 2 revoked), then the next one contended twice: not complete, said so.
+    emu.faults.failQueries({ skip: 1, count: 2, status: 409 });
+    const partly = await revokeUserTokens(client, "auth0|alice", opts);
+    assert.deepEqual(partly, { revoked: 2, ledgerEntriesDeleted: 2, userFound: true, workRemaining: true });
+    // Calling again carries on.
+    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", opts), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, workRemaining: false });
+  });
+
   test("revokeUserTokens finds the user through the users index alone", async (t) => {
     const emu = emulatorOnly(t, target, "stats");
     if (!emu) return;
     // Bob has 3 entries; one batch reads (as the cleanup does) each token and ledger
-    // document to guard and delete it, and nothing else: not the user document.
+    // document to guard and delete it, and nothing else: not the user document; the pass
+    // that completes it finds nothing, and reads nothing.
     emu.stats.reset();
     assert.deepEqual(await revokeUserTokens(client, "auth0|bob", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, workRemaining: false });
     const stats = emu.stats.snapshot();
-    assert.equal(stats.queries, 1);
+    assert.equal(stats.queries, 2);
     assert.equal(stats.documentsRead, 3 * 4);
   });
 
@@ -187,7 +222,7 @@ describe("revocation", () => {
     // Every one of the 45 alice entries was deleted by exactly one of the two.
     assert.equal(cleanup.ledgerEntriesDeleted + revoked.ledgerEntriesDeleted, 45);
     assert.equal(cleanup.tokensDeleted + revoked.revoked, 45);
-    for (const i of aliceTokens) assert.equal(await works(i), false);
+    await assertRevoked(aliceTokens);
     for (const i of bobTokens) assert.equal(await works(i), true);
     const state = await readLedgerState(client);
     assert.deepEqual(ledgerProblems(state), []);

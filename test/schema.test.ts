@@ -4,7 +4,17 @@ import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { deploySchema, schemaDefinition } from "../lib/core/schema/deploy.ts";
-import { FIELD, LEDGER_BY_EXPIRATION_INDEX, LEDGER_BY_USER_INDEX, LEDGER_COLLECTION, LEDGER_INDEX, positionIn } from "../lib/core/ledger/layout.ts";
+import {
+  FIELD,
+  LEDGER_BY_EXPIRATION_INDEX,
+  LEDGER_BY_USER_INDEX,
+  LEDGER_COLLECTION,
+  LEDGER_INDEX,
+  LIVE_TOKENS_INDEX,
+  SIGN_OUTS_BY_USER_INDEX,
+  SIGN_OUTS_COLLECTION,
+  positionIn,
+} from "../lib/core/ledger/layout.ts";
 import { SchemaConflict } from "../lib/core/errors/index.ts";
 import { runScript } from "./support/processes.ts";
 
@@ -24,22 +34,31 @@ describe("deploySchema", () => {
     const first = await deploySchema(admin, { withUsers: true });
     assert.deepEqual(first.created, [
       `collection ${LEDGER_COLLECTION}`,
+      `collection ${SIGN_OUTS_COLLECTION}`,
       "collection users",
       `index ${LEDGER_BY_EXPIRATION_INDEX}`,
       `index ${LEDGER_BY_USER_INDEX}`,
+      `index ${LIVE_TOKENS_INDEX}`,
+      `index ${SIGN_OUTS_BY_USER_INDEX}`,
       "index users_by_auth0_id",
     ]);
-    assert.deepEqual(first.existing, []);
+    assert.deepEqual([first.existing, first.migrated, first.building], [[], [], []]);
     const second = await deploySchema(admin, { withUsers: true });
-    assert.deepEqual(second.created, []);
-    assert.equal(second.existing.length, 5);
+    assert.deepEqual([second.created, second.migrated, second.building], [[], [], []]);
+    assert.equal(second.existing.length, 8);
 
     const idx = await admin.query<{ terms?: unknown; values?: unknown; unique?: boolean }>(q.Get(q.Index("users_by_auth0_id")));
     assert.equal(idx.unique, true);
     // The ledger keeps no history (an entry is written once and deleted once).
     assert.equal(await admin.query(q.Select("history_days", q.Get(q.Collection(LEDGER_COLLECTION)))), 0);
-    const byExp = await admin.query<{ values: { field: string[] }[] }>(q.Get(q.Index(LEDGER_BY_EXPIRATION_INDEX)));
+    const byExp = await admin.query<{ values: { field: string[] }[]; serialized: boolean }>(q.Get(q.Index(LEDGER_BY_EXPIRATION_INDEX)));
     assert.deepEqual(byExp.values.map((v) => v.field), [["data", "expires_at"], ["data", "token_ref"], ["ref"]]);
+    // Read by the cleanup and revocation without a validated read (no contention with sign-ins).
+    assert.equal(byExp.serialized, false);
+    assert.equal(await admin.query(q.Select("serialized", q.Get(q.Index(LEDGER_BY_USER_INDEX)))), false);
+    // The live-secret bound reads the tokens themselves, serialized per user.
+    const live = await admin.query<{ source: faunadb.values.Ref; terms: { field: string[] }[]; serialized: boolean }>(q.Get(q.Index(LIVE_TOKENS_INDEX)));
+    assert.deepEqual([live.source.id, live.source.collection, live.terms[0]!.field, live.serialized], ["tokens", undefined, ["instance"], true]);
     // The unique index really refuses a second user for one sub.
     await admin.query(q.Create(q.Collection("users"), { data: { auth0_id: "auth0|one" } }));
     await assert.rejects(admin.query(q.Create(q.Collection("users"), { data: { auth0_id: "auth0|one" } })), (e: Error) => e.message === "instance not unique");
@@ -69,13 +88,14 @@ describe("deploySchema", () => {
     assert.deepEqual([positionIn(LEDGER_INDEX.byExpiration, FIELD.tokenRef), positionIn(LEDGER_INDEX.byExpiration, FIELD.ref)], [1, 2]);
     assert.deepEqual([positionIn(LEDGER_INDEX.byUser, FIELD.tokenRef), positionIn(LEDGER_INDEX.byUser, FIELD.ref)], [0, 1]);
     assert.throws(() => positionIn(LEDGER_INDEX.byUser, FIELD.expiresAt), /carries no data.expires_at/);
-    assert.deepEqual(schemaDefinition().indexes, [LEDGER_INDEX.byExpiration, LEDGER_INDEX.byUser]);
+    assert.deepEqual(positionIn(LEDGER_INDEX.liveTokens, FIELD.ref), 1);
+    assert.deepEqual(schemaDefinition().indexes, [LEDGER_INDEX.byExpiration, LEDGER_INDEX.byUser, LEDGER_INDEX.liveTokens, LEDGER_INDEX.signOutsByUser]);
   });
 
   test("definitions: users are optional and their names configurable", () => {
-    assert.deepEqual(schemaDefinition().collections, [LEDGER_COLLECTION]);
+    assert.deepEqual(schemaDefinition().collections, [LEDGER_COLLECTION, SIGN_OUTS_COLLECTION]);
     const d = schemaDefinition({ withUsers: true, usersCollection: "members", usersIndex: "members_by_sub" });
-    assert.deepEqual(d.collections, [LEDGER_COLLECTION, "members"]);
+    assert.deepEqual(d.collections, [LEDGER_COLLECTION, SIGN_OUTS_COLLECTION, "members"]);
     assert.equal(d.indexes.at(-1)!.source, "members");
     assert.equal(d.indexes.at(-1)!.name, "members_by_sub");
   });
@@ -93,13 +113,13 @@ describe("npm run deploy-schema", () => {
     const first = await run(["--with-users"], env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /created +index users_by_auth0_id/);
-    assert.match(first.stdout, /5 object\(s\) created/);
+    assert.match(first.stdout, /8 object\(s\) created, 0 migrated/);
     const second = await run(["--with-users"], env);
     assert.equal(second.code, 0);
     assert.match(second.stdout, /Schema up to date: nothing changed\./);
     const json = await run(["--with-users", "--json"], env);
     assert.equal(json.code, 0);
-    assert.deepEqual(JSON.parse(json.stdout), { changed: false, created: [], existing: JSON.parse(json.stdout).existing });
+    assert.deepEqual(JSON.parse(json.stdout), { changed: false, created: [], migrated: [], existing: JSON.parse(json.stdout).existing, building: [] });
     assert.ok(!`${first.stdout}${first.stderr}`.includes(target.serverSecret));
   });
 

@@ -10,7 +10,7 @@ import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
 import { deploySchema, schemaDefinition } from "../lib/core/schema/deploy.ts";
-import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION } from "../lib/core/ledger/layout.ts";
+import { LEDGER_BY_USER_INDEX, LEDGER_COLLECTION, LIVE_TOKENS_INDEX, SIGN_OUTS_BY_USER_INDEX } from "../lib/core/ledger/layout.ts";
 import { USER_ROLE } from "../lib/core/schema/role.ts";
 import { Misconfigured, SchemaConflict } from "../lib/core/errors/index.ts";
 import { runScript } from "./support/processes.ts";
@@ -50,7 +50,7 @@ describe("npm run deploy-schema -- --with-user-role", () => {
     const report = JSON.parse(json.stdout) as { changed: boolean; created: string[]; existing: string[] };
     assert.equal(report.changed, false);
     assert.deepEqual(report.created, []);
-    assert.equal(report.existing.length, 6);
+    assert.equal(report.existing.length, 9);
     const role = await target.client().query<{ membership: { resource: faunadb.values.Ref }[] }>(q.Get(q.Role(USER_ROLE)));
     assert.equal(role.membership[0]!.resource.id, "users");
   });
@@ -155,6 +155,9 @@ describe("a secret under the user role", () => {
     await assert.rejects(me.query(q.Get(ledger.data[0]!)), permissionDenied);
     assert.deepEqual((await me.query<{ data: unknown[] }>(q.Paginate(q.Documents(q.Collection(LEDGER_COLLECTION))))).data, []);
     await assert.rejects(me.query(q.Paginate(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.CurrentIdentity()))), permissionDenied);
+    // Nor the live-secret bound's index (over Tokens()) or the sign-outs.
+    await assert.rejects(me.query(q.Count(q.Match(q.Index(LIVE_TOKENS_INDEX), q.CurrentIdentity()))), permissionDenied);
+    await assert.rejects(me.query(q.Paginate(q.Match(q.Index(SIGN_OUTS_BY_USER_INDEX), q.CurrentIdentity()))), permissionDenied);
     // No new secrets and no keys.
     await assert.rejects(me.query(q.Create(q.Tokens(), { instance: q.CurrentIdentity() })), permissionDenied);
     await assert.rejects(me.query(q.CreateKey({ role: "server" })), permissionDenied);

@@ -32,8 +32,8 @@
 import type faunadb from "faunadb";
 import { MAX_PAGE_SIZE, PAGE_SIZE_CAP_REASON } from "./ledger/limits.ts";
 import { asExpiredCountPage, asPageDeleteCounts, countExpiredPageFql, deleteExpiredPageFql } from "./ledger/fql.ts";
-import { faunaFailure, isFaunaTimeout, isQueryTimeout, isTransientFaunaError } from "./fauna/failures.ts";
-import { CleanupConfigError, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
+import { faunaFailure, inactiveIndex, isFaunaTimeout, isQueryTimeout, isTransientFaunaError } from "./fauna/failures.ts";
+import { CleanupConfigError, IndexNotActive, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, runBudgets } from "./budgets.ts";
 import { log } from "./log.ts";
@@ -123,7 +123,7 @@ export interface CleanupSummary {
   timeBudgetMs: number | null;
   /** Present when query timeouts made the run halve its pages: the size it ended with (lower CLEANUP_PAGE_SIZE). */
   reducedPageSize?: number;
-  error?: { name: string; code: string; status?: number; message: string };
+  error?: { name: string; code: string; status?: number; message: string; index?: string };
 }
 
 /** Summary codes for a FaunaDB that did not answer in time, or could not be reached. */
@@ -132,6 +132,12 @@ export const CLEANUP_ERROR_CODES = { timeout: "ERR_FAUNA_TIMEOUT", unavailable: 
 /** What a summary may say about a failure: FaunaDB's error code, never the request. */
 export function describeError(err: unknown): NonNullable<CleanupSummary["error"]> {
   if (!(err instanceof Error)) return { name: "Error", code: "ERR_UNKNOWN", message: String(err).slice(0, 200) };
+  // An index still building is "not yet" (the next run will do), named for the operator.
+  const building = inactiveIndex(err);
+  if (building !== null) {
+    const e = new IndexNotActive(building);
+    return { name: e.name, code: e.code, status: faunaFailure(err)!.status, message: e.message, index: building };
+  }
   const answer = faunaFailure(err);
   const code = answer
     ? `fauna:${answer.code || `http_${answer.status}`}`

@@ -1,23 +1,32 @@
 /**
  * Revocation: end secrets before their expiry. A deleted token is rejected with 401 on
- * its next use, so deleting the token is the revocation; its ledger entry goes in the
- * same transaction so the ledger never lists a secret that no longer exists, nor loses
- * track of one that still does.
+ * its next use (on a cluster, once its credential cache lets go of it: up to about 60 s),
+ * so deleting the token is the revocation; its ledger entry goes in the same transaction
+ * so the ledger never lists a secret that no longer exists, nor loses track of one that
+ * still does.
  *
  * Everything goes through the ledger's by-user index, in bounded batches with the same
  * guarded, count-in-FQL page delete as the cleanup (lib/core/ledger/fql.ts), so a
  * revocation racing the cleanup or another revocation cannot fail either of them.
+ *
+ * Sign out everywhere (`revokeUserTokens`) cannot be outrun by the same JWT: its first
+ * batch records the sign-out (lib/core/ledger/sign-outs.ts) in the same transaction, and
+ * from then on every exchange refuses a JWT issued at or before it. An exchange that
+ * committed before that transaction is revoked by a pass over the user's entries that
+ * starts after it committed; the entries of sign-ins that saw the sign-out (new JWTs) are
+ * spared, so revocation completes while the user keeps signing in.
  */
 import faunadb from "faunadb";
 import { DEFAULT_USERS_INDEX } from "./ledger/layout.ts";
 import { MAX_PAGE_SIZE, PAGE_SIZE_CAP_REASON } from "./ledger/limits.ts";
 import { asPageDeleteCounts, deleteTokenEntriesFql, deleteUserPageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
-import { DatabaseError, InvalidArgument, InvalidTokenIdError, LedgerStalledError, NotATokenSecretError } from "./errors/index.ts";
+import { latestSignOutFql, recordSignOutFql, sparedBySignOutFql } from "./ledger/sign-outs.ts";
+import { DatabaseError, IndexNotActive, InvalidArgument, InvalidTokenIdError, NotATokenSecretError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
 import { queryBefore } from "./fauna/client.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, requestBudgets } from "./budgets.ts";
 import { Deadline } from "./deadline.ts";
-import { FAUNA_ERROR, faunaFailure } from "./fauna/failures.ts";
+import { FAUNA_ERROR, faunaFailure, inactiveIndex } from "./fauna/failures.ts";
 
 const q = faunadb.query;
 
@@ -32,8 +41,10 @@ export interface RevokeUserResult extends RevokeResult {
   /** False when no user has this `sub` in the users index (nothing could be revoked). */
   userFound: boolean;
   /**
-   * True when the time budget ran out before the user had no ledger entry left: the
-   * secrets counted are revoked, others may still work, and calling again continues.
+   * True when the time budget ran out before the revocation was complete (a pass over the
+   * user's entries that began after the sign-out was recorded found nothing more to
+   * revoke): the secrets counted are revoked, others may still work, and calling again
+   * continues (recording a new sign-out).
    */
   workRemaining: boolean;
 }
@@ -142,7 +153,10 @@ export async function revokeSecret(client: faunadb.Client, secret: string): Prom
     );
   } catch (e) {
     // FaunaDB answers an unknown secret with 400 "instance not found" (and the secret in
-    // the description): nothing to revoke. Any other failure goes up as it is.
+    // the description): nothing to revoke. The same code with "Index 'X' is not active."
+    // is an index still building: "not yet", never "nothing". Any other failure goes up.
+    const building = inactiveIndex(e);
+    if (building !== null) throw new IndexNotActive(building);
     const f = faunaFailure(e);
     if (f && f.code === FAUNA_ERROR.instanceNotFound) return { revoked: 0, ledgerEntriesDeleted: 0 };
     throw e;
@@ -153,11 +167,19 @@ export async function revokeSecret(client: faunadb.Client, secret: string): Prom
 
 /**
  * Revokes every secret the exchange issued to the user whose `sub` this is ("sign out
- * everywhere"), batch by batch until the user has no ledger entry left, or until
- * `timeBudgetMs` (if given) runs out: then `workRemaining` is true and a second call
- * carries on. Each batch is one query that looks the user up (through the users index
- * only, as the exchange does) and deletes up to `batchSize` tokens with their ledger
- * entries. An unknown `sub` revokes nothing, and says so (`userFound: false`).
+ * everywhere"), and records the sign-out, so that no JWT issued at or before it is
+ * exchanged again. Batch by batch, each one query that looks the user up (through the
+ * users index only, as the exchange does) and deletes up to `batchSize` tokens with their
+ * ledger entries:
+ * 1. the first batch records the sign-out and deletes the first page of the user's entries;
+ * 2. the next ones page on (a cursor, so entries spared are not read again), sparing the
+ *    entries of sign-ins that saw this sign-out (new JWTs);
+ * 3. then one more pass from the start: every batch of it began after the sign-out was
+ *    committed, so it sees every exchange that committed before (on a cluster one may have
+ *    committed after the first batch's snapshot); when it reaches the end, it is complete.
+ * With `timeBudgetMs` it stops starting batches once the budget is spent: then
+ * `workRemaining` is true and a second call carries on. An unknown `sub` revokes nothing,
+ * and says so (`userFound: false`).
  */
 export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeUserResult> {
   const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
@@ -170,17 +192,23 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
   if (!(slackMs > 0)) throw new InvalidArgument("slackMs must be a positive number");
   const now = options.now ?? Date.now;
 
-  const batch = q.Let(
-    { user: userBySubFql(options.usersIndex || DEFAULT_USERS_INDEX, sub) },
-    q.If(
-      q.IsNull(q.Var("user")),
-      { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false, userMissing: true },
-      deleteUserPageFql(q.Var("user"), batchSize),
-    ),
-  );
+  const user = q.Var("user");
+  const batch = (first: boolean, after: unknown) =>
+    q.Let(
+      { user: userBySubFql(options.usersIndex || DEFAULT_USERS_INDEX, sub) },
+      q.If(
+        q.IsNull(user),
+        { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false, after: null, userMissing: true },
+        first
+          ? q.Do(recordSignOutFql(user), deleteUserPageFql(user, batchSize, null))
+          : q.Let({ signedOut: latestSignOutFql(user) }, deleteUserPageFql(user, batchSize, after, (doc) => sparedBySignOutFql(doc, q.Var("signedOut")))),
+      ),
+    );
   const total: RevokeUserResult = { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, workRemaining: false };
   // Without a budget no clock is read and no deadline is set: the client's timeout applies.
   const box = budgeted ? new TimeBox({ budgetMs: timeBudgetMs, slackMs, queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS }, now()) : undefined;
+  let after: unknown = null;
+  let finalPass = false;
   for (let batches = 0; ; batches++) {
     let batchStart = 0;
     if (box) {
@@ -190,15 +218,44 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
         return total;
       }
     }
-    const raw = await (box ? box.query(client, batch, batchStart) : queryBefore(client, batch, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS)));
+    const expr = batch(batches === 0, after);
+    const send = (at: number) => (box ? box.query(client, expr, at) : queryBefore(client, expr, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS)));
+    let raw: unknown;
+    try {
+      raw = await send(batchStart);
+    } catch (e) {
+      // Contention (409: FaunaDB retried it internally, the user's sign-ins kept winning):
+      // nothing of the batch committed, and its deletes are guarded, so once more if it fits.
+      if (!contended(e)) throw e;
+      const at = box ? now() : 0;
+      try {
+        if (box && !box.fits(at)) throw e;
+        raw = await send(at);
+      } catch (again) {
+        // Once the sign-out is recorded, "not complete, call again" is the honest answer.
+        if (batches === 0 || !contended(again)) throw again;
+        total.workRemaining = true;
+        return total;
+      }
+    }
     const page = asPageDeleteCounts(raw);
-    if ((raw as { userMissing?: unknown }).userMissing === true) total.userFound = false;
+    if ((raw as { userMissing?: unknown }).userMissing === true) {
+      total.userFound = batches > 0;
+      return total;
+    }
     total.revoked += page.tokensDeleted;
     total.ledgerEntriesDeleted += page.ledgerEntriesDeleted;
-    if (!page.more) return total;
-    if (page.ledgerEntriesDeleted === 0) throw new LedgerStalledError("revokeUserTokens");
+    after = page.after ?? null;
+    if (after === null) {
+      if (finalPass) return total;
+      finalPass = true;
+    }
     if (box) box.pageDone(batchStart, now());
   }
+}
+
+function contended(e: unknown): boolean {
+  return faunaFailure(e)?.status === 409;
 }
 
 function asRevokeResult(value: unknown): RevokeResult {

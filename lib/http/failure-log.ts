@@ -8,6 +8,7 @@ import {
   DatabaseError,
   DatabaseUnavailable,
   IdentityProviderUnavailable,
+  IndexNotActive,
   InternalError,
   JwksRefetchDeferred,
   JwtAudienceInvalid,
@@ -33,6 +34,10 @@ function failureDetail(err: TokenExchangeError, config: Config): LogFields {
   if (err instanceof DatabaseError && err.faunaCode) detail.fauna_code = err.faunaCode;
   if (err instanceof DatabaseUnavailable) Object.assign(detail, { fauna_host: err.failure.host, fauna_cause: err.failure.cause });
   if (err instanceof IdentityProviderUnavailable && err.cause) detail.idp = err.cause;
+  if (err instanceof IndexNotActive) {
+    detail.index = err.index;
+    detail.hint = "FaunaDB is still building this index (deploy-schema waits for it: npm run deploy-schema); answered 503 with Retry-After until it is active";
+  }
   if ((err instanceof JwtAudienceInvalid || err instanceof JwtIssuerInvalid) && err.mismatch) {
     const { expected, received } = err.mismatch;
     Object.assign(detail, { expected, received });

@@ -2,7 +2,7 @@
  * The JSON responses of the exchange and of the cleanup's routes, and a typed error as
  * one: its status from the table in statuses.ts, its headers and body here.
  */
-import { DEFAULT_RETRY_AFTER_SECONDS, MethodNotAllowed, type TokenExchangeError } from "../core/errors/index.ts";
+import { DEFAULT_RETRY_AFTER_SECONDS, IndexNotActive, INDEX_BUILD_RETRY_AFTER_SECONDS, MethodNotAllowed, type TokenExchangeError } from "../core/errors/index.ts";
 import { outcomeOf, SERVER_ERROR } from "./statuses.ts";
 
 /** A web-standard handler: what every platform binds. */
@@ -85,8 +85,12 @@ export function errorResponse(err: TokenExchangeError, form: boolean, cors: Reco
 
 // ---------------------------------------------------------------- the cleanup's routes
 
-/** The cleanup's answer: its summary, 500 when the run stopped on an error. */
-export function cleanupSummary(summary: { stoppedBy: string }): Response {
+/**
+ * The cleanup's answer: its summary, 500 when the run stopped on an error, 503 with
+ * Retry-After when the error is an index FaunaDB is still building (not yet, not broken).
+ */
+export function cleanupSummary(summary: { stoppedBy: string; error?: { code: string } }): Response {
+  if (summary.error?.code === IndexNotActive.code) return json(503, summary, { "retry-after": String(INDEX_BUILD_RETRY_AFTER_SECONDS) });
   return json(summary.stoppedBy === "error" ? 500 : 200, summary, {});
 }
 

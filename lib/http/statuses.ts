@@ -34,6 +34,7 @@ export const INVALID_TOKEN_CODES: readonly string[] = [
   E.JwtCritUnsupported.code,
   E.JwtMalformed.code,
   E.JwtClaimMissing.code,
+  E.JwtSignedOut.code,
   E.JwtSubInvalid.code,
 ];
 
@@ -53,6 +54,7 @@ const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([
   [E.IdentityProviderUnavailable.code, UNAVAILABLE],
   [E.JwksRefetchDeferred.code, UNAVAILABLE],
   [E.DatabaseUnavailable.code, UNAVAILABLE],
+  [E.IndexNotActive.code, UNAVAILABLE],
 ]);
 
 /** The status and OAuth error of a code; `form` for an RFC 8693 form request. */

@@ -4,13 +4,13 @@
  * issuer with a real JWKS endpoint, and the HTTP core served over node:http.
  */
 import faunadb from "faunadb";
-import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
+import { startTarget, type FaunaTarget, type TargetProfile } from "fql4-emulator/testing";
 import { startDevIssuer, type DevIssuer } from "../../lib/dev/issuer.ts";
 import { loadConfig, type Config } from "../../lib/core/config/load.ts";
 import { createTokenExchange, type TokenExchange } from "../../lib/core/exchange/exchange.ts";
 import { createHttpHandler } from "../../lib/http/token-handler.ts";
 import { serveHandler } from "../../lib/adapters/node.ts";
-import { deploySchema } from "../../lib/core/schema/deploy.ts";
+import { deploySchema, type SchemaOptions } from "../../lib/core/schema/deploy.ts";
 import { LEDGER_COLLECTION, DEFAULT_USERS_COLLECTION } from "../../lib/core/ledger/layout.ts";
 import type { JwtVerifierOptions } from "../../lib/core/identity/jwt.ts";
 import { exchangeEnv } from "./env.ts";
@@ -36,6 +36,12 @@ export interface StackOptions {
   jwtOptions?: JwtVerifierOptions;
   /** Create these users (by sub) before the test. */
   users?: string[];
+  /** The emulator's profile, e.g. `{ profile: "cluster", authCacheMs: 5000 }` (default: the default profile). */
+  target?: TargetProfile;
+  /** Runs with the admin client before the schema is deployed (data that is already there). */
+  prepare?: (admin: faunadb.Client) => Promise<void>;
+  /** What is deployed before the test (default `{ withUsers: true }`); `false`: nothing. */
+  schema?: SchemaOptions | false;
 }
 
 async function listAll(client: faunadb.Client, set: faunadb.ExprArg): Promise<unknown[]> {
@@ -44,9 +50,10 @@ async function listAll(client: faunadb.Client, set: faunadb.ExprArg): Promise<un
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const target = await startTarget();
+  const target = await startTarget(opts.target);
   const admin = target.client();
-  await deploySchema(admin, { withUsers: true });
+  await opts.prepare?.(admin);
+  if (opts.schema !== false) await deploySchema(admin, opts.schema ?? { withUsers: true });
   for (const sub of opts.users ?? []) {
     await admin.query(q.Create(q.Collection(DEFAULT_USERS_COLLECTION), { data: { auth0_id: sub } }));
   }

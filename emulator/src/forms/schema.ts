@@ -100,6 +100,17 @@ function indexFields(v: Value | undefined, key: "terms" | "values", failures: Va
 }
 
 /**
+ * The store an index source reads: a user collection that exists, or a public native
+ * collection such as `Tokens()` (the server indexes those too: an index over `Tokens()` by
+ * `instance` finds a user's live tokens). `Databases()` is refused, as the server refuses it.
+ */
+function sourceKey(ctx: Ctx, ref: Value | undefined): string | undefined {
+  if (!(ref instanceof Ref)) return undefined;
+  if (ref.isNative) return ref.id !== "databases" && !ref.db && ctx.db.store(`#${ref.id}`) ? `#${ref.id}` : undefined;
+  return ref.schemaKind === "collections" && ctx.db.live("#collections", ref.id, ctx.snapshotNs) ? ref.id : undefined;
+}
+
+/**
  * Whether a new index over these collections builds in the background: the server builds
  * in the creating transaction only when the sources hold at most `Index.BuildSyncSize`
  * (128) live documents and those have at most 128 versions; the host says the limit
@@ -129,11 +140,11 @@ function createIndex(ctx: Ctx, params: ObjectV, pos: Pos): Value {
   const sourceKeys: string[] = [];
   for (const s of sources) {
     if (s === null) continue;
-    const ref = s instanceof Map ? s.get("collection") : s;
-    if (!(ref instanceof Ref) || ref.schemaKind !== "collections" || !ctx.db.live("#collections", ref.id, ctx.snapshotNs)) {
+    const key = sourceKey(ctx, s instanceof Map ? s.get("collection") : s);
+    if (key === undefined) {
       throw err.validation(pos.slice(0, -1), [{ field: ["source"], code: "invalid reference", description: "Cannot read reference." }]);
     }
-    sourceKeys.push(ref.id);
+    sourceKeys.push(key);
   }
   const terms = indexFields(params.get("terms"), "terms", failures);
   const values = indexFields(params.get("values"), "values", failures);

@@ -44,7 +44,10 @@ export function clockCheck(c: ClockReading): DoctorCheck {
 /** The schema check and the index check, from one drift reading. */
 export function schemaChecks(d: SchemaDrift): [DoctorCheck, DoctorCheck] {
   const problems: string[] = [];
-  if (d.missing.length > 0) problems.push(`missing: ${d.missing.join(", ")} (npm run deploy-schema -- --with-users creates them)`);
+  // An earlier version's layout is migrated, missing objects included, only with --migrate.
+  const deploy = d.migrations.length > 0 ? "npm run deploy-schema -- --with-users --migrate" : "npm run deploy-schema -- --with-users";
+  if (d.migrations.length > 0) problems.push(`an earlier version's layout: ${d.migrations.join("; ")} (${deploy} changes them in place, the ledger intact)`);
+  if (d.missing.length > 0) problems.push(`missing: ${d.missing.join(", ")} (${deploy} creates them)`);
   if (d.conflicts.length > 0) {
     problems.push(`defined otherwise than deploy-schema defines them: ${d.conflicts.join("; ")} (deploy-schema refuses to change them: see its ERR_SCHEMA_CONFLICT advice)`);
   }

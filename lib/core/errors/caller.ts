@@ -59,7 +59,7 @@ export class RequestTimeout extends TokenExchangeError {
 
 // ---------------------------------------------------------------- the JWT
 
-export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed";
+export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | "wrong_audience" | "not_yet_valid" | "malformed" | "signed_out";
 
 /** Base of every "this JWT is not acceptable" failure; `reason` is the short why. */
 export abstract class InvalidToken extends TokenExchangeError {
@@ -162,6 +162,17 @@ export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malf
     super(claim);
   }
 }
+
+/**
+ * The user signed out everywhere at or after the token's `iat` (or the token has no `iat`
+ * and the user signed out once): it stays refused until it expires, whoever holds it.
+ * A new sign-in gives a token issued after the sign-out.
+ */
+export class JwtSignedOut extends tokenFailure(
+  "ERR_JWT_SIGNED_OUT",
+  "signed_out",
+  () => "The user signed out everywhere after this token was issued: signed out; sign in again.",
+) {}
 
 /**
  * A `sub` that is a string but not one this service stores: over 255 characters, or

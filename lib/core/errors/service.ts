@@ -62,6 +62,23 @@ export class DatabaseUnavailable extends TokenExchangeError {
   }
 }
 
+/** Seconds a client is asked to wait while an index builds: longer than a blip, much shorter than a build. */
+export const INDEX_BUILD_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * An index the query needs is still being built by FaunaDB (a new index over more than
+ * 128 documents builds in the background: `deploy-schema` on an existing deployment):
+ * "not yet", never "no such thing" (503 with Retry-After). `index` names it, for the log.
+ */
+export class IndexNotActive extends TokenExchangeError {
+  static readonly code = "ERR_INDEX_NOT_ACTIVE";
+  readonly code = IndexNotActive.code;
+  override readonly retryAfterSeconds = INDEX_BUILD_RETRY_AFTER_SECONDS;
+  constructor(readonly index: string) {
+    super("The database is still building an index this service needs; try again later.");
+  }
+}
+
 /** The database answered with something the service cannot explain (a bug, not an outage). */
 export class DatabaseError extends TokenExchangeError {
   static readonly code = "ERR_DATABASE";
@@ -139,6 +156,19 @@ export class SchemaConflict extends TokenExchangeError {
     readonly differences: readonly string[],
   ) {
     super(`${object} exists with a different definition: ${differences.join("; ")}`);
+  }
+}
+
+/**
+ * `deploy-schema` found a deployment of an earlier layout (indexes to change in place,
+ * objects to add): it changes nothing without `--migrate`. `changes` says exactly what
+ * `--migrate` would do, one line each.
+ */
+export class SchemaMigrationNeeded extends TokenExchangeError {
+  static readonly code = "ERR_SCHEMA_MIGRATION_NEEDED";
+  readonly code = SchemaMigrationNeeded.code;
+  constructor(readonly changes: readonly string[]) {
+    super(`the schema is an earlier layout; run deploy-schema with --migrate to change it: ${changes.join("; ")}`);
   }
 }
 

@@ -19,7 +19,7 @@ import { ledgerMeta, MAX_METADATA_BYTES, toLedgerMeta } from "./meta.ts";
 import { exchangeQuery } from "./query.ts";
 
 export { computeExpiry, secondsUntil, MIN_SECRET_LIFETIME_MS, type ExpiryInput } from "./expiry.ts";
-export { exchangeQuery, LIVE_SECRETS_SCAN_MARGIN, type ExchangeQueryInput } from "./query.ts";
+export { exchangeQuery, type ExchangeQueryInput } from "./query.ts";
 export { ledgerMeta, MAX_METADATA_BYTES, pickClaims, toLedgerMeta } from "./meta.ts";
 
 /**
@@ -66,7 +66,7 @@ export interface ExchangeResult {
   expiresIn: number;
   /** The verified `sub` the secret was issued for. */
   sub: string;
-  /** The user's oldest live secrets revoked to stay within MAX_LIVE_SECRETS_PER_USER. */
+  /** The user's soonest-expiring live secrets revoked to stay within MAX_LIVE_SECRETS_PER_USER. */
   evicted: number;
 }
 
@@ -133,9 +133,11 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
     const nowMs = now();
     const expiresAt = computeExpiry({ jwtExpSeconds: verified.exp, maxTtlSeconds: config.tokenMaxTtlSeconds, nowMs });
     if (!expiresAt) throw new JwtExpired();
+    const iat = verified.claims.iat;
     const query = exchangeQuery({
       sub: verified.sub,
       expiresAt,
+      ...(typeof iat === "number" && Number.isFinite(iat) ? { issuedAt: iat } : {}),
       usersCollection: config.usersCollection,
       usersIndex: config.usersIndex,
       createMissingUsers: config.createMissingUsers,

@@ -1,10 +1,13 @@
 /**
- * The one FQL query of an exchange, composed of the ledger's helpers
- * (lib/core/ledger/fql.ts): look the user up (or create it, or abort), revoke the oldest
- * live secrets over the bound, create the token with its ttl, write the ledger entry.
+ * The one FQL query of an exchange, composed of the ledger's helpers (lib/core/ledger/):
+ * look the user up (or create it, or abort), refuse a JWT issued at or before the user's
+ * latest sign-out, revoke the soonest-expiring live secrets over the bound, create the
+ * token with its ttl, write the ledger entry.
  */
 import faunadb from "faunadb";
-import { createUserFql, revokeOldestLiveFql, userBySubFql, writeEntryFql } from "../ledger/fql.ts";
+import { createUserFql, userBySubFql, writeEntryFql } from "../ledger/fql.ts";
+import { latestSignOutFql } from "../ledger/sign-outs.ts";
+import { revokeOverBoundFql } from "../ledger/bound.ts";
 import { ABORT_REASONS } from "../fauna/failures.ts";
 
 const q = faunadb.query;
@@ -12,6 +15,11 @@ const q = faunadb.query;
 export interface ExchangeQueryInput {
   sub: string;
   expiresAt: Date;
+  /**
+   * The JWT's `iat`, seconds since the epoch; undefined when it has none (then any
+   * recorded sign-out refuses it: nothing says it was issued after).
+   */
+  issuedAt?: number;
   usersCollection: string;
   usersIndex: string;
   createMissingUsers: boolean;
@@ -21,18 +29,22 @@ export interface ExchangeQueryInput {
 }
 
 /**
- * How many of a user's newest ledger entries are looked at to count live secrets. Token
- * ids grow with time, so live secrets are among the newest entries; the margin covers
- * newer secrets that expired first (a JWT close to its own expiry) and entries the
- * cleanup has not reached yet.
+ * FQL: whether a JWT issued at `issuedAt` is refused by the sign-out `signedOut` (a Time or
+ * null). `iat` has whole seconds, so a JWT issued in the very second of a sign-out counts as
+ * issued at or before it: refused, and signing in again a second later is accepted.
  */
-export const LIVE_SECRETS_SCAN_MARGIN = 32;
+function signedOutFql(signedOut: faunadb.Expr, issuedAt: number | undefined): faunadb.Expr {
+  if (issuedAt === undefined) return q.Not(q.IsNull(signedOut));
+  const iat = q.Time(new Date(Math.floor(issuedAt * 1000)).toISOString());
+  return q.If(q.IsNull(signedOut), false, q.LTE(iat, signedOut));
+}
 
 /**
- * The one query. The user lookup reads only the unique index (no document); creating
- * a missing user happens in the same transaction, and the unique index makes the loser
- * of a race between two first exchanges fail as a whole. With a bound on live secrets,
- * the oldest ones over it are revoked (token and ledger entry) in the same transaction.
+ * The one query. The user lookup and the sign-out check read only indexes (no document);
+ * creating a missing user happens in the same transaction, and the unique index makes the
+ * loser of a race between two first exchanges fail as a whole. With a bound on live
+ * secrets, the soonest-expiring ones over it are revoked (token and ledger entry) in the
+ * same transaction: two documents read per revoked secret, none otherwise.
  */
 export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
   const expiresAt = q.Time(i.expiresAt.toISOString());
@@ -43,10 +55,17 @@ export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
     {
       found: userBySubFql(i.usersIndex, i.sub),
       user: q.If(q.IsNull(q.Var("found")), missingUser, q.Var("found")),
-      // The user's oldest live secrets over the bound, with the one being issued.
-      evicted: i.maxLiveSecrets > 0 ? revokeOldestLiveFql(q.Var("user"), i.maxLiveSecrets, i.maxLiveSecrets + LIVE_SECRETS_SCAN_MARGIN) : 0,
+      signedOut: latestSignOutFql(q.Var("user")),
+      refused: q.If(signedOutFql(q.Var("signedOut"), i.issuedAt), q.Abort(ABORT_REASONS.signedOut), false),
+      evicted: i.maxLiveSecrets > 0 ? revokeOverBoundFql(q.Var("user"), i.maxLiveSecrets) : 0,
       token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt }),
-      entry: writeEntryFql({ token_ref: q.Select("ref", q.Var("token")), user_ref: q.Var("user"), expires_at: expiresAt, ...(i.meta ? { meta: i.meta } : {}) }),
+      entry: writeEntryFql({
+        token_ref: q.Select("ref", q.Var("token")),
+        user_ref: q.Var("user"),
+        expires_at: expiresAt,
+        after_sign_out: q.Var("signedOut"),
+        ...(i.meta ? { meta: i.meta } : {}),
+      }),
     },
     { secret: q.Select("secret", q.Var("token")), evicted: q.Var("evicted") },
   );

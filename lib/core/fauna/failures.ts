@@ -10,7 +10,9 @@ import {
   DatabaseUnavailable,
   FaunaSecretRefused,
   FaunaTimeoutError,
+  IndexNotActive,
   InternalError,
+  JwtSignedOut,
   Misconfigured,
   TokenExchangeError,
   UnknownUser,
@@ -33,6 +35,7 @@ export const FAUNA_ERROR = {
 /** The strings our queries pass to `Abort()`; mapped back to typed errors below. */
 export const ABORT_REASONS = {
   unknownUser: "fte:unknown_user",
+  signedOut: "fte:signed_out",
 } as const;
 
 export interface FaunaFailure {
@@ -53,6 +56,17 @@ export function faunaFailure(e: unknown): FaunaFailure | null {
     code: typeof first?.code === "string" ? first.code : "",
     description: typeof first?.description === "string" ? first.description : "",
   };
+}
+
+/**
+ * The index FaunaDB is still building, when that is why a query failed: FaunaDB answers
+ * 400 `instance not found` with the description "Index 'NAME' is not active." (no field
+ * carries the name, so it is read from there), or null for any other failure.
+ */
+export function inactiveIndex(e: unknown): string | null {
+  const f = faunaFailure(e);
+  if (!f || f.code !== FAUNA_ERROR.instanceNotFound) return null;
+  return /^Index '(.+)' is not active\.$/.exec(f.description)?.[1] ?? null;
 }
 
 /** What the caller was doing, so a mapped error can name what to fix. */
@@ -98,7 +112,7 @@ function missingSchemaObject(description: string, ctx: FaunaErrorContext): strin
     if (kind === "collection" && name === ctx.usersCollection) {
       return `collection '${name}' (FAUNA_USERS_COLLECTION) does not exist: fix FAUNA_USERS_COLLECTION, or create it (npm run deploy-schema -- --with-users)`;
     }
-    return `${kind} '${name}' does not exist: run \`npm run deploy-schema\``;
+    return `${kind} '${name}' does not exist: run \`npm run deploy-schema\` (with --migrate on a deployment of an earlier version)`;
   }
   return "a collection or index is missing: run `npm run deploy-schema`";
 }
@@ -117,6 +131,9 @@ export function mapFaunaError(e: unknown, ctx: FaunaErrorContext = {}): TokenExc
   const f = faunaFailure(e);
   if (f) {
     if (f.code === FAUNA_ERROR.transactionAborted && f.description === ABORT_REASONS.unknownUser) return new UnknownUser();
+    if (f.code === FAUNA_ERROR.transactionAborted && f.description === ABORT_REASONS.signedOut) return new JwtSignedOut();
+    const building = inactiveIndex(e);
+    if (building !== null) return new IndexNotActive(building);
     if (f.status === 401) {
       return new FaunaSecretRefused("invalid", `FaunaDB at ${host ?? "FAUNA_ENDPOINT"} refused FAUNA_SECRET (401): it is not a valid key for that database`);
     }

@@ -1,6 +1,7 @@
 /**
- * The FQL over the ledger: everything the exchange, revocation and the cleanup do with it,
- * as expressions they compose into their queries. Positions inside index entries come
+ * The FQL over the ledger: everything the exchange, revocation and the cleanup do with its
+ * entries, as expressions they compose into their queries (the sign-outs are in
+ * sign-outs.ts, the live-secret bound in bound.ts). Positions inside index entries come
  * from layout.ts's definitions; no other file spells one.
  *
  * Deletes are guarded by `Exists`, so that two runs working on the same entries (two
@@ -31,7 +32,7 @@ function entryPositions(index: LedgerIndex): { token: number; entry: number } {
 }
 
 const BY_EXPIRATION = entryPositions(LEDGER_INDEX.byExpiration);
-const BY_USER = entryPositions(LEDGER_INDEX.byUser);
+export const BY_USER = entryPositions(LEDGER_INDEX.byUser);
 
 // ---------------------------------------------------------------- users
 
@@ -51,9 +52,13 @@ export function createUserFql(usersCollection: string, sub: faunadb.ExprArg): fa
 
 // ---------------------------------------------------------------- writing
 
-/** FQL: write the ledger entry of one issued token (never its secret), issued now. */
+/**
+ * FQL: write the ledger entry of one issued token (never its secret), issued now. An
+ * `after_sign_out` that evaluates to null is not stored (FaunaDB drops null fields).
+ */
 export function writeEntryFql(e: Omit<LedgerFields<faunadb.ExprArg>, "issued_at">): faunadb.Expr {
   const data: LedgerFields<faunadb.ExprArg> = { token_ref: e.token_ref, user_ref: e.user_ref, expires_at: e.expires_at, issued_at: q.Now() };
+  if (e.after_sign_out !== undefined) data.after_sign_out = e.after_sign_out;
   if (e.meta) data.meta = e.meta;
   return q.Create(q.Collection(LEDGER_COLLECTION), { data });
 }
@@ -103,39 +108,39 @@ export function asExpiredCountPage(value: unknown): ExpiredCountPage {
   return v as ExpiredCountPage;
 }
 
-/** FQL: delete the first `size` entries of a user with their tokens; evaluates to `PageDeleteCounts`. */
-export function deleteUserPageFql(user: faunadb.ExprArg, size: number): faunadb.Expr {
-  return deletePageFql(q.Paginate(q.Match(q.Index(LEDGER_INDEX.byUser.name), user), { size }), BY_USER);
+/**
+ * FQL: delete a page of a user's entries with their tokens, from the start or after the
+ * cursor `after`, sparing the entries `spare` picks (given the entry document); evaluates
+ * to `PageDeleteCounts` with `spared` and the next page's cursor (`after`, null at the end).
+ */
+export function deleteUserPageFql(
+  user: faunadb.ExprArg,
+  size: number,
+  after: unknown,
+  spare?: (entryDoc: faunadb.Expr) => faunadb.Expr,
+): faunadb.Expr {
+  const opts: Record<string, unknown> = { size };
+  if (after !== null && after !== undefined) opts.after = after;
+  return deletePageFql(q.Paginate(q.Match(q.Index(LEDGER_INDEX.byUser.name), user), opts), BY_USER, { spare, cursor: true });
 }
 
 /**
- * FQL: delete the entries of one token of a user (normally one), with the token. The
- * by-user index sorts its entries by token ref first, so a Range on it holds exactly this
- * token's entries however many secrets the user has.
+ * FQL: the entries of one token of a user (normally one), as a set. The by-user index
+ * sorts its entries by token ref first, so a Range on it holds exactly this token's
+ * entries however many secrets the user has.
  */
+export function tokenEntriesFql(user: faunadb.ExprArg, token: faunadb.ExprArg): faunadb.Expr {
+  return q.Range(q.Match(q.Index(LEDGER_INDEX.byUser.name), user), [token], [token]);
+}
+
+/** FQL: delete the entries of one token of a user (normally one), with the token; evaluates to `PageDeleteCounts`. */
 export function deleteTokenEntriesFql(user: faunadb.ExprArg, token: faunadb.ExprArg): faunadb.Expr {
-  return deletePageFql(q.Paginate(q.Range(q.Match(q.Index(LEDGER_INDEX.byUser.name), user), [token], [token]), { size: 100 }), BY_USER);
+  return deletePageFql(q.Paginate(tokenEntriesFql(user, token), { size: 100 }), BY_USER);
 }
 
-/**
- * FQL: revoke a user's oldest live secrets (token and entry) so that, with one more, at
- * most `keep` remain; evaluates to how many were revoked. Reads the `scan` newest entries
- * of the user (token ids grow with time) and one `Exists` per entry looked at.
- */
-export function revokeOldestLiveFql(user: faunadb.ExprArg, keep: number, scan: number): faunadb.Expr {
-  const recent = q.Paginate(q.Reverse(q.Match(q.Index(LEDGER_INDEX.byUser.name), user)), { size: scan });
-  const token = (e: string) => q.Select(BY_USER.token, q.Var(e));
-  const entry = (e: string) => q.Select(BY_USER.entry, q.Var(e));
-  return q.Let(
-    {
-      live: q.Filter(q.Select("data", recent), q.Lambda("e", tokenLiveFql(token("e")))),
-      over: q.Drop(keep - 1, q.Var("live")),
-    },
-    q.Do(
-      q.Foreach(q.Var("over"), q.Lambda("e", q.Do(q.Delete(token("e")), q.If(q.Exists(entry("e")), q.Delete(entry("e")), null)))),
-      q.Count(q.Var("over")),
-    ),
-  );
+/** FQL: delete the ledger documents of a page of the by-user index's entries, unguarded (read in this transaction). */
+export function deleteEntriesOfPageFql(page: faunadb.ExprArg): faunadb.Expr {
+  return q.Foreach(q.Select("data", page), q.Lambda("e", q.Delete(q.Select(BY_USER.entry, q.Var("e")))));
 }
 
 /** Counts one page query returns; computed inside FQL so the response stays tiny. */
@@ -150,13 +155,43 @@ export interface PageDeleteCounts {
   tokensAlreadyGone: number;
   /** Whether the set held more entries after this page (at this query's snapshot). */
   more: boolean;
+  /** Entries left alone because `spare` picked them (revocation's later batches only). */
+  spared?: number;
+  /** The next page's cursor, or null (revocation only). */
+  after?: unknown;
 }
 
 /**
  * FQL: delete what a page of index entries points at, counting inside FQL what was
- * actually deleted (`PageDeleteCounts`), so the response stays tiny.
+ * actually deleted (`PageDeleteCounts`), so the response stays tiny. With `spare`, an
+ * entry whose document it picks is left alone with its token (one more document read
+ * per entry, `Get`); with `cursor`, the page's `after` is returned.
  */
-function deletePageFql(page: faunadb.ExprArg, at: { token: number; entry: number }): faunadb.Expr {
+function deletePageFql(
+  page: faunadb.ExprArg,
+  at: { token: number; entry: number },
+  o: { spare?: ((entryDoc: faunadb.Expr) => faunadb.Expr) | undefined; cursor?: boolean } = {},
+): faunadb.Expr {
+  // A ledger entry whose token_ref is missing or not a token must not block the cleanup
+  // forever (every run would fail on the same first page), and must never make it delete
+  // some other kind of document: such a token counts as gone.
+  const bindings: Record<string, faunadb.ExprArg> = o.spare
+    ? {
+        entryExists: q.Exists(q.Var("entry")),
+        spared: q.If(q.Var("entryExists"), o.spare(q.Get(q.Var("entry"))), false),
+        tokenLive: q.If(q.Var("spared"), false, tokenLiveFql(q.Var("token"))),
+        entryLive: q.If(q.Var("spared"), false, q.Var("entryExists")),
+      }
+    : { tokenLive: tokenLiveFql(q.Var("token")), entryLive: q.Exists(q.Var("entry")) };
+  const counts: Record<string, faunadb.ExprArg> = {
+    entries: q.Count(q.Var("results")),
+    tokensDeleted: countTrue(0),
+    ledgerEntriesDeleted: countTrue(1),
+    tokensAlreadyGone: countTrue(2),
+    more: q.ContainsPath("after", q.Var("page")),
+  };
+  if (o.spare) counts.spared = countTrue(3);
+  if (o.cursor) counts.after = q.Select("after", q.Var("page"), null);
   return q.Let(
     {
       page,
@@ -165,32 +200,18 @@ function deletePageFql(page: faunadb.ExprArg, at: { token: number; entry: number
         q.Lambda(
           "element",
           q.Let(
-            {
-              token: q.Select(at.token, q.Var("element"), null),
-              entry: q.Select(at.entry, q.Var("element")),
-              // A ledger entry whose token_ref is missing or not a token must not block the
-              // cleanup forever (every run would fail on the same first page), and must never
-              // make it delete some other kind of document: such a token counts as gone.
-              tokenLive: tokenLiveFql(q.Var("token")),
-              entryLive: q.Exists(q.Var("entry")),
-            },
+            { token: q.Select(at.token, q.Var("element"), null), entry: q.Select(at.entry, q.Var("element")), ...bindings },
             q.Do(
               q.If(q.Var("tokenLive"), q.Delete(q.Var("token")), null),
               q.If(q.Var("entryLive"), q.Delete(q.Var("entry")), null),
-              // [token deleted, ledger deleted, ledger deleted but its token was already gone]
-              [q.Var("tokenLive"), q.Var("entryLive"), q.If(q.Var("tokenLive"), false, q.Var("entryLive"))],
+              // [token deleted, ledger deleted, ledger deleted but its token was already gone, spared]
+              [q.Var("tokenLive"), q.Var("entryLive"), q.If(q.Var("tokenLive"), false, q.Var("entryLive")), ...(o.spare ? [q.Var("spared")] : [])],
             ),
           ),
         ),
       ),
     },
-    {
-      entries: q.Count(q.Var("results")),
-      tokensDeleted: countTrue(0),
-      ledgerEntriesDeleted: countTrue(1),
-      tokensAlreadyGone: countTrue(2),
-      more: q.ContainsPath("after", q.Var("page")),
-    },
+    counts,
   );
 }
 
@@ -208,7 +229,8 @@ export function asPageDeleteCounts(value: unknown): PageDeleteCounts {
     typeof v.tokensDeleted === "number" &&
     typeof v.ledgerEntriesDeleted === "number" &&
     typeof v.tokensAlreadyGone === "number" &&
-    typeof v.more === "boolean";
+    typeof v.more === "boolean" &&
+    (v.spared === undefined || typeof v.spared === "number");
   if (!ok) throw new DatabaseError("unexpected_result");
   return v as PageDeleteCounts;
 }

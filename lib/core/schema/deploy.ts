@@ -1,26 +1,44 @@
 /**
- * The idempotent deploy that makes a database match the schema: the ledger's collection
+ * The idempotent deploy that makes a database match the schema: the ledger's collections
  * and indexes as lib/core/ledger/layout.ts defines them (the same definitions the
  * exchange, the cleanup and revocation query), the users' collection and index, and the
- * optional user role (role.ts).
+ * optional user role (role.ts); the migration of a deployment of an earlier layout (with
+ * `migrate`); and the wait until FaunaDB has built every index (indexes.ts).
  */
 import faunadb from "faunadb";
 import {
   DEFAULT_USERS_COLLECTION,
-  LEDGER_COLLECTION,
-  LEDGER_COLLECTION_PARAMS,
+  LEDGER_COLLECTIONS,
   LEDGER_INDEXES,
+  TOKENS_SOURCE,
   usersIndexDefinition,
   type IndexDefinition,
 } from "../ledger/layout.ts";
-import { FaunaSecretRefused, Misconfigured, SchemaConflict } from "../errors/index.ts";
+import { FaunaSecretRefused, Misconfigured, SchemaConflict, SchemaMigrationNeeded } from "../errors/index.ts";
 import { FAUNA_ERROR, faunaFailure } from "../fauna/failures.ts";
 import { queryBefore } from "../fauna/client.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
 import { Deadline } from "../deadline.ts";
 import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role.ts";
+import {
+  buildsInBackgroundFql,
+  indexDifferences,
+  indexParams,
+  serializedChange,
+  updateSerializedFql,
+  waitForIndexes,
+  type ExistingIndex,
+  type WaitOptions,
+} from "./indexes.ts";
+
+export { indexDifferences } from "./indexes.ts";
 
 const q = faunadb.query;
+
+/** How long deploy-schema waits, by default, for FaunaDB to build the indexes it needs. */
+export const DEFAULT_INDEX_WAIT_MS = 300_000;
+/** How often it asks meanwhile. */
+export const DEFAULT_INDEX_POLL_MS = 500;
 
 export interface SchemaDefinition {
   collections: string[];
@@ -34,10 +52,22 @@ export interface SchemaOptions {
   withUserRole?: boolean;
   usersCollection?: string;
   usersIndex?: string;
+  /**
+   * Change a deployment of an earlier layout (indexes whose `serialized` flag differs, in
+   * place) and add what it lacks. Without it such a deployment is refused with
+   * `SchemaMigrationNeeded`, which says what would change, and nothing is changed.
+   */
+  migrate?: boolean;
+  /** Wait at most this long for every index to be built (default DEFAULT_INDEX_WAIT_MS; 0: look once). */
+  waitMs?: number;
+  /** Time between two looks while waiting (default DEFAULT_INDEX_POLL_MS). */
+  pollMs?: number;
+  /** Told which indexes are still building and how long it has waited (a command line's progress). */
+  onWait?: WaitOptions["onWait"];
 }
 
 export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
-  const collections = [LEDGER_COLLECTION];
+  const collections: string[] = LEDGER_COLLECTIONS.map((c) => c.name);
   const indexes = [...LEDGER_INDEXES];
   if (opts.withUsers) {
     collections.push(opts.usersCollection ?? DEFAULT_USERS_COLLECTION);
@@ -49,49 +79,19 @@ export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
 export interface DeployReport {
   /** e.g. "collection auth0_token_exchanges", in creation order. */
   created: string[];
+  /** Changes made in place by `migrate`, e.g. "index auth0_token_exchanges_by_user: serialized: true → false". */
+  migrated: string[];
   /** Objects that already existed with the expected definition. */
   existing: string[];
-}
-
-interface ExistingIndex {
-  source?: unknown;
-  terms?: unknown;
-  values?: unknown;
-  unique?: unknown;
-}
-
-function normalizeFields(fields: unknown): string {
-  if (!Array.isArray(fields)) return "[]";
-  return JSON.stringify(
-    fields.map((f: { field?: unknown; reverse?: unknown }) => ({
-      field: Array.isArray(f.field) ? f.field : [f.field],
-      reverse: f.reverse === true,
-    })),
-  );
-}
-
-function sourceName(source: unknown): string {
-  if (source instanceof faunadb.values.Ref) return source.id;
-  return JSON.stringify(source);
-}
-
-/** Human-readable differences between a deployed index and its definition (empty when equal). */
-export function indexDifferences(def: IndexDefinition, existing: ExistingIndex): string[] {
-  const diffs: string[] = [];
-  if (sourceName(existing.source) !== def.source) diffs.push(`source is ${sourceName(existing.source)}, expected ${def.source}`);
-  if (normalizeFields(existing.terms) !== normalizeFields(def.terms)) {
-    diffs.push(`terms are ${normalizeFields(existing.terms)}, expected ${normalizeFields(def.terms)}`);
-  }
-  if (normalizeFields(existing.values) !== normalizeFields(def.values)) {
-    diffs.push(`values are ${normalizeFields(existing.values)}, expected ${normalizeFields(def.values)}`);
-  }
-  if ((existing.unique === true) !== def.unique) diffs.push(`unique is ${existing.unique === true}, expected ${def.unique}`);
-  return diffs;
+  /** Indexes FaunaDB was still building when the wait ended (empty: every index is active). */
+  building: string[];
 }
 
 export interface State {
   collections: boolean[];
   indexes: (ExistingIndex | null)[];
+  /** Per index: whether creating it would build in the background (only asked of missing ones). */
+  background: boolean[];
   roles: (ExistingRole | null)[];
   /** Whether each role's member collections exist (they must, before the role can be created). */
   memberCollections: boolean[][];
@@ -102,6 +102,9 @@ export async function readState(client: faunadb.Client, def: SchemaDefinition): 
   return queryBefore<State>(client, {
     collections: def.collections.map((c) => q.Exists(q.Collection(c))),
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
+    background: def.indexes.map((i) =>
+      q.If(q.Or(q.Exists(q.Index(i.name)), q.Not(sourceExistsFql(i.source))), false, buildsInBackgroundFql(i.source)),
+    ),
     roles: def.roles.map((r) => q.If(q.Exists(q.Role(r.name)), q.Get(q.Role(r.name)), null)),
     memberCollections: def.roles.map((r) => r.membership.map((c) => q.Exists(q.Collection(c)))),
   }, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
@@ -121,89 +124,126 @@ async function checkRolesManageable(client: faunadb.Client): Promise<void> {
   }
 }
 
-function collectionParams(name: string): Record<string, unknown> {
-  return name === LEDGER_COLLECTION ? { ...LEDGER_COLLECTION_PARAMS } : { name };
+function sourceExistsFql(source: string): faunadb.ExprArg {
+  return source === TOKENS_SOURCE ? true : q.Exists(q.Collection(source));
 }
 
-function indexParams(i: IndexDefinition): Record<string, unknown> {
-  return {
-    name: i.name,
-    source: q.Collection(i.source),
-    ...(i.terms.length > 0 ? { terms: i.terms } : {}),
-    ...(i.values.length > 0 ? { values: i.values } : {}),
-    unique: i.unique,
-    serialized: i.serialized,
-  };
+function collectionParams(name: string): Record<string, unknown> {
+  return { ...(LEDGER_COLLECTIONS.find((c) => c.name === name) ?? { name }) };
 }
 
 function isAlreadyExists(e: unknown): boolean {
   return faunaFailure(e)?.code === FAUNA_ERROR.instanceAlreadyExists;
 }
 
+/** What deploySchema found: conflicts, in-place changes, and what is missing (the doctor's drift check too). */
+export interface Plan {
+  conflicts: string[];
+  conflicting: string[];
+  /** Ledger indexes whose `serialized` flag an earlier version set otherwise, with the change. */
+  migrations: { index: IndexDefinition; change: string }[];
+  missingCollections: string[];
+  missingIndexes: IndexDefinition[];
+  missingRoles: RoleDefinition[];
+}
+
+export function plan(def: SchemaDefinition, state: State): Plan {
+  const p: Plan = { conflicts: [], conflicting: [], migrations: [], missingCollections: [], missingIndexes: [], missingRoles: [] };
+  const check = (kind: string, name: string, differences: string[]) => {
+    if (differences.length === 0) return;
+    p.conflicting.push(`${kind} ${name}`);
+    p.conflicts.push(...differences.map((d) => `${name}: ${d}`));
+  };
+  def.indexes.forEach((i, n) => {
+    const existing = state.indexes[n];
+    if (!existing) return void p.missingIndexes.push(i);
+    check("index", i.name, indexDifferences(i, existing));
+    // Only the ledger's own indexes: the users index is the application's to tune.
+    const change = LEDGER_INDEXES.includes(i) ? serializedChange(i, existing) : null;
+    if (change) p.migrations.push({ index: i, change });
+  });
+  def.roles.forEach((r, n) => {
+    const existing = state.roles[n];
+    if (existing) check("role", r.name, roleDifferences(r, existing));
+    else p.missingRoles.push(r);
+  });
+  p.missingCollections = def.collections.filter((_, n) => !state.collections[n]);
+  return p;
+}
+
+/** What `migrate` would do, one line each, in the order it does it. */
+function migrationLines(def: SchemaDefinition, state: State, p: Plan): string[] {
+  const background = (i: IndexDefinition) => (state.background[def.indexes.indexOf(i)] ? ` (over ${i.source}: more than 128 documents, so FaunaDB builds it in the background; deploy-schema waits for it)` : "");
+  return [
+    ...p.missingCollections.map((c) => `create collection ${c}`),
+    ...p.missingIndexes.map((i) => `create index ${i.name}${background(i)}`),
+    ...p.migrations.map((m) => `update index ${m.index.name}: ${m.change} (in place: no entry is rewritten)`),
+    ...p.missingRoles.map((r) => `create role ${r.name}`),
+  ];
+}
+
 /**
- * Create whatever is missing; leave what matches; refuse (SchemaConflict) an
- * index or role that exists with another definition. Collections, indexes and
- * roles are created in separate queries because Fauna does not let an index be
- * built on a collection created in the same transaction (roles, which name
- * collections, follow for the same reason). A concurrent deploy that wins a
- * race is detected ("instance already exists") and the state is read again.
+ * Create whatever is missing; leave what matches; refuse (SchemaConflict) an index or role
+ * that exists with another definition; change a deployment of an earlier layout only with
+ * `migrate` (SchemaMigrationNeeded otherwise, changing nothing); then wait until FaunaDB
+ * has built every index (`building` names those it still builds when the wait ends).
+ * Collections, indexes and roles are created in separate queries because Fauna does not let
+ * an index be built on a collection created in the same transaction (roles, which name
+ * collections, follow for the same reason). A concurrent deploy that wins a race is
+ * detected ("instance already exists") and the state is read again.
  */
 export async function deploySchema(client: faunadb.Client, opts: SchemaOptions = {}): Promise<DeployReport> {
   const def = schemaDefinition(opts);
   if (def.roles.length > 0) await checkRolesManageable(client);
   const created: string[] = [];
+  const migrated: string[] = [];
+  const send = (expr: faunadb.ExprArg) => queryBefore(client, expr, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
   for (let attempt = 0; ; attempt++) {
     const state = await readState(client, def);
-    const conflicts: string[] = [];
-    const conflicting: string[] = [];
-    const check = (kind: string, name: string, differences: string[]) => {
-      if (differences.length === 0) return;
-      conflicting.push(`${kind} ${name}`);
-      conflicts.push(...differences.map((d) => `${name}: ${d}`));
-    };
-    def.indexes.forEach((i, n) => {
-      const existing = state.indexes[n];
-      if (existing) check("index", i.name, indexDifferences(i, existing));
-    });
-    def.roles.forEach((r, n) => {
-      const existing = state.roles[n];
-      if (existing) check("role", r.name, roleDifferences(r, existing));
-    });
-    if (conflicts.length > 0) throw new SchemaConflict(conflicting.join(", "), conflicts);
-    const missingCollections = def.collections.filter((_, n) => !state.collections[n]);
-    const missingIndexes = def.indexes.filter((_, n) => !state.indexes[n]);
-    const missingRoles = def.roles.filter((_, n) => !state.roles[n]);
+    const p = plan(def, state);
+    if (p.conflicts.length > 0) throw new SchemaConflict(p.conflicting.join(", "), p.conflicts);
     const absent: string[] = [];
-    def.roles.forEach((r, n) => {
-      if (state.roles[n]) return;
+    for (const r of p.missingRoles) {
+      const n = def.roles.indexOf(r);
       r.membership.forEach((c, m) => {
-        if (state.memberCollections[n]![m] || missingCollections.includes(c)) return;
+        if (state.memberCollections[n]![m] || p.missingCollections.includes(c)) return;
         absent.push(`role ${r.name} needs the collection ${c}, which does not exist: add --with-users or create it`);
       });
-    });
+    }
     if (absent.length > 0) throw new Misconfigured(absent);
+    if (p.migrations.length > 0 && !opts.migrate) throw new SchemaMigrationNeeded(migrationLines(def, state, p));
     try {
-      if (missingCollections.length > 0) {
-        await queryBefore(client, q.Do(...missingCollections.map((name) => q.CreateCollection(collectionParams(name)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
-        created.push(...missingCollections.map((c) => `collection ${c}`));
+      if (p.missingCollections.length > 0) {
+        await send(q.Do(...p.missingCollections.map((name) => q.CreateCollection(collectionParams(name)))));
+        created.push(...p.missingCollections.map((c) => `collection ${c}`));
       }
-      if (missingIndexes.length > 0) {
-        await queryBefore(client, q.Do(...missingIndexes.map((i) => q.CreateIndex(indexParams(i)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
-        created.push(...missingIndexes.map((i) => `index ${i.name}`));
+      if (p.missingIndexes.length > 0) {
+        await send(q.Do(...p.missingIndexes.map((i) => q.CreateIndex(indexParams(i)))));
+        created.push(...p.missingIndexes.map((i) => `index ${i.name}`));
       }
-      if (missingRoles.length > 0) {
-        await queryBefore(client, q.Do(...missingRoles.map((r) => q.CreateRole(roleParams(r)))), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
-        created.push(...missingRoles.map((r) => `role ${r.name}`));
+      if (p.migrations.length > 0) {
+        await send(q.Do(...p.migrations.map((m) => updateSerializedFql(m.index))));
+        migrated.push(...p.migrations.map((m) => `index ${m.index.name}: ${m.change}`));
+      }
+      if (p.missingRoles.length > 0) {
+        await send(q.Do(...p.missingRoles.map((r) => q.CreateRole(roleParams(r)))));
+        created.push(...p.missingRoles.map((r) => `role ${r.name}`));
       }
     } catch (e) {
       if (attempt === 0 && isAlreadyExists(e)) continue;
       throw e;
     }
+    const building = await waitForIndexes(
+      client,
+      def.indexes.map((i) => i.name),
+      { timeoutMs: opts.waitMs ?? DEFAULT_INDEX_WAIT_MS, pollMs: opts.pollMs ?? DEFAULT_INDEX_POLL_MS, onWait: opts.onWait },
+    );
     const all = [
       ...def.collections.map((c) => `collection ${c}`),
       ...def.indexes.map((i) => `index ${i.name}`),
       ...def.roles.map((r) => `role ${r.name}`),
     ];
-    return { created, existing: all.filter((x) => !created.includes(x)) };
+    const changed = new Set([...created, ...p.migrations.map((m) => `index ${m.index.name}`)]);
+    return { created, migrated, existing: all.filter((x) => !changed.has(x)), building };
   }
 }
