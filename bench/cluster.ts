@@ -96,8 +96,11 @@ async function drainUnderTraffic(): Promise<void> {
     const subs = Array.from({ length: 500 }, (_, i) => `auth0|traffic-${i}`);
     const users = await createUsers(cleanup.client, subs);
     const now = (await cleanup.client.query(q.ToMillis(q.Now()))) as number;
-    // Expired an hour ago, one in ten without a ttl (its token is the cleanup's to delete).
-    await issueTokens(cleanup.client, Array.from({ length: EXPIRED }, (_, i) => ({ user: users[i % users.length]!, expiresAt: now - HOUR + i, ...(i % 10 === 0 ? { tokenTtl: "none" as const } : {}) })), 1000);
+    // Expired an hour ago, one in ten of each user's without a ttl (its token is still live:
+    // the cleanup deletes it), so that no user is over the live-secret bound (which would
+    // revoke them at the user's next sign-in, not the cleanup).
+    const noTtl = (i: number) => Math.floor(i / users.length) % 10 === 0;
+    await issueTokens(cleanup.client, Array.from({ length: EXPIRED }, (_, i) => ({ user: users[i % users.length]!, expiresAt: now - HOUR + i, ...(noTtl(i) ? { tokenTtl: "none" as const } : {}) })), 1000);
     console.log(`  (setup: ${fmt(EXPIRED)} expired entries, ${subs.length} users signing in in turn; cleanup runs back to back, page size ${DEFAULT_CLEANUP_PAGE_SIZE}, budget ${fmt(DEFAULT_CLEANUP_TIME_BUDGET_MS)} ms each, at most ${MAX_RUNS} runs)`);
     traffic = startTraffic(endpoint, subs, RATE);
     await new Promise((r) => setTimeout(r, 1000));
@@ -119,7 +122,8 @@ async function drainUnderTraffic(): Promise<void> {
     const exchangeAnswers = endpoint.metered.answers;
     console.log(`  runs needed            ${drained ? fmt(runs.length) : `not drained after ${runs.length} runs (${fmt(left)} expired entries left)`}`);
     console.log(`  runs ending in error   ${runs.filter((s) => s.stoppedBy === "error").length} of ${runs.length} (goal 0)`);
-    console.log(`  wall time              ${fmt(wallMs / 1000, 1)} s (${fmt(runs.reduce((n, s) => n + s.ledgerEntriesDeleted, 0))} entries deleted)`);
+    const deleted = runs.reduce((n, s) => n + s.ledgerEntriesDeleted, 0);
+    console.log(`  wall time              ${fmt(wallMs / 1000, 1)} s (${fmt(deleted)} entries deleted by the cleanup, ${fmt(left)} left${EXPIRED - deleted - left > 0 ? `, ${fmt(EXPIRED - deleted - left)} revoked by the live-secret bound` : ""})`);
     console.log(`  sign-ins meanwhile     ${fmt(report.sent)} sent: ${outcomesLine(report.outcomes)}; unanswered ${report.unanswered}`);
     console.log(`                         p50 ${fmt(pct(report.latenciesMs, 50))} ms, p99 ${fmt(pct(report.latenciesMs, 99))} ms; the server retried their queries ${fmt(exchangeAnswers.reduce((n, a) => n + a.txnRetries, 0))} times, refused ${exchangeAnswers.filter((a) => a.status === 409).length} (409)`);
   } finally {

@@ -14,6 +14,7 @@ import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { EXIT } from "../scripts/command-line.ts";
 import { closedPort } from "./support/processes.ts";
+import { deployEarlierLayout } from "./support/earlier-layout.ts";
 import { assertNoSecrets, check, contents, doctorJson, runDoctor } from "./support/doctor.ts";
 
 const q = faunadb.query;
@@ -100,12 +101,20 @@ describe("npm run doctor", () => {
       const bare = doctorJson(await runDoctor(["--json"], { FAUNA_ENDPOINT: empty.endpoint, FAUNA_SECRET: empty.serverSecret }), EXIT.failed, "ERR_NOT_READY");
       const schema = check(bare, "schema")!;
       assert.equal(schema.ok, false);
-      assert.match(schema.detail, /missing: collection auth0_token_exchanges, collection users, index auth0_token_exchanges_by_expiration, .*index users_by_auth0_id \(npm run deploy-schema -- --with-users creates them\)/);
+      assert.match(schema.detail, /^missing: collection auth0_token_exchanges, collection auth0_token_exchanges_sign_outs, collection users, index auth0_token_exchanges_by_expiration, .*index users_by_auth0_id \(npm run deploy-schema -- --with-users creates them\)/);
       // The rest is still checked: a database without the schema can still take tokens.
       assert.deepEqual(bare.checks.filter((c) => !c.ok).map((c) => c.name), ["schema"]);
       assert.deepEqual(await contents(empty.client()), before);
 
-      await deploySchema(empty.client(), { withUsers: true });
+      // The layout an earlier version deployed: the fix is --migrate.
+      await deployEarlierLayout(empty.client());
+      const earlier = doctorJson(await runDoctor(["--json"], { FAUNA_ENDPOINT: empty.endpoint, FAUNA_SECRET: empty.serverSecret }), EXIT.failed, "ERR_NOT_READY");
+      assert.match(
+        check(earlier, "schema")!.detail,
+        /^an earlier version's layout: index auth0_token_exchanges_by_expiration: serialized: true → false; index auth0_token_exchanges_by_user: serialized: true → false \(npm run deploy-schema -- --with-users --migrate changes them in place, the ledger intact\); missing: .*index auth0_token_exchanges_live_tokens_by_user.* \(npm run deploy-schema -- --with-users --migrate creates them\)/,
+      );
+
+      await deploySchema(empty.client(), { withUsers: true, migrate: true });
       await empty.client().query(q.Do(q.Delete(q.Index(DEFAULT_USERS_INDEX))));
       await empty.client().query(q.CreateIndex({ name: DEFAULT_USERS_INDEX, source: q.Collection("users"), terms: [{ field: ["data", "auth0_id"] }] }));
       const r = await runDoctor(["--json"], { FAUNA_ENDPOINT: empty.endpoint, FAUNA_SECRET: empty.serverSecret });

@@ -39,7 +39,7 @@ export interface DoctorReport {
   role?: KeyRole;
   clock_offset_ms?: number;
   round_trip_ms?: number;
-  /** How long a deleted token kept working (0: refused at its first use); null when it was not measured or outlasted the timeout. */
+  /** How long a deleted token kept working (0: refused at its first use); null when it outlasted the timeout; absent when not measured. */
   revocation_window_ms?: number | null;
 }
 

@@ -26,13 +26,17 @@ export const FAUNA_TRANSACTION_LIMITS = {
  * up to 10,000 entries on the emulator's cluster profile (`npm run bench:cluster`, part c;
  * test/page-limits.test.ts holds the queries to it). The worst case is a page whose every
  * token is still live (revocation's), so that both documents are deleted.
- * - calls: `x-compute-ops` × 50 per entry (12 measured: the Map's lambda, IsToken, two
- *   Exists, two Deletes, the three Filters and the Counts over the results);
+ * - calls: `x-compute-ops` × 50 per entry (15.2 measured, in a revocation's later batches:
+ *   the Map's lambda, IsToken, two Exists, two Deletes, the Filters and the Counts over the
+ *   results, and the entry read to spare the sign-ins that saw the sign-out; 12.2 in a
+ *   cleanup page);
  * - width: each of the page's Map and Filters fans out to one element per entry;
- * - bytesWritten: `x-storage-bytes-write` per entry (604 measured: the two deletions with
- *   their index rows; an entry's `meta` is not indexed, so its size does not count).
+ * - bytesWritten: `x-storage-bytes-write` per entry (737 measured: the two deletions with
+ *   their index rows, the token's entry in the live-tokens index included, and a share of
+ *   the sign-out a revocation records; an entry's `meta` is not indexed, so its size does
+ *   not count).
  */
-export const PAGE_ENTRY_COST = { calls: 13, width: 1, bytesWritten: 640 } as const;
+export const PAGE_ENTRY_COST = { calls: 16, width: 1, bytesWritten: 800 } as const;
 
 /**
  * How far under the tightest limit a page stays: the byte figures are the emulator's
@@ -56,7 +60,7 @@ function roundDown(n: number): number {
 
 /**
  * The most ledger entries one query deletes: the tightest limit (the 16 MiB written, at
- * 26,214 entries) divided by the safety factor (13,107), rounded down: 10,000.
+ * 20,971 entries) divided by the safety factor (10,485), rounded down: 10,000.
  */
 export const MAX_PAGE_SIZE = roundDown(Math.min(...Object.values(PAGE_SIZE_BY_LIMIT)) / LIMIT_SAFETY_FACTOR);
 
