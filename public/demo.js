@@ -2,7 +2,8 @@
  * The demo page: sign in at the development issuer, trade its JWT for a FaunaDB
  * secret at /api/token with fauna-token-exchange-client, read your own user
  * document from this browser with the faunadb driver once a second (the secret is
- * renewed on the way, before it expires), and sign out. Plain JavaScript with no
+ * renewed on the way, before it expires), read the orders a role grants only to a
+ * JWT with the `read:orders` permission, and sign out. Plain JavaScript with no
  * build step: what it needs from `npm start` (the URLs, and the client and driver
  * bundled for browsers) comes from config.json, which a deployed site does not
  * have; there the page explains what it is instead.
@@ -78,6 +79,20 @@ async function startDemo(config) {
   }
   setInterval(render, 250);
 
+  // What the role orders_reader grants: every order, through the index, or a refusal.
+  const readOrders = q.Map(q.Paginate(q.Match(q.Index("all_orders"))), q.Lambda("r", q.Select("data", q.Get(q.Var("r")))));
+  async function showOrders(s) {
+    try {
+      const page = await s.query(readOrders);
+      byTestId("orders").textContent = page.data.map((o) => `${o.quantity} × ${o.item}`).join("\n");
+    } catch (e) {
+      byTestId("orders").textContent =
+        e?.name === "PermissionDenied"
+          ? "Permission denied (403): this secret's token carries no read:orders permission, so the role orders_reader does not apply."
+          : `Reading the orders failed: ${describe(e)}`;
+    }
+  }
+
   function showDocument(me) {
     byTestId("document").textContent = [
       `ref   ${me.ref}`,
@@ -95,6 +110,10 @@ async function startDemo(config) {
         s.current = current;
         showDocument(await s.query(readMe));
         s.answered++;
+        if (current.secret !== s.ordersShownFor) {
+          s.ordersShownFor = current.secret;
+          await showOrders(s);
+        }
       } catch (e) {
         s.failed++;
         if (e instanceof SignInRequired) {
@@ -122,13 +141,14 @@ async function startDemo(config) {
     }
     const sub = form.elements.sub.value.trim();
     const lifetime = Number(form.elements.lifetime.value);
+    const permissions = form.elements.permission.checked ? "&permissions=read:orders" : "";
     const s = { sub, active: true, exchanges: 0, answered: 0, failed: 0, refusals: 0, secretNumber: 0, current: undefined };
     s.source = createSecretSource({
       tokenUrl: config.tokenUrl,
       faunaEndpoint: config.faunaEndpoint,
       // What auth0.getTokenSilently() is to an Auth0 app: a valid access token, on request.
       getAccessToken: async () => {
-        const res = await fetch(`${config.mintUrl}?sub=${encodeURIComponent(sub)}&expires_in=${lifetime}`);
+        const res = await fetch(`${config.mintUrl}?sub=${encodeURIComponent(sub)}&expires_in=${lifetime}${permissions}`);
         if (!res.ok) throw new Error(`The development issuer answered ${res.status}.`);
         return res.text();
       },
@@ -168,7 +188,7 @@ async function startDemo(config) {
       outcome(`Signing out failed: ${describe(e)}`);
       return;
     }
-    byTestId("document").textContent = "(signed out)";
+    byTestId("document").textContent = byTestId("orders").textContent = "(signed out)";
     if (!last) return outcome(done);
     // Ask FaunaDB directly about the last secret this page used (no renewal, no retry).
     try {

@@ -1,20 +1,23 @@
 /**
- * npm run deploy-schema -- [--with-users] [--with-user-role] [--migrate] [--wait-seconds N] [--json]
+ * npm run deploy-schema -- [--with-users] [--with-user-role] [--roles FILE] [--migrate] [--wait-seconds N] [--json]
  * Creates the ledger's collections and indexes (with --with-users, the users collection
- * and its unique index; with --with-user-role, the users' least-privilege role), changes
- * a deployment of an earlier version with --migrate, and waits until FaunaDB has built
- * every index. Safe to run on every deploy. Exit codes and errors: scripts/command-line.ts.
+ * and its unique index; with --with-user-role, the users' least-privilege role; with
+ * --roles, the roles a roles file defines), changes a deployment of an earlier version with
+ * --migrate, and waits until FaunaDB has built every index. Safe to run on every deploy.
+ * Exit codes and errors: scripts/command-line.ts.
  */
+import { readFileSync } from "node:fs";
 import { CommandError, EXIT, runCommand, usageError } from "./command-line.ts";
 import { loadDeploySchemaConfig } from "../lib/core/config/load.ts";
 import { mapFaunaError } from "../lib/core/fauna/failures.ts";
 import { createFaunaClient } from "../lib/core/fauna/client.ts";
 import { DEFAULT_INDEX_WAIT_MS, deploySchema, type DeployReport } from "../lib/core/schema/deploy.ts";
-import { IndexNotActive, Misconfigured, SchemaConflict, SchemaMigrationNeeded } from "../lib/core/errors/index.ts";
+import { IndexNotActive, Misconfigured, RolesFileInvalid, SchemaConflict, SchemaMigrationNeeded } from "../lib/core/errors/index.ts";
 import { USER_ROLE } from "../lib/core/schema/role.ts";
+import { parseRolesFile } from "../lib/core/schema/roles-file.ts";
 
-const USAGE = `Usage: npm run deploy-schema -- [--with-users] [--with-user-role] [--migrate]
-                                 [--wait-seconds N] [--json]
+const USAGE = `Usage: npm run deploy-schema -- [--with-users] [--with-user-role] [--roles FILE]
+                                 [--migrate] [--wait-seconds N] [--json]
 
 Creates in the database FAUNA_SECRET belongs to:
   collection auth0_token_exchanges             the ledger
@@ -29,6 +32,11 @@ with --with-user-role:
   role       ${USER_ROLE}: members are the users collection's documents (so every
              secret the exchange issues); its only privilege is reading one's own
              user document. Grant your app's data in roles of your own.
+with --roles FILE:
+  role       each role FILE defines: members are the users whose secret's token
+             carries a claim (TOKEN_CLAIMS) that contains or equals a value, with
+             the privileges listed (README, "Roles from claims"). A bad file exits 2
+             (ERR_ROLES_FILE), naming the role and the field.
 
 Then it waits until FaunaDB has built every index (an index over more than 128
 documents builds in the background, and the exchange answers 503 until it is done).
@@ -44,14 +52,26 @@ Options:
                      done; run it again to wait again. 0 only looks.
 
 FAUNA_SECRET must be an admin or a server key of that database, and an admin key
-with --with-user-role (a server key cannot create roles); anything else exits 4.
+with --with-user-role or --roles (a server key cannot create roles); anything else exits 4.
 Existing objects with the expected definition are left alone; an index or role
 with another definition exits 1 (ERR_SCHEMA_CONFLICT) and nothing is changed.
 
 Environment: FAUNA_ENDPOINT, FAUNA_SECRET, FAUNA_USERS_COLLECTION, FAUNA_USERS_INDEX`;
 
 const CONFLICT_ADVICE = `Delete or rename the object, or point FAUNA_USERS_INDEX elsewhere. A role you extended: \
-move your privileges to a role of your own with the same membership (roles add up), and let ${USER_ROLE} be.`;
+move your privileges to a role of your own with the same membership (roles add up), and let ${USER_ROLE} be. \
+A role of a roles file that changed: deploy-schema never changes an existing role; delete it (or give it a new name) and deploy again.`;
+
+/** The roles FILE defines, or ERR_ROLES_FILE (exit 2) naming the file and every problem. */
+function readRolesFile(file: string, usersCollection: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new RolesFileInvalid(file, [`cannot be read (${(e as { code?: string }).code ?? "error"})`]);
+  }
+  return parseRolesFile(text, file, usersCollection);
+}
 
 function waitSeconds(given: string | undefined): number {
   if (given === undefined) return DEFAULT_INDEX_WAIT_MS / 1000;
@@ -80,11 +100,13 @@ process.exitCode = await runCommand({
     "with-user-role": { type: "boolean" },
     migrate: { type: "boolean" },
     "wait-seconds": { type: "string" },
+    roles: { type: "string" },
   },
   async run({ values, json }) {
     const withUserRole = values["with-user-role"] === true;
     const waitMs = waitSeconds(values["wait-seconds"]) * 1000;
     const { fauna, ...names } = loadDeploySchemaConfig(process.env);
+    const roles = values.roles === undefined ? undefined : readRolesFile(values.roles, names.usersCollection);
     const client = createFaunaClient(fauna);
     let waited = false;
     try {
@@ -94,6 +116,7 @@ process.exitCode = await runCommand({
         migrate: values.migrate === true,
         waitMs,
         ...names,
+        ...(roles ? { roles } : {}),
         ...(progress && !json
           ? {
               onWait: (building: readonly string[], ms: number) => {
@@ -129,7 +152,7 @@ process.exitCode = await runCommand({
         endpoint: fauna.endpoint,
         ...names,
         operation: "deploy-schema",
-        needs: withUserRole ? "an admin key: --with-user-role creates a role" : "an admin or a server key",
+        needs: withUserRole || roles ? `an admin key: ${withUserRole ? "--with-user-role" : "--roles"} creates a role` : "an admin or a server key",
       });
     } finally {
       await client.close();

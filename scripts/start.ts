@@ -1,7 +1,8 @@
 /**
  * npm start: the whole thing on one machine, no account, key or network.
- * Starts the Fauna emulator, deploys the schema (with users and their role),
- * starts a local development issuer, and serves the Netlify function at
+ * Starts the Fauna emulator, deploys the schema (with users and their role, and the
+ * demo's orders with the role of scripts/demo-roles.json), starts a local development
+ * issuer (its JWTs carry a `permissions` claim on request), and serves the Netlify function at
  * /api/token through the very module Netlify runs, with the demo page from
  * public/ beside it at / (scripts/dev-site.ts). Ctrl-C stops everything.
  *
@@ -24,6 +25,7 @@ import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { serveHandler } from "../lib/adapters/node.ts";
 import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
 import { createDevSite } from "./dev-site.ts";
+import { createDemoOrders, demoRoles, DEMO_PERMISSION, DEMO_TOKEN_CLAIMS } from "./demo-data.ts";
 
 const q = faunadb.query;
 const HOST = "127.0.0.1";
@@ -109,11 +111,14 @@ async function main(): Promise<void> {
   const root = new faunadb.Client({ secret: ROOT_SECRET, endpoint: emulator.url, checkNewVersion: false });
   closers.push(() => root.close());
   // The production schema, role included: what a user secret can do here is what it can do there.
+  // And an app's data with a role from a roles file, as `deploy-schema --roles` deploys it.
+  await createDemoOrders(root);
   await deploySchema(root, {
     withUsers: true,
     withUserRole: true,
     usersCollection: DEFAULT_USERS_COLLECTION,
     usersIndex: DEFAULT_USERS_INDEX,
+    roles: demoRoles(DEFAULT_USERS_COLLECTION),
   });
   // The function gets a server key, as in production; the root secret stays here.
   const { secret: serverSecret } = await root.query<{ secret: string }>(q.CreateKey({ role: "server" }));
@@ -137,12 +142,14 @@ async function main(): Promise<void> {
     FAUNA_USERS_COLLECTION: DEFAULT_USERS_COLLECTION,
     FAUNA_USERS_INDEX: DEFAULT_USERS_INDEX,
     LEDGER_CLAIMS: "",
+    TOKEN_CLAIMS: DEMO_TOKEN_CLAIMS,
     // Locally any sub may sign in; production defaults to refusing unknown users.
     CREATE_MISSING_USERS: process.env.CREATE_MISSING_USERS ?? "true",
     ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? "*",
   });
   delete process.env.AUTH0_DOMAIN;
   delete process.env.AUTH0_PUBLIC_KEY;
+  delete process.env.OIDC_ISSUERS;
   // Imported only now: the function reads its configuration at load, like a cold start.
   const fn = await import("../netlify/functions/exchange-jwt-for-secret.mts");
   const route = fn.config.path as string;
@@ -160,7 +167,7 @@ async function main(): Promise<void> {
   issuer.allowMintOrigin(server.url.replace(HOST, "localhost"));
 
   const endpoint = `${server.url}${route}`;
-  const mintUrl = `${issuer.issuer}mint?sub=auth0%7Cdev-user`;
+  const mintUrl = `${issuer.issuer}mint?sub=auth0%7Cdev-user&permissions=${DEMO_PERMISSION}`;
   // What a command needs to work on this stack: the same settings the function got.
   const commandVars: Record<string, string> = {
     FAUNA_ENDPOINT: emulator.url,
@@ -171,9 +178,11 @@ async function main(): Promise<void> {
     AUTH0_ALGORITHMS: "RS256",
     AUTH0_DOMAIN: "",
     AUTH0_PUBLIC_KEY: "",
+    OIDC_ISSUERS: "",
     FAUNA_USERS_COLLECTION: DEFAULT_USERS_COLLECTION,
     FAUNA_USERS_INDEX: DEFAULT_USERS_INDEX,
     LEDGER_CLAIMS: "",
+    TOKEN_CLAIMS: DEMO_TOKEN_CLAIMS,
     CREATE_MISSING_USERS: process.env.CREATE_MISSING_USERS!,
   };
   const envFile = writeEnvFile(envFileText(commandVars));
@@ -200,7 +209,8 @@ ${envFile.written ? `These and the other settings are in ${fileArg}; a command r
   npm run delete-expired-tokens -- --env-from ${fileArg}
   npm run deploy-schema -- --env-from ${fileArg} --with-users
 To watch a secret expire and be cleaned up: exchange a JWT minted with &expires_in=10,
-wait 10 s, then run delete-expired-tokens.
+wait 10 s, then run delete-expired-tokens. The role orders_reader (scripts/demo-roles.json)
+lets a secret read the orders collection only when its JWT had permissions=${DEMO_PERMISSION}.
 
 Ready. Ctrl-C stops everything.`);
 }

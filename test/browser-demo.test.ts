@@ -4,7 +4,8 @@
  * document from the browser through the faunadb driver, watch the secret's expiry
  * count down, renew it without a failed query, sign out everywhere and see FaunaDB
  * refuse the old secret once its credential cache lets go of it; then Logout of one
- * secret, and the page as a deployed site shows it. The emulator runs the cluster profile
+ * secret; a role over the token's claims (the orders a JWT with `read:orders` may read,
+ * refused without it); and the page as a deployed site shows it. The emulator runs the cluster profile
  * with a credential cache of CACHE_WINDOW_MS: the window is there, the page says so, and
  * the test waits it out rather than assuming it away. What the page shows is checked against what FaunaDB answers for
  * the secrets the browser received. Each step is saved as a screenshot under
@@ -102,6 +103,18 @@ async function refusedWithinWindow(list: string[], since: number): Promise<void>
   }
 }
 
+/** What FaunaDB answers to a secret reading the orders: how many, or the driver's error name. */
+async function ordersFor(secret: string): Promise<number | string> {
+  const c = new faunadb.Client({ secret, endpoint: app.urls.emulator, checkNewVersion: false, http2SessionIdleTime: 50 });
+  try {
+    return (await c.query<{ data: unknown[] }>(q.Paginate(q.Match(q.Index("all_orders"))))).data.length;
+  } catch (e) {
+    return (e as Error).name;
+  } finally {
+    await c.close();
+  }
+}
+
 /** Ledger entries of the user: one per live secret the exchange issued them. */
 function ledgerEntries(): Promise<number> {
   return root.query<number>(q.Count(q.Match(q.Index(LEDGER_BY_USER_INDEX), q.Select("ref", q.Get(q.Match(q.Index("users_by_auth0_id"), SUB))))));
@@ -148,8 +161,12 @@ test("the demo page, step by step, in Chromium", { timeout: 180_000 }, async () 
   assert.equal(await text(page, "exchanges"), "1");
   assert.match(await text(page, "document"), /ref {3}Ref\(Collection\("users"\), "\d+"\)/);
   assert.match(await text(page, "document"), /FaunaDB ends this secret at \d{4}-\d\d-\d\dT/);
+  // Signed in with the permission read:orders (the default): the role orders_reader applies.
+  await page.getByTestId("orders").filter({ hasText: "Darjeeling" }).waitFor();
+  assert.equal(await text(page, "orders"), "2 × Darjeeling, 250 g\n1 × Sencha, 100 g");
   await received(secrets, 1);
   assert.equal(await faunaSays(secrets[0]!), SUB);
+  assert.equal(await ordersFor(secrets[0]!), 2);
   assert.equal(await ledgerEntries(), 1);
   // The driver talked to FaunaDB from the page, cross-origin: HTTP/1.1 with a CORS grant
   // for the page's own origin (FaunaDB reflects the Origin).
@@ -212,6 +229,19 @@ test("the demo page, step by step, in Chromium", { timeout: 180_000 }, async () 
   await refusedWithinWindow([secrets[2]!], loggedOutAt);
   await shot(page, "06-logged-out-one-secret");
 
+  // 7. Without the permission: the same user, a secret whose token carries no read:orders,
+  // and FaunaDB refuses the orders (the role's membership predicate is false).
+  await page.locator("input[name=permission]").uncheck();
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("orders").filter({ hasText: "Permission denied" }).waitFor();
+  assert.match(await text(page, "orders"), /^Permission denied \(403\): this secret's token carries no read:orders permission/);
+  assert.match(await text(page, "document"), new RegExp(SUB.replace("|", "\\|")), "its own document it still reads");
+  await received(secrets, 4);
+  assert.equal(await ordersFor(secrets[3]!), "PermissionDenied");
+  await shot(page, "07-without-the-permission");
+  await page.getByRole("button", { name: "Sign out (this secret)" }).click();
+  await page.getByTestId("outcome").filter({ hasText: "the old secret" }).waitFor();
+
   // Memory only: no secret and no JWT in the URL, storage, cookies or the page.
   const kept = await page.evaluate(() => ({
     url: location.href,
@@ -220,23 +250,23 @@ test("the demo page, step by step, in Chromium", { timeout: 180_000 }, async () 
     cookie: document.cookie,
     html: document.documentElement.outerHTML,
   }));
-  assert.ok(jwts.length >= 4, `JWTs minted: ${jwts.length}`);
+  assert.ok(jwts.length >= 5, `JWTs minted: ${jwts.length}`);
   for (const value of [...secrets, ...jwts]) {
     for (const [where, content] of Object.entries(kept)) assert.ok(!content.includes(value), `a secret or JWT in ${where}`);
   }
   assert.equal(kept.local, "{}");
   assert.equal(kept.session, "{}");
 
-  // 7. On a deployed site there is no config.json: the page says what it is and where the app goes.
+  // 8. On a deployed site there is no config.json: the page says what it is and where the app goes.
   await page.route("**/config.json", (route) => route.fulfill({ status: 404, contentType: "text/plain", body: "Not Found" }));
   await page.reload();
   await page.locator("#deployed").waitFor({ state: "visible" });
   assert.equal(await page.locator("#demo").isVisible(), false);
   assert.match(await page.locator("#deployed").innerText(), /public\/ is where your own frontend goes/);
-  await shot(page, "07-deployed-site");
+  await shot(page, "08-deployed-site");
 
   assert.deepEqual(pageErrors, []);
   // The only console errors are the browser's notes on the refusals asked for above.
-  assert.deepEqual(consoleErrors.filter((m) => !/status of (401|404)/.test(m)), []);
+  assert.deepEqual(consoleErrors.filter((m) => !/status of (401|403|404)/.test(m)), []);
   await context.close();
 });

@@ -108,7 +108,7 @@ describe("npm run deploy-schema -- --with-user-role", () => {
     assert.deepEqual(schemaDefinition({ withUsers: true }).roles, []);
     const [role] = schemaDefinition({ withUserRole: true, usersCollection: "members" }).roles;
     assert.deepEqual(role!.membership, ["members"]);
-    assert.equal(role!.privileges[0]!.collection, "members");
+    assert.deepEqual(role!.privileges[0]!.resource, { collection: "members" });
   });
 });
 

@@ -84,9 +84,10 @@ export interface DevIssuerOptions {
   host?: string;
   audience?: string;
   /**
-   * Also serve `GET /mint?sub=…[&expires_in=seconds]` returning a fresh JWT, so
-   * `npm start` can print a copy-pasteable curl command and its demo page can sign
-   * in. Off by default: tests mint in process.
+   * Also serve `GET /mint?sub=…[&expires_in=seconds][&permissions=a,b]` returning a fresh
+   * JWT (with `permissions` as Auth0's RBAC puts it: an array claim), so `npm start` can
+   * print a copy-pasteable curl command and its demo page can sign in. Off by default:
+   * tests mint in process.
    */
   mintEndpoint?: boolean;
 }
@@ -162,7 +163,9 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
       }
       const origin = req.headers.origin;
       const cors = origin && mintOrigins.has(origin) ? { "access-control-allow-origin": origin } : {};
-      res.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store", vary: "Origin", ...cors }).end(mint({ sub, expiresIn }));
+      const permissions = url.searchParams.get("permissions")?.split(",").filter((p) => p !== "");
+      const claims = permissions?.length ? { permissions } : {};
+      res.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store", vary: "Origin", ...cors }).end(mint({ sub, expiresIn, claims }));
       return;
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found");

@@ -39,12 +39,12 @@ function failureDetail(err: TokenExchangeError, config: Config): LogFields {
     detail.hint = "FaunaDB is still building this index (deploy-schema waits for it: npm run deploy-schema); answered 503 with Retry-After until it is active";
   }
   if ((err instanceof JwtAudienceInvalid || err instanceof JwtIssuerInvalid) && err.mismatch) {
-    const { expected, received } = err.mismatch;
-    Object.assign(detail, { expected, received });
+    const { expected, received, unverified } = err.mismatch;
+    Object.assign(detail, { expected, received, ...(unverified ? { unverified } : {}) });
     if (differOnlyBySlash(expected, received)) {
       detail.hint =
         err instanceof JwtIssuerInvalid
-          ? "the issuers differ only by the trailing slash (Auth0's issuer ends with /): set AUTH0_ISSUER exactly as the token's iss"
+          ? "the issuers differ only by the trailing slash (Auth0's issuer ends with /): set AUTH0_ISSUER (or the issuer in OIDC_ISSUERS) exactly as the token's iss"
           : "the audiences differ only by the trailing slash: set AUTH0_AUDIENCE exactly as the token's aud (your API's identifier)";
     }
   }

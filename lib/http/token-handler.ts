@@ -80,6 +80,8 @@ async function exchangeRoute(setup: Setup, call: Call): Promise<Response> {
       outcome: "issued",
       status: 200,
       sub: result.sub,
+      // With several issuers a `sub` alone does not say who: the issuer too.
+      ...((setup.config.issuers?.length ?? 1) > 1 ? { iss: result.issuer } : {}),
       ...(result.evicted > 0 ? { evicted: result.evicted } : {}),
       duration_ms: Date.now() - call.started,
     });
@@ -98,7 +100,7 @@ async function revokeRoute(setup: Setup, call: Call): Promise<Response> {
     const deadline = Deadline.after(setup.budgets.revokeMs, call.started);
     const { jwt } = await parseTokenRequest(call.req, { allowForm: false, deadline, bodyMs: setup.budgets.bodyMs });
     const verified = await setup.exchange.verify(jwt, { deadline });
-    const result = await setup.exchange.signOut(verified.sub, { deadline, ...(setup.revoke ? { revoke: setup.revoke } : {}) });
+    const result = await setup.exchange.signOut(verified.userKey, { deadline, ...(setup.revoke ? { revoke: setup.revoke } : {}) });
     const complete = result.workRemaining !== true;
     log("info", "token_revoke", {
       outcome: complete ? "revoked" : "revoked_partly",

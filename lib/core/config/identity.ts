@@ -96,6 +96,17 @@ function publicKeyProblem(pem: string, algorithms: readonly JwtAlgorithm[]): str
   return undefined;
 }
 
+/** JWKS_MAX_AGE_SECONDS: it applies to every issuer's key set (OIDC_ISSUERS' too). */
+export function readJwksMaxAge(r: EnvReader): number {
+  return (
+    r.wholeNumber(
+      "JWKS_MAX_AGE_SECONDS",
+      { min: MIN_JWKS_MAX_AGE_SECONDS, max: MAX_JWKS_MAX_AGE_SECONDS },
+      `JWKS_MAX_AGE_SECONDS must be a whole number of seconds from ${MIN_JWKS_MAX_AGE_SECONDS} to ${MAX_JWKS_MAX_AGE_SECONDS}`,
+    ) ?? DEFAULT_JWKS_MAX_AGE_SECONDS
+  );
+}
+
 /** AUTH0_DOMAIN or AUTH0_ISSUER, AUTH0_JWKS_URI or AUTH0_PUBLIC_KEY, AUTH0_AUDIENCE, AUTH0_ALGORITHMS, JWKS_MAX_AGE_SECONDS. */
 export function readJwt(r: EnvReader): JwtConfig {
   const domain = r.value("AUTH0_DOMAIN");
@@ -124,7 +135,7 @@ export function readJwt(r: EnvReader): JwtConfig {
       jwksUri = new URL(".well-known/jwks.json", issuerVar.endsWith("/") ? issuerVar : `${issuerVar}/`).href;
     }
   } else {
-    r.problem("AUTH0_DOMAIN", "AUTH0_DOMAIN or AUTH0_ISSUER is missing");
+    r.problem("AUTH0_DOMAIN", "AUTH0_DOMAIN or AUTH0_ISSUER is missing (or set OIDC_ISSUERS)");
   }
 
   if (jwksVar) {
@@ -148,12 +159,7 @@ export function readJwt(r: EnvReader): JwtConfig {
     jwksUri = undefined;
   }
 
-  const jwksMaxAgeSeconds =
-    r.wholeNumber(
-      "JWKS_MAX_AGE_SECONDS",
-      { min: MIN_JWKS_MAX_AGE_SECONDS, max: MAX_JWKS_MAX_AGE_SECONDS },
-      `JWKS_MAX_AGE_SECONDS must be a whole number of seconds from ${MIN_JWKS_MAX_AGE_SECONDS} to ${MAX_JWKS_MAX_AGE_SECONDS}`,
-    ) ?? DEFAULT_JWKS_MAX_AGE_SECONDS;
+  const jwksMaxAgeSeconds = readJwksMaxAge(r);
 
   return {
     issuer,

@@ -13,10 +13,12 @@ import { MAX_PAGE_SIZE, PAGE_SIZE_CAP_REASON } from "../ledger/limits.ts";
 import { CleanupConfigError, Misconfigured } from "../errors/index.ts";
 import { LOG_THRESHOLDS, type LogThreshold } from "../log.ts";
 import { EnvReader, isHttpUrl, type Env, type Problem } from "./reader.ts";
-import { readJwt, type JwtConfig } from "./identity.ts";
+import type { JwtConfig } from "./identity.ts";
+import { readIssuers } from "./issuers.ts";
 
 export type { Env } from "./reader.ts";
 export { DEFAULT_JWKS_MAX_AGE_SECONDS, SUPPORTED_ALGORITHMS, type JwtAlgorithm, type JwtConfig } from "./identity.ts";
+export { MAX_OIDC_ISSUERS_BYTES } from "./issuers.ts";
 
 /** What anything that only talks to Fauna (deploy-schema, the cleanup) needs. */
 export interface FaunaConfig {
@@ -31,7 +33,10 @@ export interface UsersSchemaNames {
 
 export interface Config extends UsersSchemaNames {
   fauna: FaunaConfig;
+  /** The first issuer (the AUTH0_* one when set): its users are keyed by their bare `sub`. */
   jwt: JwtConfig;
+  /** Every issuer trusted (AUTH0_* and OIDC_ISSUERS), `jwt` first. */
+  issuers: JwtConfig[];
   createMissingUsers: boolean;
   tokenMaxTtlSeconds: number;
   /** Live secrets one user may hold; issuing one more revokes the oldest. 0: no bound. */
@@ -39,6 +44,8 @@ export interface Config extends UsersSchemaNames {
   allowedOrigins: string[];
   /** JWT claims copied into the ledger's `meta` by the HTTP function. */
   ledgerClaims: string[];
+  /** TOKEN_CLAIMS: verified JWT claims copied onto each issued token as `data.claims`, for roles to grant by. */
+  tokenClaims: string[];
   /** LOG_LEVEL. */
   logLevel: LogThreshold;
 }
@@ -108,6 +115,23 @@ function readLedgerClaims(r: EnvReader): string[] {
   return claims;
 }
 
+/**
+ * TOKEN_CLAIMS: top-level claim names, taken literally (an Auth0 namespaced claim such as
+ * `https://example.com/roles` holds dots and is one name; `realm_access.roles` would be a
+ * claim of that name, not a path, so a name that looks like a path is refused).
+ */
+function readTokenClaims(r: EnvReader): string[] {
+  const claims = r.list("TOKEN_CLAIMS");
+  const bad = claims.filter((c) => c.length > 256 || /[\u0000-\u001f\u007f]/.test(c));
+  if (bad.length > 0) r.problem("TOKEN_CLAIMS", "TOKEN_CLAIMS entries must be claim names (at most 256 characters, no control characters)");
+  const paths = claims.filter((c) => /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(c));
+  if (paths.length > 0) {
+    r.problem("TOKEN_CLAIMS", `TOKEN_CLAIMS names top-level claims: list ${paths.map((p) => p.split(".")[0]).join(", ")} (the whole object), not a path into it`);
+  }
+  if (new Set(claims).size !== claims.length) r.problem("TOKEN_CLAIMS", "TOKEN_CLAIMS lists a claim twice");
+  return claims;
+}
+
 function readLogLevel(r: EnvReader): LogThreshold {
   return r.choice("LOG_LEVEL", LOG_THRESHOLDS, "info");
 }
@@ -137,10 +161,11 @@ function cleanupError(problems: readonly Problem[]): Misconfigured {
 export function loadConfig(env: Env): Config {
   const r = new EnvReader(env);
   const fauna = readFauna(r);
-  const jwt = readJwt(r);
+  const { jwt, issuers } = readIssuers(r);
   return r.done({
     fauna,
     jwt,
+    issuers,
     ...readUsers(r),
     createMissingUsers: r.boolean("CREATE_MISSING_USERS", false),
     tokenMaxTtlSeconds:
@@ -157,6 +182,7 @@ export function loadConfig(env: Env): Config {
       ) ?? DEFAULT_MAX_LIVE_SECRETS_PER_USER,
     allowedOrigins: readOrigins(r),
     ledgerClaims: readLedgerClaims(r),
+    tokenClaims: readTokenClaims(r),
     logLevel: readLogLevel(r),
   });
 }

@@ -109,6 +109,8 @@ export class JwtAlgorithmNotAllowed extends tokenFailure(
 export interface ClaimMismatch {
   expected: string | readonly string[];
   received: unknown;
+  /** `received` was read from a token whose signature could not be checked (an issuer that is not configured has no key). */
+  unverified?: boolean;
 }
 
 export class JwtIssuerInvalid extends tokenFailure("ERR_JWT_ISSUER_INVALID", "wrong_issuer", () => "The token was issued by an untrusted issuer.") {
@@ -163,6 +165,8 @@ export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malf
   }
 }
 
+type SubProblem = "too_long" | "invisible_character" | "another_issuers_key";
+
 /**
  * The user signed out everywhere at or after the token's `iat` (or the token has no `iat`
  * and the user signed out once): it stays refused until it expires, whoever holds it.
@@ -180,16 +184,20 @@ export class JwtSignedOut extends tokenFailure(
  * (controls, line or paragraph separators, bidi controls, zero-width and other format
  * characters, an unpaired surrogate). A `sub` goes into the database and into every log
  * line about its user, where such characters forge lines or disguise one user as another.
+ * Or, from the first of several issuers, one that starts with another issuer's `<iss>#`:
+ * the form of that issuer's user keys (lib/core/identity/issuers.ts).
  */
 export class JwtSubInvalid extends tokenFailure(
   "ERR_JWT_SUB_INVALID",
   "malformed",
-  (problem: "too_long" | "invisible_character") =>
+  (problem: SubProblem) =>
     problem === "too_long"
       ? 'The token\'s "sub" claim is longer than 255 characters.'
-      : 'The token\'s "sub" claim contains a control, separator, bidi, zero-width or other invisible formatting character.',
+      : problem === "another_issuers_key"
+        ? 'The token\'s "sub" claim has the form of another issuer\'s user key ("<issuer>#…").'
+        : 'The token\'s "sub" claim contains a control, separator, bidi, zero-width or other invisible formatting character.',
 ) {
-  constructor(readonly problem: "too_long" | "invisible_character") {
+  constructor(readonly problem: SubProblem) {
     super(problem);
   }
 }

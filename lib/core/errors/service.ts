@@ -147,6 +147,22 @@ export class CleanupConfigError extends Misconfigured {
   }
 }
 
+/**
+ * A roles file (`deploy-schema --roles FILE`) that cannot be deployed: unreadable, not
+ * JSON, or a role, field or value that is not what the format allows. Each problem names
+ * the file, the role and the field. The configuration's class: fix it and run again.
+ */
+export class RolesFileInvalid extends Misconfigured {
+  static override readonly code = "ERR_ROLES_FILE";
+  override readonly code = RolesFileInvalid.code;
+  constructor(
+    readonly file: string,
+    problems: readonly string[],
+  ) {
+    super(problems.map((p) => `${file}: ${p}`));
+  }
+}
+
 /** `deploy-schema` found an object with the expected name but another definition. */
 export class SchemaConflict extends TokenExchangeError {
   static readonly code = "ERR_SCHEMA_CONFLICT";

@@ -12,15 +12,18 @@ import { createFaunaClient, queryBefore } from "../fauna/client.ts";
 import { log } from "../log.ts";
 import { requestBudgets } from "../budgets.ts";
 import { Deadline } from "../deadline.ts";
-import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "../identity/jwt.ts";
+import type { JwtVerifier, JwtVerifierOptions, VerifiedJwt } from "../identity/jwt.ts";
+import { createIdentityVerifier, type IdentifiedJwt, type IdentityVerifier, type IssuedIdentity } from "../identity/issuers.ts";
 import { revokeUserTokens, type RevokeResult, type RevokeUserTokens } from "../revoke.ts";
 import { computeExpiry, secondsUntil } from "./expiry.ts";
 import { ledgerMeta, MAX_METADATA_BYTES, toLedgerMeta } from "./meta.ts";
 import { exchangeQuery } from "./query.ts";
+import { MAX_TOKEN_CLAIMS_BYTES, tokenClaims } from "./token-claims.ts";
 
 export { computeExpiry, secondsUntil, MIN_SECRET_LIFETIME_MS, type ExpiryInput } from "./expiry.ts";
 export { exchangeQuery, type ExchangeQueryInput } from "./query.ts";
 export { ledgerMeta, MAX_METADATA_BYTES, pickClaims, toLedgerMeta } from "./meta.ts";
+export { MAX_TOKEN_CLAIMS_BYTES, tokenClaims } from "./token-claims.ts";
 
 /**
  * How long an exchange may take in all (the JWKS fetch a cold key needs, and every query)
@@ -66,6 +69,8 @@ export interface ExchangeResult {
   expiresIn: number;
   /** The verified `sub` the secret was issued for. */
   sub: string;
+  /** The verified `iss` (one of the configured issuers). */
+  issuer: string;
   /** The user's soonest-expiring live secrets revoked to stay within MAX_LIVE_SECRETS_PER_USER. */
   evicted: number;
 }
@@ -73,14 +78,18 @@ export interface ExchangeResult {
 export interface TokenExchange {
   readonly config: Config;
   readonly client: faunadb.Client;
-  /** Verify only; a JWKS fetch it needs ends by the deadline (without one: no deadline but the fetch's own cap). */
-  verify(jwt: string, opts?: { deadline?: Deadline; deadlineAt?: number }): Promise<VerifiedJwt>;
+  /**
+   * Verify only, against the issuer the token names; a JWKS fetch it needs ends by the
+   * deadline (without one: no deadline but the fetch's own cap). `userKey` is the user it names.
+   */
+  verify(jwt: string, opts?: { deadline?: Deadline; deadlineAt?: number }): Promise<IdentifiedJwt>;
   /** Verify, then issue. Rejects with a `TokenExchangeError`. */
   exchange(jwt: string, opts?: ExchangeOptions): Promise<ExchangeResult>;
-  /** Issue for an already verified token. */
-  issue(verified: VerifiedJwt, opts?: ExchangeOptions): Promise<ExchangeResult>;
+  /** Issue for an already verified token (without `issuer`/`userKey`: the first issuer's, keyed by `sub`). */
+  issue(verified: VerifiedJwt & Partial<IssuedIdentity>, opts?: ExchangeOptions): Promise<ExchangeResult>;
   /**
-   * Revoke every secret issued to `sub` ("sign out everywhere"), starting no batch that
+   * Revoke every secret issued to the user `sub` names, a user key as `verify` gives it
+   * (`userKey`: the bare `sub` for the first issuer) ("sign out everywhere"), starting no batch that
    * would end after `deadline` (one started before may run budgets.ts's revoke slack past
    * it). Rejects with a `TokenExchangeError`; `workRemaining` when the time ran out first.
    */
@@ -89,7 +98,8 @@ export interface TokenExchange {
 
 export interface TokenExchangeDeps {
   client?: faunadb.Client;
-  verifier?: JwtVerifier;
+  /** Default: every configured issuer's (lib/core/identity/issuers.ts); a plain `JwtVerifier` stands for the first issuer. */
+  verifier?: JwtVerifier | IdentityVerifier;
   jwtOptions?: JwtVerifierOptions;
   /** Milliseconds since the epoch; injectable so expiry arithmetic can be tested. */
   now?: () => number;
@@ -112,7 +122,9 @@ interface QueryResult {
 
 export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}): TokenExchange {
   const client = deps.client ?? createFaunaClient(config.fauna);
-  const verifier = deps.verifier ?? createJwtVerifier(config.jwt, deps.jwtOptions);
+  const verifier = deps.verifier ?? createIdentityVerifier(config.issuers ?? [config.jwt], deps.jwtOptions);
+  // A token verified elsewhere, or by a single-issuer verifier: the first issuer's user.
+  const identified = (v: VerifiedJwt & Partial<IssuedIdentity>): IdentifiedJwt => ({ ...v, issuer: v.issuer ?? config.jwt.issuer, userKey: v.userKey ?? v.sub });
   const now = deps.now ?? Date.now;
   const errorContext = { endpoint: config.fauna.endpoint, usersIndex: config.usersIndex, usersCollection: config.usersCollection };
   const errorHost = (() => {
@@ -126,23 +138,28 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
     const deadline = deadlineOf(opts);
     const custom = toLedgerMeta(opts.metadata);
     const { meta, dropped } = ledgerMeta(custom, verified.claims, opts.recordClaims ?? []);
-    if (dropped.length > 0) {
-      // Names only: a claim's value is the identity provider's data about the user.
-      log("warn", "ledger_claims_dropped", { claims: dropped, reason: `meta over ${MAX_METADATA_BYTES} bytes`, sub: verified.sub });
+    // Names only: a claim's value is the identity provider's data about the user.
+    if (dropped.length > 0) log("warn", "ledger_claims_dropped", { claims: dropped, reason: `meta over ${MAX_METADATA_BYTES} bytes`, sub: verified.sub });
+    const onToken = tokenClaims(verified.claims, config.tokenClaims ?? []);
+    if (onToken.dropped.length > 0) {
+      log("warn", "token_claims_dropped", { claims: onToken.dropped, reason: `data.claims over ${MAX_TOKEN_CLAIMS_BYTES} bytes`, sub: verified.sub });
     }
+    const { issuer, userKey } = identified(verified);
     const nowMs = now();
     const expiresAt = computeExpiry({ jwtExpSeconds: verified.exp, maxTtlSeconds: config.tokenMaxTtlSeconds, nowMs });
     if (!expiresAt) throw new JwtExpired();
     const iat = verified.claims.iat;
     const query = exchangeQuery({
-      sub: verified.sub,
+      sub: userKey,
       expiresAt,
       ...(typeof iat === "number" && Number.isFinite(iat) ? { issuedAt: iat } : {}),
       usersCollection: config.usersCollection,
       usersIndex: config.usersIndex,
       createMissingUsers: config.createMissingUsers,
       maxLiveSecrets: config.maxLiveSecretsPerUser,
+      issuer,
       ...(meta ? { meta } : {}),
+      ...(onToken.claims ? { claims: onToken.claims } : {}),
     });
     // A query sent with next to no time left could commit and still be reported as a
     // failure: a secret nobody receives. Better not to send it at all.
@@ -163,11 +180,11 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
         throw mapFaunaError(e2, errorContext);
       }
     }
-    return { secret: result.secret, expiresAt, expiresIn: secondsUntil(expiresAt, nowMs), sub: verified.sub, evicted: result.evicted };
+    return { secret: result.secret, expiresAt, expiresIn: secondsUntil(expiresAt, nowMs), sub: verified.sub, issuer, evicted: result.evicted };
   }
 
-  const verify = (jwt: string, o: { deadline?: Deadline; deadlineAt?: number } = {}) =>
-    verifier.verify(jwt, o.deadline !== undefined || o.deadlineAt !== undefined ? { deadline: deadlineOf(o) } : {});
+  const verify = async (jwt: string, o: { deadline?: Deadline; deadlineAt?: number } = {}) =>
+    identified(await verifier.verify(jwt, o.deadline !== undefined || o.deadlineAt !== undefined ? { deadline: deadlineOf(o) } : {}));
 
   return {
     config,

@@ -8,11 +8,13 @@ import faunadb from "faunadb";
 import { createUserFql, userBySubFql, writeEntryFql } from "../ledger/fql.ts";
 import { latestSignOutFql } from "../ledger/sign-outs.ts";
 import { revokeOverBoundFql } from "../ledger/bound.ts";
+import { tokenDataParams } from "../ledger/token-data.ts";
 import { ABORT_REASONS } from "../fauna/failures.ts";
 
 const q = faunadb.query;
 
 export interface ExchangeQueryInput {
+  /** The users index's term: the `sub`, or `<iss>#<sub>` for any issuer but the first (lib/core/identity/issuers.ts). */
   sub: string;
   expiresAt: Date;
   /**
@@ -26,6 +28,10 @@ export interface ExchangeQueryInput {
   /** At most this many live secrets per user once this one is issued; 0 = no bound. */
   maxLiveSecrets: number;
   meta?: Record<string, unknown>;
+  /** The verified `iss`, recorded in the ledger entry. */
+  issuer?: string;
+  /** Verified claims for the token's `data.claims` (TOKEN_CLAIMS), already size-bounded. */
+  claims?: Record<string, unknown>;
 }
 
 /**
@@ -58,12 +64,13 @@ export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
       signedOut: latestSignOutFql(q.Var("user")),
       refused: q.If(signedOutFql(q.Var("signedOut"), i.issuedAt), q.Abort(ABORT_REASONS.signedOut), false),
       evicted: i.maxLiveSecrets > 0 ? revokeOverBoundFql(q.Var("user"), i.maxLiveSecrets) : 0,
-      token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt }),
+      token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt, ...tokenDataParams(i.claims) }),
       entry: writeEntryFql({
         token_ref: q.Select("ref", q.Var("token")),
         user_ref: q.Var("user"),
         expires_at: expiresAt,
         after_sign_out: q.Var("signedOut"),
+        ...(i.issuer !== undefined ? { issuer: i.issuer } : {}),
         ...(i.meta ? { meta: i.meta } : {}),
       }),
     },

@@ -59,6 +59,7 @@ export function createUserFql(usersCollection: string, sub: faunadb.ExprArg): fa
 export function writeEntryFql(e: Omit<LedgerFields<faunadb.ExprArg>, "issued_at">): faunadb.Expr {
   const data: LedgerFields<faunadb.ExprArg> = { token_ref: e.token_ref, user_ref: e.user_ref, expires_at: e.expires_at, issued_at: q.Now() };
   if (e.after_sign_out !== undefined) data.after_sign_out = e.after_sign_out;
+  if (e.issuer !== undefined) data.issuer = e.issuer;
   if (e.meta) data.meta = e.meta;
   return q.Create(q.Collection(LEDGER_COLLECTION), { data });
 }

@@ -36,6 +36,8 @@ export interface LedgerFields<T = unknown> {
    * spares exactly the entries whose check saw its own sign-out: a new sign-in.
    */
   after_sign_out?: T;
+  /** The `iss` of the JWT the secret was exchanged for (configuration, never personal data). */
+  issuer?: T;
   /** Present only when there is custom metadata. */
   meta?: Record<string, unknown>;
 }

@@ -20,6 +20,7 @@ import { queryBefore } from "../fauna/client.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
 import { Deadline } from "../deadline.ts";
 import { roleDifferences, roleParams, userRoleDefinition, type ExistingRole, type RoleDefinition } from "./role.ts";
+import { missingRoleResources, roleResourcesFql } from "./role-resources.ts";
 import {
   buildsInBackgroundFql,
   indexDifferences,
@@ -52,6 +53,8 @@ export interface SchemaOptions {
   withUserRole?: boolean;
   usersCollection?: string;
   usersIndex?: string;
+  /** Roles of the application's own (a roles file: roles-file.ts), deployed and drift-checked beside `user_self`; need an admin key. */
+  roles?: RoleDefinition[];
   /**
    * Change a deployment of an earlier layout (indexes whose `serialized` flag differs, in
    * place) and add what it lacks. Without it such a deployment is refused with
@@ -73,7 +76,7 @@ export function schemaDefinition(opts: SchemaOptions = {}): SchemaDefinition {
     collections.push(opts.usersCollection ?? DEFAULT_USERS_COLLECTION);
     indexes.push(usersIndexDefinition(opts.usersCollection, opts.usersIndex));
   }
-  return { collections, indexes, roles: opts.withUserRole ? [userRoleDefinition(opts.usersCollection)] : [] };
+  return { collections, indexes, roles: [...(opts.withUserRole ? [userRoleDefinition(opts.usersCollection)] : []), ...(opts.roles ?? [])] };
 }
 
 export interface DeployReport {
@@ -95,6 +98,8 @@ export interface State {
   roles: (ExistingRole | null)[];
   /** Whether each role's member collections exist (they must, before the role can be created). */
   memberCollections: boolean[][];
+  /** Whether each role's privileges' resources exist (role-resources.ts). */
+  privilegeResources: boolean[][];
 }
 
 /** What the database holds of `def`, in one read-only query (the doctor reads it too: lib/core/schema/drift.ts). */
@@ -107,6 +112,7 @@ export async function readState(client: faunadb.Client, def: SchemaDefinition): 
     ),
     roles: def.roles.map((r) => q.If(q.Exists(q.Role(r.name)), q.Get(q.Role(r.name)), null)),
     memberCollections: def.roles.map((r) => r.membership.map((c) => q.Exists(q.Collection(c)))),
+    privilegeResources: roleResourcesFql(def.roles),
   }, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
 }
 
@@ -115,12 +121,12 @@ export async function readState(client: faunadb.Client, def: SchemaDefinition): 
  * answers false) and is refused when it creates one. Asked first, so a server key
  * is reported before anything is created.
  */
-async function checkRolesManageable(client: faunadb.Client): Promise<void> {
+async function checkRolesManageable(client: faunadb.Client, why: string): Promise<void> {
   try {
     await queryBefore(client, q.Paginate(q.Roles(), { size: 1 }), Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
   } catch (e) {
     if (faunaFailure(e)?.code !== FAUNA_ERROR.permissionDenied) throw e;
-    throw new FaunaSecretRefused("insufficient", "--with-user-role creates a role, which needs an admin key: FAUNA_SECRET is not one");
+    throw new FaunaSecretRefused("insufficient", `${why} creates a role, which needs an admin key: FAUNA_SECRET is not one`);
   }
 }
 
@@ -194,7 +200,7 @@ function migrationLines(def: SchemaDefinition, state: State, p: Plan): string[] 
  */
 export async function deploySchema(client: faunadb.Client, opts: SchemaOptions = {}): Promise<DeployReport> {
   const def = schemaDefinition(opts);
-  if (def.roles.length > 0) await checkRolesManageable(client);
+  if (def.roles.length > 0) await checkRolesManageable(client, opts.withUserRole ? "--with-user-role" : "--roles");
   const created: string[] = [];
   const migrated: string[] = [];
   const send = (expr: faunadb.ExprArg) => queryBefore(client, expr, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
@@ -210,6 +216,7 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
         absent.push(`role ${r.name} needs the collection ${c}, which does not exist: add --with-users or create it`);
       });
     }
+    absent.push(...missingRoleResources(def, state.privilegeResources, state.roles, { collections: p.missingCollections, indexes: p.missingIndexes.map((i) => i.name) }));
     if (absent.length > 0) throw new Misconfigured(absent);
     if (p.migrations.length > 0 && !opts.migrate) throw new SchemaMigrationNeeded(migrationLines(def, state, p));
     try {

@@ -17,11 +17,30 @@ export const USER_ROLE = "user_self";
 /** An action is granted always (`true`), never (`false`), or when a `Query(Lambda(…))` predicate holds. */
 export type RoleAction = boolean | faunadb.Expr;
 
+/** What a privilege is about: a collection, an index or a user-defined function, by name. */
+export type RoleResource = { collection: string } | { index: string } | { function: string };
+
 export interface RoleDefinition {
   name: string;
-  /** Collections whose documents are members (no membership predicate). */
+  /** Collections whose documents are members. */
   membership: string[];
-  privileges: { collection: string; actions: Record<string, RoleAction> }[];
+  /** A `Query(Lambda("ref", …))` a member must also satisfy, on every membership collection; none: every document. */
+  membershipPredicate?: faunadb.Expr;
+  privileges: { resource: RoleResource; actions: Record<string, RoleAction> }[];
+}
+
+/** The resource's ref: `Collection(name)`, `Index(name)` or `Function(name)`. */
+export function resourceRef(r: RoleResource): faunadb.Expr {
+  if ("collection" in r) return q.Collection(r.collection);
+  if ("index" in r) return q.Index(r.index);
+  return q.Function(r.function);
+}
+
+/** How FaunaDB names the resource in a ref: `collections/orders`, `indexes/…`, `functions/…`. */
+export function resourceLabel(r: RoleResource): string {
+  if ("collection" in r) return `collections/${r.collection}`;
+  if ("index" in r) return `indexes/${r.index}`;
+  return `functions/${r.function}`;
 }
 
 export function userRoleDefinition(usersCollection = DEFAULT_USERS_COLLECTION): RoleDefinition {
@@ -30,7 +49,7 @@ export function userRoleDefinition(usersCollection = DEFAULT_USERS_COLLECTION): 
     membership: [usersCollection],
     privileges: [
       {
-        collection: usersCollection,
+        resource: { collection: usersCollection },
         // Read access to a user document only for the secret that acts as it.
         actions: { read: q.Query(q.Lambda("ref", q.Equals(q.CurrentIdentity(), q.Var("ref")))) },
       },
@@ -41,8 +60,8 @@ export function userRoleDefinition(usersCollection = DEFAULT_USERS_COLLECTION): 
 export function roleParams(r: RoleDefinition): Record<string, unknown> {
   return {
     name: r.name,
-    membership: r.membership.map((c) => ({ resource: q.Collection(c) })),
-    privileges: r.privileges.map((p) => ({ resource: q.Collection(p.collection), actions: p.actions })),
+    membership: r.membership.map((c) => ({ resource: q.Collection(c), ...(r.membershipPredicate ? { predicate: r.membershipPredicate } : {}) })),
+    privileges: r.privileges.map((p) => ({ resource: resourceRef(p.resource), actions: p.actions })),
   };
 }
 
@@ -67,7 +86,25 @@ function stable(v: unknown): string {
 
 /** Driver values and expressions in their wire form. */
 function wire(v: unknown): unknown {
-  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+  return v === undefined ? undefined : asServerRenders(JSON.parse(JSON.stringify(v)));
+}
+
+/**
+ * An expression as FaunaDB renders a stored lambda back: the driver sends `Let`'s bindings
+ * as an array of one-binding objects, the server returns them as one object
+ * (`Expression.scala`, `LetForm.literal`), in the same order.
+ */
+function asServerRenders(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(asServerRenders);
+  if (!v || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(o)) out[k] = asServerRenders(x);
+  const bindings = out.let;
+  if ("in" in out && Array.isArray(bindings) && bindings.every((b) => b && typeof b === "object" && !Array.isArray(b))) {
+    out.let = Object.assign({}, ...(bindings as object[]));
+  }
+  return out;
 }
 
 /** `collections/users` for a collection ref; the wire JSON for anything else. */
@@ -112,13 +149,14 @@ export function roleDifferences(def: RoleDefinition, existing: ExistingRole): st
   const haveMembers = list(existing.membership)
     .map((m) => resourceName(m.resource) + (m.predicate == null ? "" : ` when ${actionText(m.predicate)}`))
     .sort();
-  const wantMembers = def.membership.map((c) => `collections/${c}`).sort();
+  const when = def.membershipPredicate ? ` when ${actionText(def.membershipPredicate)}` : "";
+  const wantMembers = def.membership.map((c) => `collections/${c}${when}`).sort();
   if (stable(haveMembers) !== stable(wantMembers)) {
     diffs.push(`membership is [${haveMembers.join(", ")}], expected [${wantMembers.join(", ")}]`);
   }
   const have = new Map(list(existing.privileges).map((p) => [resourceName(p.resource), actionsText(p.actions)]));
   for (const p of def.privileges) {
-    const resource = `collections/${p.collection}`;
+    const resource = resourceLabel(p.resource);
     const want = actionsText(p.actions);
     const got = have.get(resource);
     if (got === undefined) diffs.push(`no privileges on ${resource}, expected ${want}`);
