@@ -69,7 +69,7 @@ describe("npm run doctor on a cluster", () => {
       const out = doctorJson(await runDoctor(["--json", "--revocation-timeout", "1"], env), EXIT.failed, "ERR_NOT_READY");
       assert.deepEqual(out.checks.filter((c) => !c.ok).map((c) => c.name), ["revocation"]);
       assert.equal(out.revocation_window_ms, null);
-      assert.match(check(out, "revocation")!.detail, /a deleted token still worked 1,000 ms after its deletion \(--revocation-timeout\)/);
+      assert.match(check(out, "revocation")!.detail, /a deleted token still worked 1,000 ms after its deletion \(--revocation-timeout\): FaunaDB's credential cache may keep one working for up to about 60 s; wait longer/);
       assert.equal(check(out, "cleanup")!.ok, true);
       assert.deepEqual(await contents(target.client()), before);
     });
