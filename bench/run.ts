@@ -32,7 +32,10 @@ const HELP = `Usage: npm run bench:cleanup -- [options]
                                       these; npm run bench:emulator, bench:reads and
                                       bench:exchange -- --help for theirs; npm run
                                       bench:contention -- --help for contention on the
-                                      emulator's cluster profile, run on its own)
+                                      emulator's cluster profile, and npm run
+                                      bench:cluster -- --help for the product on it (the
+                                      cleanup under sign-ins, concurrent first exchanges,
+                                      the cost of each query): each run on its own)
 
 Prints the cleanup's figures on the in-process emulator; asserts nothing.
 

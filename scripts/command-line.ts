@@ -1,6 +1,6 @@
 /**
  * The one convention every command follows (exchange, deploy-schema,
- * delete-expired-tokens, revoke, and serve for its start-up errors), so a shell script or
+ * delete-expired-tokens, revoke, doctor, and serve for its start-up errors), so a shell script or
  * a CI job can treat them alike:
  *
  * - one table of exit codes (`EXIT`, printed by every `--help` as `EXIT_CODES_HELP`);
@@ -173,6 +173,8 @@ export interface CommandSpec<O extends Options> {
   positionals?: { min: number; max: number; what: string };
   /** JSON mode without --json, e.g. delete-expired-tokens when stdout is not a terminal. */
   jsonByDefault?: () => boolean;
+  /** Printed beside a failure that comes with no result of its own (a usage error), e.g. the doctor's `{"ok": false, "checks": []}`. */
+  emptyResult?: Record<string, unknown>;
   run(args: { values: Parsed<O>["values"]; positionals: string[]; json: boolean }): Promise<Outcome>;
 }
 
@@ -216,16 +218,16 @@ export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv: 
     return EXIT.ok;
   } catch (e) {
     const err = asCommandError(e);
-    report(spec.name, err, json);
+    report(spec.name, err, json, spec.emptyResult);
     return err.exit;
   }
 }
 
-function report(name: string, err: CommandError, json: boolean): void {
+function report(name: string, err: CommandError, json: boolean, emptyResult?: Record<string, unknown>): void {
   const lines = [`${name}: ${err.code}: ${err.message}`, ...(err.extra.notes ?? [])];
   if (err.exit === EXIT.usage && err.code === "ERR_USAGE") lines.push(`Run \`npm run ${name} -- --help\` for usage.`);
   console.error(lines.join("\n"));
-  if (json) console.log(JSON.stringify({ ...err.extra.result, error: { ...err.extra.details, code: err.code, message: err.message } }));
+  if (json) console.log(JSON.stringify({ ...(err.extra.result ?? emptyResult), error: { ...err.extra.details, code: err.code, message: err.message } }));
 }
 
 /** The whole of standard input as one trimmed string (a JWT or a secret: never echoed). */

@@ -47,7 +47,8 @@ function sentence(s: CleanupSummary): string {
     ? `Dry run: ${n(s.expiredEntries)} expired ledger entries (${n(s.tokensAlreadyGone)} of their tokens already gone by their ttl); nothing deleted (${time}).`
     : `Deleted ${n(s.ledgerEntriesDeleted)} expired ledger entries and ${n(s.tokensDeleted)} tokens (${n(s.tokensAlreadyGone)} already gone by their ttl) in ${time}.`;
   const tail = s.workRemaining ? "Stopped by the time budget: more has expired; run again to carry on." : s.dryRun ? "" : "Nothing expired is left.";
-  return tail ? `${head}\n${tail}` : head;
+  const halved = s.reducedPageSize ? `FaunaDB timed out on pages of ${n(s.pageSize)}: pages were halved to ${n(s.reducedPageSize)}; lower --page-size or CLEANUP_PAGE_SIZE.` : "";
+  return [head, tail, halved].filter((line) => line !== "").join("\n");
 }
 
 /** Validated apart, so that a bad flag is a usage error and a bad variable a configuration one. */

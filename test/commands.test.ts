@@ -192,6 +192,9 @@ describe("the four commands through each exit-code row", () => {
     assertFailed(await run("revoke", ["--secret", userSecret, "--json"], env), "revoke", 2, "ERR_USAGE", /--secret takes only "-"/);
     assertFailed(await run("exchange", ["-", "--metadata", "nope", "--json"], env, "x"), "exchange", 2, "ERR_USAGE", /--metadata must be a JSON object/);
     assertFailed(await run("delete-expired-tokens", ["--page-size", "0", "--json"], env), "delete-expired-tokens", 2, "ERR_USAGE", /--page-size must be a positive integer/);
+    // Over FaunaDB's per-transaction limits (lib/core/ledger/limits.ts): the flag, or the variable.
+    assertFailed(await run("delete-expired-tokens", ["--page-size", "10001", "--json"], env), "delete-expired-tokens", 2, "ERR_USAGE", /--page-size must be at most 10000, got 10001: a page is deleted in one FaunaDB transaction/);
+    assertFailed(await run("delete-expired-tokens", ["--json"], { ...env, CLEANUP_PAGE_SIZE: "50000" }), "delete-expired-tokens", 2, "ERR_MISCONFIGURED", /CLEANUP_PAGE_SIZE must be at most 10000, got 50000/);
     assertFailed(await run("deploy-schema", ["--json"], { ...env, FAUNA_USERS_INDEX: "users by id" }), "deploy-schema", 2, "ERR_MISCONFIGURED", /FAUNA_USERS_INDEX/);
     // A users index that does not exist is named, with its variable.
     const missing = await run("revoke", ["--sub", "auth0|cli", "--json"], { ...env, FAUNA_USERS_INDEX: "nope" });

@@ -176,14 +176,15 @@ describe("other statuses", () => {
     await expectError({ body: new Uint8Array(Buffer.from(JSON.stringify({ token: "a.b.c" }))) }, { status: 415, error: "invalid_request" });
   });
 
-  test("503 temporarily_unavailable when Fauna refuses the query", async (t) => {
+  test("503 temporarily_unavailable when Fauna refuses the query, or its deadline passes (440, 503 time out)", async (t) => {
     const emulator = emulatorOnly(t, s.target, "fault injection");
     if (!emulator) return;
-    for (const status of [503, 500, 429]) {
-      emulator.faults.failQueries({ count: 1, status });
+    const refusals = [{ status: 503 }, { status: 500 }, { status: 429 }, { status: 440, code: "processing time limit exceeded" }, { status: 503, code: "time out" }];
+    for (const refusal of refusals) {
+      emulator.faults.failQueries({ count: 1, ...refusal });
       const res = await call(s.url, bearer(mint({ sub: "auth0|known" })));
       emulator.faults.clear();
-      assert.equal(res.status, 503, `Fauna ${status}`);
+      assert.equal(res.status, 503, `Fauna ${JSON.stringify(refusal)}`);
       assert.equal(res.body.error, "temporarily_unavailable");
       assert.equal(res.headers.get("retry-after"), "2");
     }

@@ -234,9 +234,11 @@ describe("every --help the README points to", () => {
     "bench:reads": /^Usage: npm run bench:reads/,
     "bench:faults": /^Usage: npm run bench:faults/,
     "bench:cold": /^Usage: npm run bench:cold/,
+    "bench:cluster": /^Usage: npm run bench:cluster/,
+    doctor: /^Usage: npm run doctor/,
   };
   /** What the README must keep naming: the four commands and the other entry points of this issue. */
-  const MUST_NAME = ["exchange", "deploy-schema", "delete-expired-tokens", "revoke", "serve", "emulator", "bench", "bench:cleanup"];
+  const MUST_NAME = ["exchange", "deploy-schema", "delete-expired-tokens", "revoke", "doctor", "serve", "emulator", "bench", "bench:cleanup"];
 
   async function namedInReadme(): Promise<Set<string>> {
     return new Set([...(await readme()).matchAll(/npm run ([a-z][a-z:-]*)/g)].map((m) => m[1]!));
@@ -249,7 +251,7 @@ describe("every --help the README points to", () => {
     for (const name of MUST_NAME) assert.ok(named.has(name), `the README does not mention npm run ${name}`);
   });
 
-  test("prints its usage and exits 0, doing nothing else; the four commands end with the README's exit-code table", async () => {
+  test("prints its usage and exits 0, doing nothing else; the five commands end with the README's exit-code table", async () => {
     const text = await readme();
     const table = /\| exit \| meaning \|\n\|---\|---\|\n((?:\| \d \| .+ \|\n)+)/.exec(text);
     assert.ok(table, "the README has the exit-code table");
@@ -264,7 +266,7 @@ describe("every --help the README points to", () => {
       assert.match(r.stdout, usage, name);
       assert.equal(r.stderr, "", `${name} --help wrote to stderr`);
       assert.ok(!/benchmark finished|tokens \+ ledger documents/.test(r.stdout), `${name} --help ran the benchmark`);
-      if (["exchange", "deploy-schema", "delete-expired-tokens", "revoke"].includes(name)) {
+      if (["exchange", "deploy-schema", "delete-expired-tokens", "revoke", "doctor"].includes(name)) {
         for (const [code, meaning] of rows) assert.ok(r.stdout.includes(`\n  ${code}  ${meaning}\n`) || r.stdout.endsWith(`\n  ${code}  ${meaning}\n`), `${name} --help: exit ${code} ${meaning}`);
       }
     }

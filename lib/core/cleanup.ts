@@ -30,9 +30,9 @@
  * still there, i.e. tokens without a ttl or with a ttl later than their ledger expiry.
  */
 import type faunadb from "faunadb";
-import { MAX_PAGE_SIZE } from "./ledger/layout.ts";
+import { MAX_PAGE_SIZE, PAGE_SIZE_CAP_REASON } from "./ledger/limits.ts";
 import { asExpiredCountPage, asPageDeleteCounts, countExpiredPageFql, deleteExpiredPageFql } from "./ledger/fql.ts";
-import { faunaFailure, inactiveIndex, isFaunaTimeout, isTransientFaunaError } from "./fauna/failures.ts";
+import { faunaFailure, inactiveIndex, isFaunaTimeout, isQueryTimeout, isTransientFaunaError } from "./fauna/failures.ts";
 import { CleanupConfigError, IndexNotActive, LedgerStalledError, TokenExchangeError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS, runBudgets } from "./budgets.ts";
@@ -57,7 +57,7 @@ export const DEFAULT_CLEANUP_PAGE_SIZE = 250;
 export const DEFAULT_CLEANUP_TIME_BUDGET_MS = runBudgets().cleanupMs;
 /** How long past the time budget a query started inside it may still run. */
 export const DEFAULT_CLEANUP_SLACK_MS = runBudgets().cleanupSlackMs;
-/** FaunaDB clamps `Paginate` sizes above this. */
+/** The biggest page that fits FaunaDB's per-transaction limits, with a margin (ledger/limits.ts). */
 export const MAX_CLEANUP_PAGE_SIZE = MAX_PAGE_SIZE;
 
 export interface CleanupOptions {
@@ -87,8 +87,11 @@ export interface CleanupOptions {
    */
   onError?: (err: unknown) => void;
   /**
-   * Times a page is retried after a transient failure (contention, throttling, unavailable,
-   * network). Safe because every delete in a page is guarded. Default 1.
+   * Times a page is retried after a transient failure (contention, throttling, a query
+   * timeout, unavailable, network). Safe because every delete in a page is guarded.
+   * Default 1. After a timeout (FaunaDB's 440 or 503 `time out`, or our own deadline) the
+   * retry and the rest of the run ask for pages half as big: the same page would most
+   * likely time out again.
    */
   retries?: number;
 }
@@ -118,6 +121,8 @@ export interface CleanupSummary {
   pageSize: number;
   /** null when the run had no time limit (the command line's default). */
   timeBudgetMs: number | null;
+  /** Present when query timeouts made the run halve its pages: the size it ended with (lower CLEANUP_PAGE_SIZE). */
+  reducedPageSize?: number;
   error?: { name: string; code: string; status?: number; message: string; index?: string };
 }
 
@@ -165,9 +170,8 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
   const slackMs = options.slackMs ?? DEFAULT_CLEANUP_SLACK_MS;
   const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const dryRun = options.dryRun ?? false;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_CLEANUP_PAGE_SIZE) {
-    throw new CleanupConfigError(`pageSize must be an integer from 1 to ${MAX_CLEANUP_PAGE_SIZE}`);
-  }
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new CleanupConfigError(`pageSize must be an integer from 1 to ${MAX_CLEANUP_PAGE_SIZE}`);
+  if (pageSize > MAX_CLEANUP_PAGE_SIZE) throw new CleanupConfigError(`pageSize must be at most ${MAX_CLEANUP_PAGE_SIZE}: ${PAGE_SIZE_CAP_REASON}`);
   if (!(timeBudgetMs >= 0)) throw new CleanupConfigError("timeBudgetMs must be a non-negative number");
   if (!(slackMs > 0)) throw new CleanupConfigError("slackMs must be a positive number");
   if (!(queryTimeoutMs > 0)) throw new CleanupConfigError("queryTimeoutMs must be a positive number");
@@ -192,16 +196,18 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
   // Pages start only inside the budget; every query is abandoned at budget + slack.
   const box = new TimeBox({ budgetMs: timeBudgetMs, slackMs, queryTimeoutMs }, started);
 
-  const send = async (expr: faunadb.Expr, pageStart: number): Promise<unknown> => {
+  let size = pageSize;
+  const send = async (page: (size: number) => faunadb.Expr, pageStart: number): Promise<unknown> => {
     let at = pageStart;
     for (let attempt = 0; ; attempt++) {
       summary.queries++;
       try {
-        return await box.query(client, expr, at);
+        return await box.query(client, page(size), at);
       } catch (err) {
         // A retry is a page like any other: it must fit in the budget too (a timeout
         // followed by a retry is what would otherwise run into Netlify's limit).
         if (attempt >= retries || !isTransientFaunaError(err)) throw err;
+        if (isQueryTimeout(err) && size > 1) summary.reducedPageSize = size = Math.ceil(size / 2);
         at = now();
         if (!box.fits(at)) throw err;
       }
@@ -220,13 +226,13 @@ export async function deleteExpiredTokens(client: faunadb.Client, options: Clean
       }
       let more: boolean;
       if (dryRun) {
-        const page = asExpiredCountPage(await send(countExpiredPageFql(pageSize, after), pageStart));
+        const page = asExpiredCountPage(await send((n) => countExpiredPageFql(n, after), pageStart));
         summary.expiredEntries += page.entries;
         summary.tokensAlreadyGone += page.tokensAlreadyGone;
         after = page.after;
         more = after !== null;
       } else {
-        const page = asPageDeleteCounts(await send(deleteExpiredPageFql(pageSize), pageStart));
+        const page = asPageDeleteCounts(await send(deleteExpiredPageFql, pageStart));
         summary.expiredEntries += page.entries;
         summary.tokensDeleted += page.tokensDeleted;
         summary.ledgerEntriesDeleted += page.ledgerEntriesDeleted;

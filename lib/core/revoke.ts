@@ -17,7 +17,8 @@
  * spared, so revocation completes while the user keeps signing in.
  */
 import faunadb from "faunadb";
-import { DEFAULT_USERS_INDEX, MAX_PAGE_SIZE } from "./ledger/layout.ts";
+import { DEFAULT_USERS_INDEX } from "./ledger/layout.ts";
+import { MAX_PAGE_SIZE, PAGE_SIZE_CAP_REASON } from "./ledger/limits.ts";
 import { asPageDeleteCounts, deleteTokenEntriesFql, deleteUserPageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
 import { latestSignOutFql, recordSignOutFql, sparedBySignOutFql } from "./ledger/sign-outs.ts";
 import { DatabaseError, IndexNotActive, InvalidArgument, InvalidTokenIdError, NotATokenSecretError } from "./errors/index.ts";
@@ -182,9 +183,8 @@ export async function revokeSecret(client: faunadb.Client, secret: string): Prom
  */
 export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeUserResult> {
   const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_PAGE_SIZE) {
-    throw new InvalidArgument(`batchSize must be an integer from 1 to ${MAX_PAGE_SIZE}`);
-  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidArgument(`batchSize must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+  if (batchSize > MAX_PAGE_SIZE) throw new InvalidArgument(`batchSize must be at most ${MAX_PAGE_SIZE}: ${PAGE_SIZE_CAP_REASON}`);
   const budgeted = options.timeBudgetMs !== undefined;
   const timeBudgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
   const slackMs = options.slackMs ?? DEFAULT_REVOKE_SLACK_MS;

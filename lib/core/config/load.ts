@@ -8,7 +8,8 @@
  * (reader.ts has the kinds: numbers, names, lists, choices, booleans), its line in
  * .env.example and in the README's table.
  */
-import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX, MAX_PAGE_SIZE } from "../ledger/layout.ts";
+import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../ledger/layout.ts";
+import { MAX_PAGE_SIZE, PAGE_SIZE_CAP_REASON } from "../ledger/limits.ts";
 import { CleanupConfigError, Misconfigured } from "../errors/index.ts";
 import { LOG_THRESHOLDS, type LogThreshold } from "../log.ts";
 import { EnvReader, isHttpUrl, type Env, type Problem } from "./reader.ts";
@@ -141,8 +142,9 @@ function readCleanup(r: EnvReader): CleanupSettings {
   const pageSize = r.wholeNumber("CLEANUP_PAGE_SIZE", unbounded, positive("CLEANUP_PAGE_SIZE"));
   const timeBudgetMs = r.wholeNumber("CLEANUP_TIME_BUDGET_MS", unbounded, positive("CLEANUP_TIME_BUDGET_MS"));
   const settings: CleanupSettings = {};
-  if (pageSize !== undefined && pageSize > MAX_PAGE_SIZE) r.problem("CLEANUP_PAGE_SIZE", `CLEANUP_PAGE_SIZE must be at most ${MAX_PAGE_SIZE}`);
-  else if (pageSize !== undefined) settings.pageSize = pageSize;
+  if (pageSize !== undefined && pageSize > MAX_PAGE_SIZE) {
+    r.problem("CLEANUP_PAGE_SIZE", `CLEANUP_PAGE_SIZE must be at most ${MAX_PAGE_SIZE}, got ${pageSize}: ${PAGE_SIZE_CAP_REASON}`);
+  } else if (pageSize !== undefined) settings.pageSize = pageSize;
   if (timeBudgetMs !== undefined) settings.timeBudgetMs = timeBudgetMs;
   return settings;
 }

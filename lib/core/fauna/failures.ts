@@ -28,6 +28,8 @@ export const FAUNA_ERROR = {
   invalidRef: "invalid ref",
   permissionDenied: "permission denied",
   unauthorized: "unauthorized",
+  /** 503: the query's X-Query-Timeout passed ("Read timed out"). */
+  timeOut: "time out",
 } as const;
 
 /** The strings our queries pass to `Abort()`; mapped back to typed errors below. */
@@ -149,15 +151,24 @@ export function mapFaunaError(e: unknown, ctx: FaunaErrorContext = {}): TokenExc
   return new InternalError();
 }
 
-/** Contention, throttling, and FaunaDB (or a proxy in front of it) failing or unavailable. */
+/**
+ * FaunaDB's 440 `processing time limit exceeded`: the query's `X-Query-Timeout` passed
+ * before it finished (the server answers 440 rather than 503 `time out` when it ran less
+ * than a second, or less than twice its expected time). Like 503 `time out`, it means
+ * "not done, nothing committed", not "you asked wrong".
+ */
+const PROCESSING_TIME_LIMIT_EXCEEDED = 440;
+
+/** Contention, throttling, FaunaDB's timeouts (440, 503), and FaunaDB (or a proxy in front of it) failing or unavailable. */
 function isTransientStatus(status: number): boolean {
-  return status === 409 || status === 429 || status >= 500;
+  return status === 409 || status === 429 || status === PROCESSING_TIME_LIMIT_EXCEEDED || status >= 500;
 }
 
 /**
  * The one classifier of failures after which the same query may simply be sent again
  * (and which, in an answer, mean "the database is unavailable", not "you asked wrong"):
- * an HTTP answer with a transient status (409 contention, 429 throttling, 5xx), or no
+ * an HTTP answer with a transient status (409 contention, 429 throttling, 440 and 503
+ * FaunaDB's query timeouts, 5xx), or no
  * usable answer at all (see `isTransportFailure`: refused/reset connections, DNS, the
  * driver's `TimeoutError`, which is marked only by `isTimeoutError === true`, never by
  * its `name`). Any other driver error (a 4xx, a bad argument) is not transient.
@@ -167,6 +178,17 @@ export function isTransientFaunaError(e: unknown): boolean {
   if (f) return isTransientStatus(f.status);
   if (e instanceof faunadb.errors.FaunaError) return false;
   return isTransportFailure(e);
+}
+
+/**
+ * A query that ran out of time, whoever's deadline it was: FaunaDB's 440 or 503 `time out`,
+ * or our own (the driver's timeout, `FaunaTimeoutError`). Transient, but sending the same
+ * work again may take as long again.
+ */
+export function isQueryTimeout(e: unknown): boolean {
+  const f = faunaFailure(e);
+  if (f) return f.status === PROCESSING_TIME_LIMIT_EXCEEDED || (f.status === 503 && f.code === FAUNA_ERROR.timeOut);
+  return isFaunaTimeout(e);
 }
 
 /** True for the driver's timeout (and any error that marks itself the same way). */

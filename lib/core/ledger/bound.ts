@@ -8,7 +8,8 @@
  * the user holds.
  */
 import faunadb from "faunadb";
-import { FIELD, LEDGER_INDEX, MAX_PAGE_SIZE, positionIn } from "./layout.ts";
+import { FIELD, LEDGER_INDEX, positionIn } from "./layout.ts";
+import { MAX_PAGE_SIZE } from "./limits.ts";
 import { deleteEntriesOfPageFql, tokenEntriesFql } from "./fql.ts";
 
 const q = faunadb.query;

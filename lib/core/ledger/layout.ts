@@ -20,8 +20,6 @@ export const SIGN_OUTS_BY_USER_INDEX = "auth0_token_exchanges_sign_outs_by_user"
 export const TOKENS_SOURCE = "Tokens()";
 export const DEFAULT_USERS_COLLECTION = "users";
 export const DEFAULT_USERS_INDEX = "users_by_auth0_id";
-/** FaunaDB clamps `Paginate` sizes above this: no page of ledger entries is asked for bigger. */
-export const MAX_PAGE_SIZE = 100_000;
 
 /** One ledger document's `data`, as the exchange writes it. Never the secret. */
 export interface LedgerFields<T = unknown> {

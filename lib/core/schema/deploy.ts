@@ -90,7 +90,7 @@ export interface DeployReport {
   building: string[];
 }
 
-interface State {
+export interface State {
   collections: boolean[];
   indexes: (ExistingIndex | null)[];
   /** Per index: whether creating it would build in the background (only asked of missing ones). */
@@ -102,7 +102,8 @@ interface State {
   privilegeResources: boolean[][];
 }
 
-async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
+/** What the database holds of `def`, in one read-only query (the doctor reads it too: lib/core/schema/drift.ts). */
+export async function readState(client: faunadb.Client, def: SchemaDefinition): Promise<State> {
   return queryBefore<State>(client, {
     collections: def.collections.map((c) => q.Exists(q.Collection(c))),
     indexes: def.indexes.map((i) => q.If(q.Exists(q.Index(i.name)), q.Get(q.Index(i.name)), null)),
@@ -141,8 +142,8 @@ function isAlreadyExists(e: unknown): boolean {
   return faunaFailure(e)?.code === FAUNA_ERROR.instanceAlreadyExists;
 }
 
-/** What deploySchema found: conflicts, in-place changes, and what is missing. */
-interface Plan {
+/** What deploySchema found: conflicts, in-place changes, and what is missing (the doctor's drift check too). */
+export interface Plan {
   conflicts: string[];
   conflicting: string[];
   /** Ledger indexes whose `serialized` flag an earlier version set otherwise, with the change. */
@@ -152,7 +153,7 @@ interface Plan {
   missingRoles: RoleDefinition[];
 }
 
-function plan(def: SchemaDefinition, state: State): Plan {
+export function plan(def: SchemaDefinition, state: State): Plan {
   const p: Plan = { conflicts: [], conflicting: [], migrations: [], missingCollections: [], missingIndexes: [], missingRoles: [] };
   const check = (kind: string, name: string, differences: string[]) => {
     if (differences.length === 0) return;
