@@ -356,10 +356,12 @@ test("each failure names its step in the server's words, and the status clears o
 
   // 11. The token endpoint answering 503, then recovering. The users index is rebuilt over
   // more documents than FaunaDB indexes at once, so it builds in the background (the cluster
-  // profile: 400 documents a second) and the exchange answers 503 with Retry-After until it
-  // is active. The page says so, is not signed in meanwhile, and signs in once it can.
+  // profile: 400 documents a second) and the exchange answers 503 with Retry-After: 5 until it
+  // is active. The page says so, is not signed in meanwhile, and signs in once it can. 1,800
+  // documents build in about 4.5 s: time enough for the sign-in to meet the build on a slow
+  // machine, and over before the page asks again, 5 s after it was refused.
   const recovering = "auth0|browser-demo-recovery";
-  for (let batch = 0; batch < 6; batch++) {
+  for (let batch = 0; batch < 9; batch++) {
     const subs = Array.from({ length: 200 }, (_, i) => `auth0|filler-${batch}-${i}`);
     await root.query(q.Foreach(subs, q.Lambda("sub", q.Create(q.Collection(DEFAULT_USERS_COLLECTION), { data: { auth0_id: q.Var("sub") } }))));
   }
