@@ -8,6 +8,10 @@
  * bundled for browsers) comes from config.json, which a deployed site does not
  * have; there the page explains what it is instead.
  *
+ * "Signed in" is yes only once FaunaDB has accepted a secret of the session. A failure
+ * says which step failed (the identity provider, the token endpoint, FaunaDB: the client's
+ * failedStep) in that server's own words, and the status line clears once it works again.
+ *
  * Secrets and JWTs stay in variables of this module: never in the URL, storage or
  * the page's text (README, "Frontend").
  */
@@ -30,11 +34,45 @@ async function loadConfig() {
 
 const describe = (e) => (e && typeof e === "object" && "code" in e ? `${e.code}: ${e.message}` : `${e?.name ?? "Error"}: ${e?.message ?? e}`);
 
+const STEPS = { "identity-provider": "the identity provider", "token-endpoint": "the token endpoint", faunadb: "FaunaDB" };
+/** Seconds a FaunaDB query may take before the page calls it unanswered (the driver's own default is 60). */
+const FAUNA_TIMEOUT_SECONDS = 10;
+
 async function startDemo(config) {
   const [client, { default: faunadb }] = await Promise.all([import(config.modules.client), import(config.modules.faunadb)]);
-  const { createSecretSource, faunaQuery, isUnauthorized, SignInRequired, TemporarilyUnavailable } = client;
+  const { createSecretSource, failedStep, faunaQuery, isUnauthorized, LogoutFailed, SignInRequired, TemporarilyUnavailable } = client;
   const q = faunadb.query;
   show("demo");
+
+  /** What the server of `step` said, in its own words; or that it did not answer. */
+  function said(step, e) {
+    if (step === "identity-provider") {
+      // An Auth0 SDK's errors carry OAuth's fields; the dev issuer's getAccessToken below, a message.
+      return e?.error_description ? `${e.error}: ${e.error_description}` : (e?.message ?? String(e));
+    }
+    if (step === "token-endpoint") {
+      const answer = e.status ? `${config.tokenUrl} answered ${e.status}${e.error ? ` ${e.error}` : ""}: ${e.message}` : e.message;
+      return e instanceof TemporarilyUnavailable && e.retryAfter ? `${answer} Trying again in ${e.retryAfter} s.` : answer;
+    }
+    // FaunaDB: its status, its error code and its description, as the driver received them.
+    const result = e?.requestResult;
+    if (result) {
+      const first = result.responseContent?.errors?.[0];
+      return `${config.faunaEndpoint} answered ${result.statusCode}${first ? ` ${first.code}: ${first.description}` : "."}`;
+    }
+    if (e instanceof LogoutFailed) return e.message;
+    if (e?.isTimeoutError) return `${config.faunaEndpoint} did not answer within ${FAUNA_TIMEOUT_SECONDS} s.`;
+    return `${config.faunaEndpoint} could not be reached (${e?.message ?? e}).`;
+  }
+
+  /**
+   * A failure as the user reads it: `<what> failed at <step>: <what its server said>`.
+   * The step is the client's to tell (failedStep), or the caller's for a query of the
+   * page's own.
+   */
+  function failure(what, e, step = failedStep(e)) {
+    return step ? `${what} failed at ${STEPS[step]}: ${said(step, e)}` : `${what} failed in this page: ${describe(e)}`;
+  }
 
   /** The signed-in session, or the last one (kept for its counters) once signed out. */
   let session;
@@ -43,6 +81,7 @@ async function startDemo(config) {
   const fauna = new faunadb.Client({
     secret: "",
     endpoint: config.faunaEndpoint,
+    timeout: FAUNA_TIMEOUT_SECONDS,
     fetch: async (input, init) => {
       const res = await fetch(input, init);
       if (res.status === 401 && session?.active) session.refusals++;
@@ -63,12 +102,36 @@ async function startDemo(config) {
     byTestId("outcome").textContent = text;
   };
 
+  /**
+   * The status line while signed in says what is failing now, and nothing once it works
+   * again: a failed read until a read succeeds, a failed renewal (or logout of the
+   * previous secret) until a new secret serves. Only the current session may write it.
+   */
+  function report(s, kind, text) {
+    if (session !== s || !s.active) return;
+    s.problem = { kind, secret: s.current?.secret };
+    outcome(text);
+  }
+  function recovered(s) {
+    const p = s.problem;
+    if (session !== s || !p) return;
+    if (p.kind === "read" || s.current?.secret !== p.secret) {
+      s.problem = undefined;
+      outcome("");
+    }
+  }
+
   function render() {
     const s = session;
-    byTestId("state").textContent = s?.active ? `yes, as ${s.sub}` : "no";
-    if (s?.active && s.current) {
-      const left = Math.max(0, Math.ceil((s.current.expiresAt.getTime() - Date.now()) / 1000));
+    const now = Date.now();
+    const live = s?.active && s.current && now < s.current.expiresAt.getTime();
+    // Signed in: a secret in hand, not expired, that FaunaDB has accepted.
+    byTestId("state").textContent = !s?.active ? "no" : live && s.signedIn ? `yes, as ${s.sub}` : `no, signing in as ${s.sub}…`;
+    if (live) {
+      const left = Math.max(0, Math.ceil((s.current.expiresAt.getTime() - now) / 1000));
       byTestId("secret").textContent = `#${s.secretNumber}, expires in ${left} s (at ${s.current.expiresAt.toLocaleTimeString()})`;
+    } else if (s?.active && s.current) {
+      byTestId("secret").textContent = `none (#${s.secretNumber} expired at ${s.current.expiresAt.toLocaleTimeString()})`;
     } else {
       byTestId("secret").textContent = "none";
     }
@@ -89,7 +152,7 @@ async function startDemo(config) {
       byTestId("orders").textContent =
         e?.name === "PermissionDenied"
           ? "Permission denied (403): this secret's token carries no read:orders permission, so the role orders_reader does not apply."
-          : `Reading the orders failed: ${describe(e)}`;
+          : failure("Reading the orders", e);
     }
   }
 
@@ -109,20 +172,25 @@ async function startDemo(config) {
         if (current.secret !== s.current?.secret) s.secretNumber++;
         s.current = current;
         showDocument(await s.query(readMe));
+        // FaunaDB accepted the session's secret: signed in, and whatever failed works again.
+        s.signedIn = s.wasSignedIn = true;
         s.answered++;
+        recovered(s);
         if (current.secret !== s.ordersShownFor) {
           s.ordersShownFor = current.secret;
           await showOrders(s);
         }
       } catch (e) {
         s.failed++;
+        const step = failedStep(e);
+        // No secret to be had (the exchange failed), or FaunaDB refused the one there was.
+        if (step !== "faunadb" || isUnauthorized(e)) s.signedIn = false;
+        const what = !s.wasSignedIn ? "Signing in" : step === "faunadb" ? "Reading your document" : "Getting a new secret";
         if (e instanceof SignInRequired) {
+          report(s, "read", `${failure(what, e)} Sign in again.`);
           s.active = false;
-          outcome(`The access token was refused (${e.error}): sign in again.`);
-        } else if (e instanceof TemporarilyUnavailable) {
-          outcome(`The token endpoint is unavailable${e.retryAfter ? `; trying again in ${e.retryAfter} s` : ""}.`);
         } else {
-          outcome(`Query failed: ${describe(e)}`);
+          report(s, "read", failure(what, e));
         }
       }
       render();
@@ -142,15 +210,24 @@ async function startDemo(config) {
     const sub = form.elements.sub.value.trim();
     const lifetime = Number(form.elements.lifetime.value);
     const permissions = form.elements.permission.checked ? "&permissions=read:orders" : "";
-    const s = { sub, active: true, exchanges: 0, answered: 0, failed: 0, refusals: 0, secretNumber: 0, current: undefined };
+    const s = { sub, active: true, signedIn: false, exchanges: 0, answered: 0, failed: 0, refusals: 0, secretNumber: 0, current: undefined };
     s.source = createSecretSource({
       tokenUrl: config.tokenUrl,
       faunaEndpoint: config.faunaEndpoint,
       // What auth0.getTokenSilently() is to an Auth0 app: a valid access token, on request.
       getAccessToken: async () => {
-        const res = await fetch(`${config.mintUrl}?sub=${encodeURIComponent(sub)}&expires_in=${lifetime}${permissions}`);
-        if (!res.ok) throw new Error(`The development issuer answered ${res.status}.`);
-        return res.text();
+        let res;
+        try {
+          res = await fetch(`${config.mintUrl}?sub=${encodeURIComponent(sub)}&expires_in=${lifetime}${permissions}`);
+        } catch {
+          // The browser does not say why; these are the ways it happens here.
+          throw new Error(
+            `GET ${config.mintUrl} could not be reached from this page: refused by CORS (this page's origin, ${location.origin}, is not in ALLOWED_ORIGINS, which /mint follows as /api/token does), or the dev issuer is not running.`,
+          );
+        }
+        const body = await res.text();
+        if (!res.ok) throw new Error(`GET ${config.mintUrl} answered ${res.status}: ${body}`);
+        return body;
       },
       fetch: (input, init) => {
         if (input === config.tokenUrl && init.method === "POST") s.exchanges++;
@@ -158,7 +235,14 @@ async function startDemo(config) {
       },
       // A renewal failed (or the previous secret's logout): the current secret keeps serving.
       onRenewalError: (e, expiresAt) => {
-        outcome(`Renewing failed (${describe(e)}); the current secret serves until ${expiresAt.toLocaleTimeString()}.`);
+        const until = expiresAt.toLocaleTimeString();
+        report(
+          s,
+          "renewal",
+          e instanceof LogoutFailed
+            ? `${failure("Logging the previous secret out", e)} It works until it expires, at ${until}.`
+            : `${failure("Renewing the secret", e)} The current secret serves until ${until}.`,
+        );
       },
     });
     s.query = faunaQuery(s.source, fauna);
@@ -185,7 +269,7 @@ async function startDemo(config) {
         ? `Signed out everywhere: ${revoked} secret(s) revoked.`
         : "Signed out: this secret was logged out at FaunaDB.";
     } catch (e) {
-      outcome(`Signing out failed: ${describe(e)}`);
+      outcome(failure("Signing out", e));
       return;
     }
     byTestId("document").textContent = byTestId("orders").textContent = "(signed out)";
@@ -196,7 +280,7 @@ async function startDemo(config) {
       // A cluster finds secrets through a credential cache: a deleted one may work a little longer.
       outcome(`${done} FaunaDB still accepts the old secret: on a cluster a revoked secret can keep working for the credential cache's window (up to about 60 s); a secret past its expiry never does.`);
     } catch (e) {
-      outcome(isUnauthorized(e) ? `${done} FaunaDB refuses the old secret (401 Unauthorized).` : `${done} Checking the old secret failed: ${describe(e)}`);
+      outcome(isUnauthorized(e) ? `${done} FaunaDB refuses the old secret (401 Unauthorized).` : `${done} ${failure("Checking the old secret", e, "faunadb")}`);
     }
     s.current = undefined;
   }

@@ -6,6 +6,10 @@
  * /api/token through the very module Netlify runs, with the demo page from
  * public/ beside it at / (scripts/dev-site.ts). Ctrl-C stops everything.
  *
+ * ALLOWED_ORIGINS is `*` unless set: every origin may call /api/token and the dev issuer's
+ * /mint, which follows the same rules (lib/http/cors.ts); the demo page is /api/token's own
+ * origin, and may call /mint whatever ALLOWED_ORIGINS says.
+ *
  * Ports: PORT (8888), EMULATOR_PORT (8443), ISSUER_PORT (8890); 0 picks a free one.
  * EMULATOR_PROFILE=cluster runs the emulator as strict as a FaunaDB cluster (contention, a
  * credential cache of EMULATOR_AUTH_CACHE_MS, 60 s by default, background index builds).
@@ -24,6 +28,7 @@ import { startDevIssuer } from "../lib/dev/issuer.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { serveHandler } from "../lib/adapters/node.ts";
 import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../lib/core/ledger/layout.ts";
+import { loadConfig } from "../lib/core/config/load.ts";
 import { createDevSite } from "./dev-site.ts";
 import { createDemoOrders, demoRoles, DEMO_PERMISSION, DEMO_TOKEN_CLAIMS } from "./demo-data.ts";
 
@@ -150,6 +155,9 @@ async function main(): Promise<void> {
   delete process.env.AUTH0_DOMAIN;
   delete process.env.AUTH0_PUBLIC_KEY;
   delete process.env.OIDC_ISSUERS;
+  // What the function will read, checked here: a malformed ALLOWED_ORIGINS (or LOG_LEVEL …)
+  // stops npm start with the function's own message instead of a 500 on every request.
+  const { allowedOrigins } = loadConfig(process.env);
   // Imported only now: the function reads its configuration at load, like a cold start.
   const fn = await import("../netlify/functions/exchange-jwt-for-secret.mts");
   const route = fn.config.path as string;
@@ -162,9 +170,14 @@ async function main(): Promise<void> {
     }),
   );
   closers.push(() => server.close());
-  // The page signs in at the dev issuer from the browser, so that origin may read its JWTs.
-  issuer.allowMintOrigin(server.url);
-  issuer.allowMintOrigin(server.url.replace(HOST, "localhost"));
+  // The dev issuer's /mint plays the identity provider a frontend signs in at: the origins
+  // that may call /api/token may call it too, and the demo page, which is the token
+  // endpoint's own origin (by either name) there, may as well.
+  const demoOrigins = [server.url, server.url.replace(HOST, "localhost")];
+  issuer.allowMintOrigins([...allowedOrigins, ...demoOrigins]);
+  const origins = allowedOrigins.includes("*")
+    ? "every origin may call /api/token and /mint (ALLOWED_ORIGINS=*); to narrow it: ALLOWED_ORIGINS=http://localhost:5173,https://app.example.com npm start"
+    : `${allowedOrigins.length > 0 ? allowedOrigins.join(", ") : "no other origin"} (ALLOWED_ORIGINS), and the demo page's own, may call /api/token and /mint`;
 
   const endpoint = `${server.url}${route}`;
   const mintUrl = `${issuer.issuer}mint?sub=auth0%7Cdev-user&permissions=${DEMO_PERMISSION}`;
@@ -197,6 +210,7 @@ Dev issuer       ${issuer.issuer}   JWKS ${issuer.jwksUri}   audience ${issuer.a
 Mint a JWT       ${mintUrl}   (add &expires_in=N for a JWT, and so a secret, that lives N seconds)
 Token endpoint   ${endpoint}
 Demo page        ${server.url}/
+Origins          ${origins}
 
 Exchange a freshly minted JWT:
   curl -s -X POST ${endpoint} -H "Authorization: Bearer $(curl -s '${mintUrl}')"

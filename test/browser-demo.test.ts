@@ -11,6 +11,14 @@
  * the secrets the browser received. Each step is saved as a screenshot under
  * .scratch/screenshots/browser-demo/.
  *
+ * Then what the page says when something fails: each failure names its step (the identity
+ * provider, the token endpoint, FaunaDB) in the server's own words, "Signed in" says yes
+ * only once FaunaDB has accepted a secret, and the status line clears once it works again.
+ * The failures are real ones, caused from outside the browser: a page on an origin that
+ * ALLOWED_ORIGINS (narrowed here) does not list, refused by /mint as /api/token would
+ * refuse it; /mint's 400; the users index rebuilt in the background, during which the
+ * exchange answers 503; and the user role's privileges taken away and given back.
+ *
  * Without chromium this test fails, it does not skip: CI installs it (.ci/run).
  * CHROMIUM_PATH points at another Chromium build.
  */
@@ -21,11 +29,16 @@ import { join, resolve } from "node:path";
 import faunadb from "faunadb";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startNpmStart, type NpmStart } from "./support/npm-start.ts";
-import { LEDGER_BY_USER_INDEX } from "../lib/core/ledger/layout.ts";
+import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX, LEDGER_BY_USER_INDEX, usersIndexDefinition } from "../lib/core/ledger/layout.ts";
+import { indexParams } from "../lib/core/schema/indexes.ts";
+import { roleParams, userRoleDefinition, USER_ROLE } from "../lib/core/schema/role.ts";
 
 const q = faunadb.query;
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SCREENSHOTS = resolve(import.meta.dirname, "../.scratch/screenshots/browser-demo");
+const OTHER_HOST = "demo.test";
+/** What npm start runs with here: one origin besides the page's own, so that the rest are refused. */
+const ALLOWED_ORIGIN = "https://app.example.com";
 // Flags for a closed network: without the background-networking ones Chromium's own connections are refused.
 const CHROMIUM_ARGS = [
   "--no-sandbox",
@@ -35,6 +48,8 @@ const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  // A second name for the demo page's host: an origin npm start's ALLOWED_ORIGINS does not list.
+  `--host-resolver-rules=MAP ${OTHER_HOST} 127.0.0.1`,
 ];
 const SUB = "auth0|browser-demo";
 /** Short enough to see a renewal within seconds: renewed halfway, about 4 s in. */
@@ -53,7 +68,7 @@ before(async () => {
   });
   await rm(SCREENSHOTS, { recursive: true, force: true });
   await mkdir(SCREENSHOTS, { recursive: true });
-  app = await startNpmStart({ EMULATOR_PROFILE: "cluster", EMULATOR_AUTH_CACHE_MS: String(CACHE_WINDOW_MS) });
+  app = await startNpmStart({ EMULATOR_PROFILE: "cluster", EMULATOR_AUTH_CACHE_MS: String(CACHE_WINDOW_MS), ALLOWED_ORIGINS: ALLOWED_ORIGIN });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: STEP_TIMEOUT_MS });
   root = new faunadb.Client({ secret: "secret", endpoint: app.urls.emulator, checkNewVersion: false, http2SessionIdleTime: 50 });
 });
@@ -268,5 +283,138 @@ test("the demo page, step by step, in Chromium", { timeout: 180_000 }, async () 
   assert.deepEqual(pageErrors, []);
   // The only console errors are the browser's notes on the refusals asked for above.
   assert.deepEqual(consoleErrors.filter((m) => !/status of (401|403|404)/.test(m)), []);
+  await context.close();
+});
+
+/** npm start's `cors_origin_refused` log lines so far. */
+function refusedOrigins(): Record<string, unknown>[] {
+  return app
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{") && l.includes('"event":"cors_origin_refused"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Sign in as `sub` for `lifetime` seconds, from the page as it is. */
+async function signIn(page: Page, sub: string, lifetime: number): Promise<void> {
+  await page.locator("input[name=sub]").fill(sub);
+  await page.locator("input[name=lifetime]").fill(String(lifetime));
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+const outcomeWith = (page: Page, hasText: string | RegExp) => page.getByTestId("outcome").filter({ hasText }).waitFor();
+/** An empty status line is not visible, so it is waited for by its text. */
+const outcomeCleared = (page: Page) => page.waitForFunction(() => document.querySelector('[data-testid="outcome"]')?.textContent === "");
+
+test("each failure names its step in the server's words, and the status clears once it works again", { timeout: 120_000 }, async () => {
+  const context = await browser.newContext();
+  const pageErrors: string[] = [];
+  const open = async (url: string) => {
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(url);
+    await page.locator("#demo").waitFor({ state: "visible" });
+    return page;
+  };
+  const pageUrl = new URL(app.urls.demoPage);
+  const mintUrl = app.urls.mint.split("?")[0]!;
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  assert.match(app.output(), new RegExp(`^Origins +${esc(ALLOWED_ORIGIN)} \\(ALLOWED_ORIGINS\\), and the demo page's own, may call /api/token and /mint$`, "m"));
+
+  // 9. The identity provider, refusing this page's origin: the same page under another host
+  // name is another origin, which ALLOWED_ORIGINS does not list, so /mint (like /api/token)
+  // gives it no CORS grant. The browser tells the page nothing more than that it failed.
+  const otherOrigin = `http://${OTHER_HOST}:${pageUrl.port}`;
+  const elsewhere = await open(`${otherOrigin}/`);
+  await signIn(elsewhere, SUB, 60);
+  await outcomeWith(elsewhere, "failed at the identity provider");
+  assert.equal(
+    await text(elsewhere, "outcome"),
+    `Signing in failed at the identity provider: GET ${mintUrl} could not be reached from this page: refused by CORS (this page's origin, ${otherOrigin}, is not in ALLOWED_ORIGINS, which /mint follows as /api/token does), or the dev issuer is not running.`,
+  );
+  assert.equal(await text(elsewhere, "state"), `no, signing in as ${SUB}…`);
+  assert.equal(await text(elsewhere, "secret"), "none");
+  assert.equal(await text(elsewhere, "exchanges"), "0");
+  await shot(elsewhere, "09-identity-provider-refuses-the-origin");
+  await elsewhere.close();
+  // npm start's log says which origin /mint refused, and that it was /mint.
+  const atMint = refusedOrigins().filter((l) => l.origin === otherOrigin);
+  assert.equal(atMint.length, 1, JSON.stringify(refusedOrigins()));
+  assert.equal(atMint[0]!.endpoint, "GET /mint");
+
+  // 10. The identity provider's own description: /mint refuses a user id of spaces.
+  const page = await open(app.urls.demoPage);
+  await signIn(page, "   ", 60);
+  await outcomeWith(page, "failed at the identity provider");
+  assert.equal(
+    await text(page, "outcome"),
+    `Signing in failed at the identity provider: GET ${mintUrl} answered 400: sub is empty: give the user's id, e.g. sub=auth0|dev-user`,
+  );
+  assert.equal(await text(page, "state"), "no, signing in as …");
+  await shot(page, "10-identity-provider-400");
+
+  // 11. The token endpoint answering 503, then recovering. The users index is rebuilt over
+  // more documents than FaunaDB indexes at once, so it builds in the background (the cluster
+  // profile: 400 documents a second) and the exchange answers 503 with Retry-After: 5 until it
+  // is active. The page says so, is not signed in meanwhile, and signs in once it can. 1,800
+  // documents build in about 4.5 s: time enough for the sign-in to meet the build on a slow
+  // machine, and over before the page asks again, 5 s after it was refused.
+  const recovering = "auth0|browser-demo-recovery";
+  for (let batch = 0; batch < 9; batch++) {
+    const subs = Array.from({ length: 200 }, (_, i) => `auth0|filler-${batch}-${i}`);
+    await root.query(q.Foreach(subs, q.Lambda("sub", q.Create(q.Collection(DEFAULT_USERS_COLLECTION), { data: { auth0_id: q.Var("sub") } }))));
+  }
+  await root.query(q.Delete(q.Index(DEFAULT_USERS_INDEX)));
+  await root.query(q.CreateIndex(indexParams(usersIndexDefinition())));
+  await signIn(page, recovering, 600);
+  await outcomeWith(page, "failed at the token endpoint");
+  assert.match(
+    await text(page, "outcome"),
+    /^Signing in failed at the token endpoint: \/api\/token answered 503 temporarily_unavailable: The database is still building an index this service needs; try again later\. Trying again in [1-5] s\.$/,
+  );
+  assert.equal(await text(page, "state"), `no, signing in as ${recovering}…`);
+  assert.equal(await text(page, "secret"), "none");
+  assert.equal(await text(page, "document"), "(sign in)");
+  await shot(page, "11-token-endpoint-503");
+  await page.getByTestId("document").filter({ hasText: recovering }).waitFor();
+  assert.equal(await text(page, "state"), `yes, as ${recovering}`);
+  await outcomeCleared(page);
+  assert.match(await text(page, "queries"), /^\d+ answered, [1-9]\d* failed$/);
+  await shot(page, "12-token-endpoint-recovered");
+
+  // 13. FaunaDB refusing the read, then accepting it again: the user role loses its
+  // privileges and gets them back. Signed in all along (FaunaDB knows the secret; it
+  // refuses the action), and the status says what FaunaDB said, then nothing.
+  await root.query(q.Update(q.Role(USER_ROLE), { privileges: [] }));
+  try {
+    await outcomeWith(page, "failed at FaunaDB");
+    assert.equal(
+      await text(page, "outcome"),
+      `Reading your document failed at FaunaDB: ${app.urls.emulator} answered 403 permission denied: Insufficient privileges to perform the action.`,
+    );
+    assert.equal(await text(page, "state"), `yes, as ${recovering}`);
+    await shot(page, "13-faunadb-403");
+  } finally {
+    await root.query(q.Update(q.Role(USER_ROLE), roleParams(userRoleDefinition())));
+  }
+  const answered = Number(/^(\d+) answered/.exec(await text(page, "queries"))![1]);
+  await outcomeCleared(page);
+  await page.waitForFunction(
+    (n) => Number(/^(\d+) answered/.exec(document.querySelector('[data-testid="queries"]')?.textContent ?? "")?.[1]) > n,
+    answered,
+  );
+  assert.equal(await text(page, "outcome"), "");
+  await shot(page, "14-faunadb-recovered");
+  await page.getByRole("button", { name: "Sign out (this secret)" }).click();
+  await outcomeWith(page, "Signed out");
+
+  // Never a request from the page's own origin logged as refused (ALLOWED_ORIGINS is set):
+  // the one line is the other host's at /mint.
+  assert.deepEqual(
+    refusedOrigins().map((l) => `${l.endpoint ?? "/api/token"} ${l.origin}`),
+    [`GET /mint ${otherOrigin}`],
+  );
+  assert.deepEqual(pageErrors, []);
   await context.close();
 });

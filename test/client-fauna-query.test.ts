@@ -11,7 +11,8 @@ import { startStack, type Stack } from "./support/stack.ts";
 import { emulatorOnly } from "fql4-emulator/testing";
 import { harness } from "./support/client-harness.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
-import { faunaQuery, isUnauthorized } from "../client/src/index.ts";
+import { failedStep, faunaQuery, isUnauthorized } from "../client/src/index.ts";
+import { closedPort } from "./support/processes.ts";
 
 const q = faunadb.query;
 
@@ -90,6 +91,29 @@ describe("faunaQuery", () => {
     const bob = q.Get(q.Match(q.Index("users_by_auth0_id"), "auth0|bob"));
     await assert.rejects(query(bob), (e: unknown) => e instanceof faunadb.errors.PermissionDenied && !isUnauthorized(e));
     assert.equal(h.exchanges(), 1);
+  });
+
+  test("failedStep tells FaunaDB's errors from the exchange's and the identity provider's", async () => {
+    const h = harness(s);
+    const query = faunaQuery(h.source, driver);
+    // FaunaDB's refusal, as the driver threw it.
+    const bob = q.Get(q.Match(q.Index("users_by_auth0_id"), "auth0|bob"));
+    await assert.rejects(query(bob), (e: unknown) => e instanceof faunadb.errors.PermissionDenied && failedStep(e) === "faunadb");
+    // FaunaDB not answering at all: the driver's own network error, still FaunaDB's step.
+    const nowhere = new faunadb.Client({ secret: "", endpoint: `http://127.0.0.1:${await closedPort()}`, checkNewVersion: false });
+    try {
+      await assert.rejects(faunaQuery(h.source, nowhere)(readMe), (e: unknown) => !(e instanceof faunadb.errors.FaunaHTTPError) && failedStep(e) === "faunadb");
+    } finally {
+      await nowhere.close();
+    }
+    // The exchange behind a query: the token endpoint's, then the identity provider's.
+    const refused = harness(s, { jwtLifetime: -60 });
+    await assert.rejects(faunaQuery(refused.source, driver)(readMe), (e: unknown) => failedStep(e) === "token-endpoint");
+    const noToken = harness(s, { getAccessToken: () => Promise.reject(new Error("consent_required")) });
+    await assert.rejects(faunaQuery(noToken.source, driver)(readMe), (e: unknown) => failedStep(e) === "identity-provider");
+    // Anything that came through neither.
+    assert.equal(failedStep(new Error("a bug")), undefined);
+    assert.equal(failedStep("a string"), undefined);
   });
 
   test("the caller's options are passed on; its secret is not", async () => {

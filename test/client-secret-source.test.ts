@@ -15,6 +15,7 @@ import {
   SignInRequired,
   TemporarilyUnavailable,
   createSecretSource,
+  failedStep,
   parseRetryAfter,
 } from "../client/src/index.ts";
 
@@ -93,14 +94,20 @@ describe("getSecret", () => {
 
   test("a failing getAccessToken rejects as it failed and leaves nothing behind", async () => {
     let fail = true;
+    const thrown = Object.assign(new Error("Login required"), { error: "login_required" });
     const source = createSecretSource({
       tokenUrl: s.url,
       getAccessToken: () => {
-        if (fail) throw Object.assign(new Error("Login required"), { error: "login_required" });
+        if (fail) throw thrown;
         return s.issuer.mint({ sub: "auth0|alice" });
       },
     });
-    await assert.rejects(source.getSecret(), { message: "Login required", error: "login_required" });
+    await assert.rejects(source.getSecret(), (e: unknown) => {
+      // The very error, not a wrapper; the step it came from noted beside it.
+      assert.equal(e, thrown);
+      assert.equal(failedStep(e), "identity-provider");
+      return true;
+    });
     fail = false;
     await tokenOf(s, (await source.getSecret()).secret);
   });
@@ -117,6 +124,7 @@ describe("the endpoint's refusals", () => {
     const h = harness(s, { jwtLifetime: -60 });
     await assert.rejects(h.source.getSecret(), (e: unknown) => {
       assert.ok(e instanceof SignInRequired && e instanceof ExchangeError);
+      assert.equal(failedStep(e), "token-endpoint");
       assert.equal(e.code, "ERR_SIGN_IN_REQUIRED");
       assert.equal(e.status, 401);
       assert.equal(e.error, "invalid_token");

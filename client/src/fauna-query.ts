@@ -6,6 +6,7 @@
  * once more with a freshly exchanged one. The driver is the caller's: this file
  * only needs its `query(expr, { secret })`.
  */
+import { noteStep } from "./failed-step.ts";
 import type { SecretSource } from "./secret-source.ts";
 
 /** What is used of a `faunadb.Client`: `query` with the per-query `secret` option. */
@@ -31,9 +32,13 @@ export function faunaQuery<E, O extends { secret?: string }>(
     for (let retried = false; ; retried = true) {
       let refused = "";
       try {
-        return await source.withSecret(({ secret }) => {
+        return await source.withSecret(async ({ secret }) => {
           refused = secret;
-          return client.query<T>(expr, { ...options, secret } as O);
+          try {
+            return await client.query<T>(expr, { ...options, secret } as O);
+          } catch (e) {
+            throw noteStep(e, "faunadb");
+          }
         });
       } catch (e) {
         if (retried || !isUnauthorized(e)) throw e;

@@ -13,6 +13,7 @@ export {
   type SignOutResult,
 } from "./secret-source.ts";
 export { faunaQuery, isUnauthorized, type FaunaClientLike } from "./fauna-query.ts";
+export { failedStep, type FailedStep } from "./failed-step.ts";
 export { parseRetryAfter } from "./token-endpoint.ts";
 export type { FetchLike } from "./fetch-within.ts";
 export {

@@ -7,6 +7,7 @@
  */
 import { ExchangeFailed, TemporarilyUnavailable } from "./errors.ts";
 import { faunaLogout } from "./fauna-logout.ts";
+import { noteStep } from "./failed-step.ts";
 import type { FetchLike } from "./fetch-within.ts";
 import { callTokenEndpoint } from "./token-endpoint.ts";
 
@@ -22,7 +23,10 @@ export interface Secret {
 }
 
 export interface SecretSourceOptions {
-  /** A current access token for the API, e.g. `() => auth0.getTokenSilently()`. Called for each exchange. */
+  /**
+   * A current access token for the API, e.g. `() => auth0.getTokenSilently()`. Called for
+   * each exchange. What it throws reaches the caller as thrown (`failedStep(e)`: `identity-provider`).
+   */
   getAccessToken: () => string | Promise<string>;
   /** The exchange endpoint; default `/api/token` (same origin). */
   tokenUrl?: string;
@@ -128,8 +132,15 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
   let retryAt = 0;
   const replaced = new Set<Held>();
 
-  const call = async (method: "POST" | "DELETE") =>
-    callTokenEndpoint(fetchFn, tokenUrl, method, await getAccessToken(), timeoutMs, now);
+  const call = async (method: "POST" | "DELETE") => {
+    let accessToken: string;
+    try {
+      accessToken = await getAccessToken();
+    } catch (e) {
+      throw noteStep(e, "identity-provider");
+    }
+    return callTokenEndpoint(fetchFn, tokenUrl, method, accessToken, timeoutMs, now);
+  };
 
   function end(h: Held): void {
     h.ended = true;

@@ -12,6 +12,7 @@ import { loadConfig } from "../core/config/load.ts";
 import { createTokenExchange, type ExchangeResult, type TokenExchange } from "../core/exchange/exchange.ts";
 import { log, setLogLevel } from "../core/log.ts";
 import { handlerCrashed, routeNotFound } from "../http/respond.ts";
+import { HOST_SYNTAX } from "../http/cors.ts";
 
 export interface ServedHandler {
   /** Base URL, e.g. `http://127.0.0.1:8888`. */
@@ -21,12 +22,17 @@ export interface ServedHandler {
 }
 
 /**
- * The web Request for a node:http request. Headers come from `rawHeaders`, so a header
+ * The web Request for a node:http request. Its URL is the one the client asked for, by
+ * its `Host` (as Netlify and Vercel give a function the URL with the host the browser
+ * used: a page at `http://localhost:8888` is at its own origin at `/api/token`), or on
+ * `base` when `Host` is missing or not a host. Headers come from `rawHeaders`, so a header
  * sent twice reaches the handler twice (node keeps only the first Authorization in
  * `req.headers`, and a proxy might keep the last). The signal aborts when the client
  * goes away before the answer is out.
  */
-function toRequest(req: IncomingMessage, res: ServerResponse, base: string): Request {
+export function toRequest(req: IncomingMessage, res: ServerResponse, base: string): Request {
+  const host = req.headers.host;
+  const origin = host !== undefined && HOST_SYNTAX.test(host) ? `${new URL(base).protocol}//${host}` : base;
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   const method = req.method ?? "GET";
@@ -35,7 +41,7 @@ function toRequest(req: IncomingMessage, res: ServerResponse, base: string): Req
   res.once("close", () => {
     if (!res.writableFinished) gone.abort();
   });
-  return new Request(new URL(req.url ?? "/", base), {
+  return new Request(new URL(req.url ?? "/", origin), {
     method,
     headers,
     signal: gone.signal,

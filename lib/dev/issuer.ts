@@ -8,6 +8,8 @@ import { createServer, type Server } from "node:http";
 import { generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import jwt from "jsonwebtoken";
+import { corsHeaders, preflightHeaders, refusedOriginLogger } from "../http/cors.ts";
+import { toRequest } from "../adapters/node.ts";
 
 export interface DevKey {
   kid: string;
@@ -72,10 +74,12 @@ export interface DevIssuer {
    */
   setJwksDelay(ms: number): void;
   /**
-   * Let a page on this origin (e.g. `http://127.0.0.1:8888`) read `GET /mint` answers
-   * (CORS), as a browser app reads its identity provider's. No other origin can.
+   * Let pages on these origins (e.g. `http://127.0.0.1:8888`, or `*` for every one) read
+   * `GET /mint` answers, as a browser app reads its identity provider's: the token
+   * endpoint's CORS (lib/http/cors.ts), with the same answers and the same
+   * `cors_origin_refused` log line for any other origin. Adds to those allowed before.
    */
-  allowMintOrigin(origin: string): void;
+  allowMintOrigins(origins: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -85,9 +89,10 @@ export interface DevIssuerOptions {
   audience?: string;
   /**
    * Also serve `GET /mint?sub=…[&expires_in=seconds][&permissions=a,b]` returning a fresh
-   * JWT (with `permissions` as Auth0's RBAC puts it: an array claim), so `npm start` can
-   * print a copy-pasteable curl command and its demo page can sign in. Off by default:
-   * tests mint in process.
+   * JWT (with `permissions` as Auth0's RBAC puts it: an array claim), or a 400 saying, as
+   * plain text, what is wrong with the parameters, so `npm start` can print a
+   * copy-pasteable curl command and its demo page can sign in. Its CORS is the token
+   * endpoint's, for the origins of `allowMintOrigins`. Off by default: tests mint in process.
    */
   mintEndpoint?: boolean;
 }
@@ -111,6 +116,10 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
   let delayMs = 0;
   let issuer = "";
   const mintOrigins = new Set<string>();
+  const logRefusedOrigin = refusedOriginLogger({
+    endpoint: "GET /mint",
+    hint: "add this origin to ALLOWED_ORIGINS (npm start passes it to the dev issuer's /mint too) if a page there signs in",
+  });
 
   const jwks = (): { keys: Record<string, unknown>[] } => ({
     keys: [...published.values()].map((k): Record<string, unknown> => ({
@@ -154,19 +163,22 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
       else if (Number.isFinite(delayMs)) setTimeout(respond, delayMs);
       return;
     }
-    if (opts.mintEndpoint && req.method === "GET" && url.pathname === "/mint") {
-      const sub = url.searchParams.get("sub") ?? "auth0|dev-user";
-      const expiresIn = Number(url.searchParams.get("expires_in") ?? 3600);
-      if (!Number.isInteger(expiresIn)) {
-        res.writeHead(400, { "content-type": "text/plain" }).end("expires_in must be a whole number of seconds");
+    if (opts.mintEndpoint && url.pathname === "/mint" && (req.method === "GET" || req.method === "OPTIONS")) {
+      const web = toRequest(req, res, issuer.slice(0, -1));
+      if (req.method === "OPTIONS") {
+        res.writeHead(204, preflightHeaders(web, [...mintOrigins], ["GET"])).end();
         return;
       }
-      const origin = req.headers.origin;
-      const cors = origin && mintOrigins.has(origin) ? { "access-control-allow-origin": origin } : {};
+      logRefusedOrigin(web, [...mintOrigins]);
+      const answer = (status: number, body: string) =>
+        res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...corsHeaders(web, [...mintOrigins]) }).end(body);
+      const sub = url.searchParams.get("sub") ?? "auth0|dev-user";
+      const expiresIn = Number(url.searchParams.get("expires_in") ?? 3600);
+      if (sub.trim() === "") return answer(400, "sub is empty: give the user's id, e.g. sub=auth0|dev-user");
+      if (!Number.isInteger(expiresIn)) return answer(400, "expires_in must be a whole number of seconds");
       const permissions = url.searchParams.get("permissions")?.split(",").filter((p) => p !== "");
       const claims = permissions?.length ? { permissions } : {};
-      res.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store", vary: "Origin", ...cors }).end(mint({ sub, expiresIn, claims }));
-      return;
+      return answer(200, mint({ sub, expiresIn, claims }));
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found");
   });
@@ -219,8 +231,8 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
     setJwksDelay(ms) {
       delayMs = ms;
     },
-    allowMintOrigin(origin) {
-      mintOrigins.add(origin);
+    allowMintOrigins(origins) {
+      for (const o of origins) mintOrigins.add(o);
     },
     close() {
       return new Promise<void>((resolve) => {
