@@ -218,7 +218,7 @@ Exchange a freshly minted JWT:
 The commands, pointed at this stack (FAUNA_SECRET is a server key of the emulator):
 ${shown}
 ${envFile.written ? `These and the other settings are in ${fileArg}; a command reads it only when asked:` : `(${fileArg} could not be written: set these variables instead of passing --env-from)`}
-  npm run exchange -- --env-from ${fileArg} "$(curl -s '${mintUrl}')"
+  curl -s '${mintUrl}' | npm run exchange -- --env-from ${fileArg} -
   npm run revoke -- --env-from ${fileArg} --sub 'auth0|dev-user'
   npm run delete-expired-tokens -- --env-from ${fileArg}
   npm run deploy-schema -- --env-from ${fileArg} --with-users

@@ -43,14 +43,53 @@ test("prints a secret for a good JWT (argument or stdin), with metadata", async 
 
 test("exit codes: 1 refused, 2 usage, 0 help", async () => {
   const jwt = s.issuer.mint({ sub: "auth0|cli", aud: "other" });
-  const refused = await run([jwt]);
+  const refused = await run(["-"], jwt);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /ERR_JWT_AUDIENCE_INVALID/);
   assert.ok(!refused.stderr.includes(jwt));
-  assert.equal((await run([s.issuer.mint({ sub: "auth0|nobody" })])).code, 1);
+  assert.equal((await run(["-"], s.issuer.mint({ sub: "auth0|nobody" }))).code, 1);
   assert.equal((await run([])).code, 2);
   assert.equal((await run(["a", "--metadata", "nope"])).code, 2);
   const help = await run(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: npm run exchange/);
+  assert.match(help.stdout, /echo "\$JWT" \| npm run exchange -- -/);
+});
+
+/** The one error line (and, with --json, the error object) of a refused exchange. */
+async function refusal(jwt: string): Promise<{ line: string; error: Record<string, unknown> }> {
+  const r = await run(["-", "--json"], jwt);
+  assert.equal(r.code, 1, r.stderr);
+  assert.ok(!r.stderr.includes(jwt) && !r.stdout.includes(jwt), "the JWT is never printed");
+  return { line: r.stderr.trim(), error: (JSON.parse(r.stdout) as { error: Record<string, unknown> }).error };
+}
+
+test("the message says what the endpoint logs: audience and issuer expected vs received, the slash hint", async () => {
+  const aud = await refusal(s.issuer.mint({ sub: "auth0|cli", aud: "https://other.example.com" }));
+  assert.equal(
+    aud.line,
+    `exchange: ERR_JWT_AUDIENCE_INVALID: The token is not meant for this audience: expected ${JSON.stringify(s.issuer.audience)}, received "https://other.example.com"`,
+  );
+  assert.deepEqual([aud.error.expected, aud.error.received], [[s.issuer.audience], "https://other.example.com"]);
+
+  const slash = await refusal(s.issuer.mint({ sub: "auth0|cli", aud: `${s.issuer.audience}/` }));
+  assert.match(slash.line, /^exchange: ERR_JWT_AUDIENCE_INVALID: .*; the audiences differ only by the trailing slash: set AUTH0_AUDIENCE exactly as the token's aud/);
+  assert.match(slash.error.hint as string, /trailing slash/);
+
+  const iss = await refusal(s.issuer.mint({ sub: "auth0|cli", iss: s.issuer.issuer.replace(/\/$/, "") }));
+  assert.match(
+    iss.line,
+    new RegExp(`^exchange: ERR_JWT_ISSUER_INVALID: .*expected "${s.issuer.issuer}", received "${s.issuer.issuer.replace(/\/$/, "")}"; the issuers differ only by the trailing slash .*AUTH0_ISSUER`),
+  );
+});
+
+test("the message says what the endpoint logs: an unknown user, its index and CREATE_MISSING_USERS", async () => {
+  const unknown = await refusal(s.issuer.mint({ sub: "auth0|nobody" }));
+  assert.match(
+    unknown.line,
+    /^exchange: ERR_UNKNOWN_USER: No user is registered for this token's subject: no user document has this sub in the users index users_by_auth0_id; CREATE_MISSING_USERS is off, so none is created: create the user's document, or set CREATE_MISSING_USERS=true$/,
+  );
+  assert.equal(unknown.error.users_index, "users_by_auth0_id");
+  assert.equal(unknown.error.create_missing_users, false);
+  assert.equal((await s.counts()).ledger, 2, "nothing written by the refusals");
 });

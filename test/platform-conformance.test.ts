@@ -16,17 +16,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
-import { createUsers, issueTokens } from "./cleanup-fixtures.ts";
 import { startDevIssuer, type DevIssuer } from "../lib/dev/issuer.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
-import { LEDGER_BY_EXPIRATION_INDEX } from "../lib/core/ledger/layout.ts";
 import { DEFAULT_CLEANUP_SLACK_MS, DEFAULT_CLEANUP_TIME_BUDGET_MS } from "../lib/core/cleanup.ts";
 import { buildForNetlify, buildForVercel, serveBuilt, type NetlifyBuild, type RunningFunction } from "./platform/artifacts.ts";
+import { ALLOWED_ORIGIN, exchangeContract, expiredEntries, seedExpired, triggerScheduled } from "./platform/contract.ts";
 import { REPO_ROOT } from "./platform/toolchain.ts";
 import { exchangeEnv } from "./support/env.ts";
 
-const q = faunadb.query;
-const MIN = 60_000;
 const CRON_SECRET = "cron-secret-for-the-conformance-test";
 
 let target: FaunaTarget;
@@ -52,54 +49,6 @@ function netlifyFunction(name: string): string {
 
 const vercelModule = (route: string) => join(vercelOut, "functions", `${route}.func`, `${route}.js`);
 
-async function expiredEntries(): Promise<number> {
-  return (await admin.query(q.Count(q.Range(q.Match(q.Index(LEDGER_BY_EXPIRATION_INDEX)), [], [q.Now()])))) as number;
-}
-
-/** The identity a secret acts as, or null when FaunaDB refuses it. */
-async function identityOf(secret: string): Promise<string | null> {
-  const client = new faunadb.Client({ secret, endpoint: target.endpoint, checkNewVersion: false, http2SessionIdleTime: 50 });
-  try {
-    const ref = await client.query<faunadb.values.Ref>(q.CurrentIdentity());
-    return ref.id;
-  } catch (e) {
-    if (e instanceof faunadb.errors.Unauthorized) return null;
-    throw e;
-  } finally {
-    await client.close({ force: true });
-  }
-}
-
-/** The exchange contract, the same on both platforms. */
-async function exchangeContract(url: string, sub: string): Promise<void> {
-  const jwt = issuer.mint({ sub });
-  const issued = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${jwt}` } });
-  const body = (await issued.json()) as { secret?: string; expires_at?: string; expires_in?: number };
-  assert.equal(issued.status, 200, JSON.stringify(body));
-  assert.match(body.secret ?? "", /^fn/);
-  assert.ok(body.expires_in! > 3500 && body.expires_in! <= 3600);
-  assert.equal(issued.headers.get("cache-control"), "no-store");
-  const user = await identityOf(body.secret!);
-  assert.ok(user, "the issued secret works against FaunaDB");
-
-  const bad = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${jwt.slice(0, -4)}AAAA` } });
-  assert.equal(bad.status, 401);
-  assert.equal(((await bad.json()) as { error: string }).error, "invalid_token");
-  assert.match(bad.headers.get("www-authenticate") ?? "", /^Bearer error="invalid_token"/);
-
-  const preflight = await fetch(url, {
-    method: "OPTIONS",
-    headers: { origin: "https://app.example.com", "access-control-request-method": "POST" },
-  });
-  assert.equal(preflight.status, 204);
-  assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.example.com");
-
-  const revoked = await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${jwt}` } });
-  assert.equal(revoked.status, 200);
-  assert.deepEqual(await revoked.json(), { revoked: 1, complete: true });
-  assert.equal(await identityOf(body.secret!), null, "a signed-out secret is refused by FaunaDB");
-}
-
 describe("the functions as the platforms build and run them (Node 22, require(esm) off)", () => {
   before(async () => {
     target = await startTarget();
@@ -109,7 +58,7 @@ describe("the functions as the platforms build and run them (Node 22, require(es
     env = {
       ...exchangeEnv(target, issuer),
       CREATE_MISSING_USERS: "true",
-      ALLOWED_ORIGINS: "https://app.example.com",
+      ALLOWED_ORIGINS: ALLOWED_ORIGIN,
     };
     work = await mkdtemp(join(tmpdir(), "fte-platform-"));
     [netlify, vercelOut] = await Promise.all([buildForNetlify(join(work, "netlify")), buildForVercel(join(work, "vercel"))]);
@@ -139,30 +88,23 @@ describe("the functions as the platforms build and run them (Node 22, require(es
 
   test("Netlify: the exchange answers POST, DELETE, OPTIONS; 401 for a bad token; 405 otherwise", async () => {
     const fn = await serve("netlify", netlifyFunction("exchange-jwt-for-secret"));
-    await exchangeContract(`${fn.url}/api/token`, "auth0|netlify-user");
+    await exchangeContract(`${fn.url}/api/token`, target, issuer, "auth0|netlify-user");
     const get = await fetch(`${fn.url}/api/token`);
     assert.equal(get.status, 405);
     assert.doesNotMatch(fn.output(), /ERR_REQUIRE_ESM|load failed/);
   });
 
   test("Netlify: the scheduled function deletes expired entries and answers its summary", async (t) => {
-    const emu = target.emulator;
-    if (!emu) return t.skip("needs the emulator's clock");
-    const server = target.client(target.serverSecret);
-    const [user] = await createUsers(server, ["auth0|netlify-cleanup"]);
-    const now = (await admin.query(q.ToMillis(q.Now()))) as number;
-    await issueTokens(server, Array.from({ length: 5 }, () => ({ user: user!, expiresAt: now + 5 * MIN })));
-    emu.clock.advance(10 * MIN);
-    assert.ok((await expiredEntries()) >= 5);
+    if (!target.emulator) return t.skip("needs the emulator's clock");
+    await seedExpired(target, admin, "auth0|netlify-cleanup", 5);
     const fn = await serve("netlify", netlifyFunction("delete-expired-tokens"));
-    // How Netlify triggers a scheduled function: a POST carrying the next run's time.
-    const res = await fetch(`${fn.url}/.netlify/functions/delete-expired-tokens`, { method: "POST", body: JSON.stringify({ next_run: new Date().toISOString() }) });
+    const res = await triggerScheduled(`${fn.url}/.netlify/functions/delete-expired-tokens`);
     assert.equal(res.status, 200);
     const summary = (await res.json()) as { event: string; ledgerEntriesDeleted: number; stoppedBy: string };
     assert.equal(summary.event, "delete-expired-tokens");
     assert.equal(summary.stoppedBy, "done");
     assert.ok(summary.ledgerEntriesDeleted >= 5);
-    assert.equal(await expiredEntries(), 0);
+    assert.equal(await expiredEntries(admin), 0);
     assert.match(fn.output(), /"event":"delete-expired-tokens"/);
   });
 
@@ -180,7 +122,7 @@ describe("the functions as the platforms build and run them (Node 22, require(es
 
   test("Vercel: /api/token answers POST, DELETE, OPTIONS; 401 for a bad token; 405 otherwise", async () => {
     const fn = await serve("vercel", vercelModule("api/token"));
-    await exchangeContract(`${fn.url}/api/token`, "auth0|vercel-user");
+    await exchangeContract(`${fn.url}/api/token`, target, issuer, "auth0|vercel-user");
     for (const method of ["GET", "PUT", "PATCH"]) {
       const r = await fetch(`${fn.url}/api/token`, { method });
       assert.equal(r.status, 405, method);
@@ -191,22 +133,17 @@ describe("the functions as the platforms build and run them (Node 22, require(es
   });
 
   test("Vercel: the cron route runs the cleanup only for Bearer $CRON_SECRET", async (t) => {
-    const emu = target.emulator;
-    if (!emu) return t.skip("needs the emulator's clock");
+    if (!target.emulator) return t.skip("needs the emulator's clock");
     const fn = await serve("vercel", vercelModule("api/cron/delete-expired-tokens"), { CRON_SECRET });
     const url = `${fn.url}/api/cron/delete-expired-tokens`;
     assert.equal((await fetch(url)).status, 401);
     assert.equal((await fetch(url, { headers: { authorization: "Bearer not-the-secret" } })).status, 401);
 
-    const server = target.client(target.serverSecret);
-    const [user] = await createUsers(server, ["auth0|vercel-cleanup"]);
-    const now = (await admin.query(q.ToMillis(q.Now()))) as number;
-    await issueTokens(server, Array.from({ length: 3 }, () => ({ user: user!, expiresAt: now + 5 * MIN })));
-    emu.clock.advance(10 * MIN);
+    await seedExpired(target, admin, "auth0|vercel-cleanup", 3);
     const res = await fetch(url, { headers: { authorization: `Bearer ${CRON_SECRET}`, "user-agent": "vercel-cron/1.0" } });
     assert.equal(res.status, 200);
     assert.ok(((await res.json()) as { ledgerEntriesDeleted: number }).ledgerEntriesDeleted >= 3);
-    assert.equal(await expiredEntries(), 0);
+    assert.equal(await expiredEntries(admin), 0);
 
     const unguarded = await serve("vercel", vercelModule("api/cron/delete-expired-tokens"));
     const refused = await fetch(`${unguarded.url}/api/cron/delete-expired-tokens`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });

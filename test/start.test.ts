@@ -25,7 +25,7 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 /** A command run in `cwd`, as `npm run <name> -- …` runs it, with only PATH in its environment. */
-function command(name: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function command(name: string, args: string[], cwd: string, stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, ["--import", TSX_IMPORT, resolve(ROOT, `scripts/${name}.ts`), ...args], { cwd, env: { PATH: process.env.PATH ?? "" } });
     let stdout = "";
@@ -33,7 +33,7 @@ function command(name: string, args: string[], cwd: string): Promise<{ code: num
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("close", (code) => done({ code, stdout, stderr }));
-    child.stdin.end();
+    child.stdin.end(stdin);
   });
 }
 
@@ -107,9 +107,18 @@ test("npm start serves /api/token, prints a working command, and points the comm
     const unasked = await command("revoke", ["--sub", "auth0|dev-user"], dir);
     assert.equal(unasked.code, 2);
     assert.match(unasked.stderr, /^revoke: ERR_MISCONFIGURED: FAUNA_ENDPOINT is missing/);
-    for (const name of ["exchange", "delete-expired-tokens", "deploy-schema"]) {
+    for (const name of ["delete-expired-tokens", "deploy-schema"]) {
       assert.match(out, new RegExp(`^ {2}npm run ${name} -- --env-from \\.env\\.local`, "m"), name);
     }
+    // The JWT reaches exchange through stdin (-), so npm's banner never prints it.
+    const piped = /^ {2}curl -s '(\S+)' \| npm run exchange -- --env-from \.env\.local -$/m.exec(out);
+    assert.ok(piped, `exchange is shown with the JWT piped in:\n${out}`);
+    assert.doesNotMatch(out, /npm run exchange -- [^\n]*\$\(/, "no JWT as an argument of npm run");
+    // Another user: auth0|dev-user signed out everywhere with the revoke above.
+    const pipedJwt = await (await fetch(piped[1]!.replace("auth0%7Cdev-user", "auth0%7Cpiped"))).text();
+    const exchanged = await command("exchange", ["--env-from", ".env.local", "-"], dir, pipedJwt);
+    assert.equal(exchanged.code, 0, exchanged.stderr);
+    assert.match((JSON.parse(exchanged.stdout) as { secret: string }).secret, /^fn/);
   } finally {
     exitCode = await app.stop();
   }

@@ -27,8 +27,11 @@ function differOnlyBySlash(expected: string | readonly string[], received: unkno
   return bare(expected).some((e) => got.has(e));
 }
 
-/** What an operator needs to act on a failure; never a secret, a JWT or a driver message. */
-function failureDetail(err: TokenExchangeError, config: Config): LogFields {
+/**
+ * What an operator needs to act on a failure; never a secret, a JWT or a driver message.
+ * The endpoint logs it; `npm run exchange` says it in its error (scripts/exchange.ts).
+ */
+export function failureDetail(err: TokenExchangeError, config: Config): LogFields {
   const detail: LogFields = {};
   if (err instanceof Misconfigured) detail.problems = err.problems;
   if (err instanceof DatabaseError && err.faunaCode) detail.fauna_code = err.faunaCode;
@@ -50,7 +53,7 @@ function failureDetail(err: TokenExchangeError, config: Config): LogFields {
   }
   if (err instanceof UnknownUser) {
     Object.assign(detail, { users_index: config.usersIndex, create_missing_users: config.createMissingUsers });
-    detail.hint = "no user document has this sub in the users index; CREATE_MISSING_USERS is off, so none is created";
+    detail.hint = `no user document has this sub in the users index ${config.usersIndex}; CREATE_MISSING_USERS is off, so none is created: create the user's document, or set CREATE_MISSING_USERS=true`;
   }
   return detail;
 }

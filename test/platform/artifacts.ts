@@ -7,6 +7,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { REPO_ROOT, toolchain } from "./toolchain.ts";
@@ -40,12 +41,13 @@ function lastJsonLine<T>(stdout: string): T {
 
 /**
  * netlify.toml's [build] command, then Netlify's bundler over its [functions] directory;
- * with `functionsDir`, no build command and that directory instead.
+ * with `functionsDir`, no build command and that directory instead. `root` is the site:
+ * this repository unless another is given.
  */
-export async function buildForNetlify(outDir: string, functionsDir?: string): Promise<NetlifyBuild> {
+export async function buildForNetlify(outDir: string, functionsDir?: string, root: string = REPO_ROOT): Promise<NetlifyBuild> {
   const tc = await toolchain();
-  const { stdout } = await run(tc.node22, [tc.netlifyBuildScript, REPO_ROOT, outDir, ...(functionsDir ? [functionsDir] : [])], {
-    cwd: REPO_ROOT,
+  const { stdout } = await run(tc.node22, [tc.netlifyBuildScript, root, outDir, ...(functionsDir ? [functionsDir] : [])], {
+    cwd: root,
     maxBuffer: 16 * 1024 * 1024,
     timeout: 180_000,
   });
@@ -53,19 +55,19 @@ export async function buildForNetlify(outDir: string, functionsDir?: string): Pr
 }
 
 /**
- * `vercel build` (the Vercel CLI building `api/` its own way, offline) into `outDir`.
- * The project's dependencies are already installed, which VERCEL_INSTALL_COMPLETED tells
- * it, so it does not run `npm install` in the repository.
+ * `vercel build` (the Vercel CLI building `api/` its own way, offline) of the site `root`
+ * (this repository unless another is given) into `outDir`. The site's dependencies are
+ * already installed, which VERCEL_INSTALL_COMPLETED tells it, so it does not run `npm install`.
  */
-export async function buildForVercel(outDir: string): Promise<string> {
+export async function buildForVercel(outDir: string, root: string = REPO_ROOT): Promise<string> {
   const tc = await toolchain();
-  const project = `${REPO_ROOT}.vercel/project.json`;
+  const project = join(root, ".vercel/project.json");
   if (!existsSync(project)) {
-    await mkdir(`${REPO_ROOT}.vercel`, { recursive: true });
+    await mkdir(join(root, ".vercel"), { recursive: true });
     await writeFile(project, JSON.stringify({ projectId: "prj_local", orgId: "team_local", settings: { framework: null } }));
   }
   await run(tc.node22, [tc.vercelCli, "build", "--yes", "--output", outDir], {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: { ...process.env, VERCEL_INSTALL_COMPLETED: "1", VERCEL_TELEMETRY_DISABLED: "1", FORCE_COLOR: "0" },
     maxBuffer: 16 * 1024 * 1024,
     timeout: 300_000,

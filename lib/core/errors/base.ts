@@ -12,6 +12,12 @@
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
 export abstract class TokenExchangeError extends Error {
+  /**
+   * Every class names itself with a string literal (`override readonly name = "JwtExpired"`),
+   * never with its constructor's name: a minifier renames classes, and `name` must still
+   * read as the class is documented (test/error-names.test.ts bundles lib minified and checks).
+   */
+  override name: string = "TokenExchangeError";
   /** Stable machine-readable identifier of this failure. */
   abstract readonly code: string;
   /** Set on transient failures only: how long a client should wait before trying again. */
@@ -19,7 +25,6 @@ export abstract class TokenExchangeError extends Error {
 
   constructor(message: string) {
     super(message);
-    this.name = new.target.name;
   }
 }
 

@@ -7,11 +7,13 @@ import { fixedFailure, TokenExchangeError } from "./base.ts";
 // ---------------------------------------------------------------- the request
 
 export class BadRequest extends TokenExchangeError {
+  override readonly name: string = "BadRequest";
   static readonly code: string = "ERR_BAD_REQUEST";
   readonly code: string = BadRequest.code;
 }
 
 export class MethodNotAllowed extends TokenExchangeError {
+  override readonly name = "MethodNotAllowed";
   static readonly code = "ERR_METHOD_NOT_ALLOWED";
   readonly code = MethodNotAllowed.code;
   constructor(readonly allowed: readonly string[]) {
@@ -20,6 +22,7 @@ export class MethodNotAllowed extends TokenExchangeError {
 }
 
 export class PayloadTooLarge extends TokenExchangeError {
+  override readonly name = "PayloadTooLarge";
   static readonly code = "ERR_PAYLOAD_TOO_LARGE";
   readonly code = PayloadTooLarge.code;
   constructor(readonly limitBytes: number) {
@@ -27,22 +30,29 @@ export class PayloadTooLarge extends TokenExchangeError {
   }
 }
 
-export class UnsupportedMediaType extends fixedFailure("ERR_UNSUPPORTED_MEDIA_TYPE", "Send application/json or application/x-www-form-urlencoded.") {}
+export class UnsupportedMediaType extends fixedFailure("ERR_UNSUPPORTED_MEDIA_TYPE", "Send application/json or application/x-www-form-urlencoded.") {
+  override readonly name = "UnsupportedMediaType";
+}
 
 /** RFC 8693 form with a grant_type other than token exchange (RFC 6749 §5.2 names it). */
 export class UnsupportedGrantType extends fixedFailure(
   "ERR_UNSUPPORTED_GRANT_TYPE",
   "Only grant_type=urn:ietf:params:oauth:grant-type:token-exchange is supported.",
-) {}
+) {
+  override readonly name = "UnsupportedGrantType";
+}
 
 /** Metadata handed to `exchangeJwtForSecret` that cannot be stored as ledger data. */
 export class InvalidMetadata extends BadRequest {
+  override readonly name = "InvalidMetadata";
   static override readonly code = "ERR_INVALID_METADATA";
   override readonly code = InvalidMetadata.code;
 }
 
 /** The client went away before its request was read: nobody is waiting for an answer. */
-export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The request was closed before its body was received.") {}
+export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The request was closed before its body was received.") {
+  override readonly name = "RequestAborted";
+}
 
 /**
  * The body did not arrive by its deadline (budgets.ts's `bodyMs` from the request's
@@ -50,6 +60,7 @@ export class RequestAborted extends fixedFailure("ERR_REQUEST_ABORTED", "The req
  * request past its budget. Answered 408, and the connection is closed.
  */
 export class RequestTimeout extends TokenExchangeError {
+  override readonly name = "RequestTimeout";
   static readonly code = "ERR_REQUEST_TIMEOUT";
   readonly code = RequestTimeout.code;
   constructor(readonly limitMs: number) {
@@ -63,6 +74,7 @@ export type InvalidTokenReason = "expired" | "bad_signature" | "wrong_issuer" | 
 
 /** Base of every "this JWT is not acceptable" failure; `reason` is the short why. */
 export abstract class InvalidToken extends TokenExchangeError {
+  override readonly name: string = "InvalidToken";
   abstract readonly reason: InvalidTokenReason;
 }
 
@@ -86,21 +98,31 @@ function tokenFailure<const C extends string, const R extends InvalidTokenReason
   };
 }
 
-export class JwtExpired extends tokenFailure("ERR_JWT_EXPIRED", "expired", () => "The token has expired.") {}
+export class JwtExpired extends tokenFailure("ERR_JWT_EXPIRED", "expired", () => "The token has expired.") {
+  override readonly name = "JwtExpired";
+}
 
-export class JwtNotYetValid extends tokenFailure("ERR_JWT_NOT_YET_VALID", "not_yet_valid", () => "The token is not valid yet.") {}
+export class JwtNotYetValid extends tokenFailure("ERR_JWT_NOT_YET_VALID", "not_yet_valid", () => "The token is not valid yet.") {
+  override readonly name = "JwtNotYetValid";
+}
 
-export class JwtSignatureInvalid extends tokenFailure("ERR_JWT_SIGNATURE_INVALID", "bad_signature", () => "The token signature is invalid.") {}
+export class JwtSignatureInvalid extends tokenFailure("ERR_JWT_SIGNATURE_INVALID", "bad_signature", () => "The token signature is invalid.") {
+  override readonly name = "JwtSignatureInvalid";
+}
 
 /** No trusted key matches the token's `kid` (after at most one JWKS refetch). */
-export class JwksNoMatchingKey extends tokenFailure("ERR_JWKS_NO_MATCHING_KEY", "bad_signature", () => "The token was not signed by a trusted key.") {}
+export class JwksNoMatchingKey extends tokenFailure("ERR_JWKS_NO_MATCHING_KEY", "bad_signature", () => "The token was not signed by a trusted key.") {
+  override readonly name = "JwksNoMatchingKey";
+}
 
 /** `alg` outside the allow-list: covers `none` and HMAC-with-a-public-key confusion. */
 export class JwtAlgorithmNotAllowed extends tokenFailure(
   "ERR_JWT_ALGORITHM_NOT_ALLOWED",
   "bad_signature",
   () => "The token's signing algorithm is not allowed.",
-) {}
+) {
+  override readonly name = "JwtAlgorithmNotAllowed";
+}
 
 /**
  * What was expected and what a signed token carried, for the operator's log (both are
@@ -114,12 +136,14 @@ export interface ClaimMismatch {
 }
 
 export class JwtIssuerInvalid extends tokenFailure("ERR_JWT_ISSUER_INVALID", "wrong_issuer", () => "The token was issued by an untrusted issuer.") {
+  override readonly name = "JwtIssuerInvalid";
   constructor(readonly mismatch?: ClaimMismatch) {
     super();
   }
 }
 
 export class JwtAudienceInvalid extends tokenFailure("ERR_JWT_AUDIENCE_INVALID", "wrong_audience", () => "The token is not meant for this audience.") {
+  override readonly name = "JwtAudienceInvalid";
   constructor(readonly mismatch?: ClaimMismatch) {
     super();
   }
@@ -136,6 +160,7 @@ export class JwtNotSigned extends tokenFailure(
   (kind: "encrypted" | "opaque") =>
     `The token is ${kind === "encrypted" ? "an encrypted JWT (JWE)" : "not a JWT"}, not a signed JWT. With Auth0 this means the access token was requested without the API's audience: request it with the audience this service expects (AUTH0_AUDIENCE), e.g. authorizationParams.audience in auth0-spa-js.`,
 ) {
+  override readonly name = "JwtNotSigned";
   constructor(readonly kind: "encrypted" | "opaque") {
     super(kind);
   }
@@ -151,15 +176,19 @@ export class JwtCritUnsupported extends tokenFailure(
   "malformed",
   (parameter: "crit" | "b64") => `The token's header uses "${parameter}", an extension this service does not implement.`,
 ) {
+  override readonly name = "JwtCritUnsupported";
   constructor(readonly parameter: "crit" | "b64") {
     super(parameter);
   }
 }
 
-export class JwtMalformed extends tokenFailure("ERR_JWT_MALFORMED", "malformed", (detail: string = "The token is malformed.") => detail) {}
+export class JwtMalformed extends tokenFailure("ERR_JWT_MALFORMED", "malformed", (detail: string = "The token is malformed.") => detail) {
+  override readonly name = "JwtMalformed";
+}
 
 /** A claim the exchange depends on (`sub`, `exp`) is absent or of the wrong type. */
 export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malformed", (claim: string) => `The token has no valid "${claim}" claim.`) {
+  override readonly name = "JwtClaimMissing";
   constructor(readonly claim: string) {
     super(claim);
   }
@@ -176,7 +205,9 @@ export class JwtSignedOut extends tokenFailure(
   "ERR_JWT_SIGNED_OUT",
   "signed_out",
   () => "The user signed out everywhere after this token was issued: signed out; sign in again.",
-) {}
+) {
+  override readonly name = "JwtSignedOut";
+}
 
 /**
  * A `sub` that is a string but not one this service stores: over 255 characters, or
@@ -197,6 +228,7 @@ export class JwtSubInvalid extends tokenFailure(
         ? 'The token\'s "sub" claim has the form of another issuer\'s user key ("<issuer>#…").'
         : 'The token\'s "sub" claim contains a control, separator, bidi, zero-width or other invisible formatting character.',
 ) {
+  override readonly name = "JwtSubInvalid";
   constructor(readonly problem: SubProblem) {
     super(problem);
   }
@@ -204,18 +236,22 @@ export class JwtSubInvalid extends tokenFailure(
 
 // ---------------------------------------------------------------- the user
 
-export class UnknownUser extends fixedFailure("ERR_UNKNOWN_USER", "No user is registered for this token's subject.") {}
+export class UnknownUser extends fixedFailure("ERR_UNKNOWN_USER", "No user is registered for this token's subject.") {
+  override readonly name = "UnknownUser";
+}
 
 // ---------------------------------------------------------------- arguments
 
 /** A function of lib was called with an argument it cannot use (a bug of the caller's). */
 export class InvalidArgument extends TokenExchangeError {
+  override readonly name: string = "InvalidArgument";
   static readonly code: string = "ERR_INVALID_ARGUMENT";
   readonly code: string = InvalidArgument.code;
 }
 
 /** `revokeToken` was given something that is not a token document's numeric id. */
 export class InvalidTokenIdError extends InvalidArgument {
+  override readonly name = "InvalidTokenIdError";
   static override readonly code = "ERR_INVALID_TOKEN_ID";
   override readonly code = InvalidTokenIdError.code;
   constructor() {
@@ -225,6 +261,7 @@ export class InvalidTokenIdError extends InvalidArgument {
 
 /** The secret given to `revokeSecret` is a key's, not a token's: keys are not revoked here. */
 export class NotATokenSecretError extends InvalidArgument {
+  override readonly name = "NotATokenSecretError";
   static override readonly code = "ERR_NOT_A_TOKEN";
   override readonly code = NotATokenSecretError.code;
   constructor() {

@@ -17,6 +17,7 @@ export interface IdentityProviderFailure {
 
 /** The JWKS could not be fetched (a transient failure: the client should retry). */
 export class IdentityProviderUnavailable extends TokenExchangeError {
+  override readonly name: string = "IdentityProviderUnavailable";
   static readonly code: string = "ERR_IDP_UNAVAILABLE";
   readonly code: string = IdentityProviderUnavailable.code;
   /** What failed (for logs; the client sees only the message). */
@@ -36,6 +37,7 @@ export class IdentityProviderUnavailable extends TokenExchangeError {
  * key must not sign users out.
  */
 export class JwksRefetchDeferred extends IdentityProviderUnavailable {
+  override readonly name = "JwksRefetchDeferred";
   static override readonly code = "ERR_JWKS_REFETCH_DEFERRED";
   override readonly code = JwksRefetchDeferred.code;
   override readonly retryAfterSeconds: number;
@@ -54,6 +56,7 @@ export interface DatabaseFailure {
 }
 
 export class DatabaseUnavailable extends TokenExchangeError {
+  override readonly name = "DatabaseUnavailable";
   static readonly code = "ERR_DATABASE_UNAVAILABLE";
   readonly code = DatabaseUnavailable.code;
   override readonly retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS;
@@ -71,6 +74,7 @@ export const INDEX_BUILD_RETRY_AFTER_SECONDS = 5;
  * "not yet", never "no such thing" (503 with Retry-After). `index` names it, for the log.
  */
 export class IndexNotActive extends TokenExchangeError {
+  override readonly name = "IndexNotActive";
   static readonly code = "ERR_INDEX_NOT_ACTIVE";
   readonly code = IndexNotActive.code;
   override readonly retryAfterSeconds = INDEX_BUILD_RETRY_AFTER_SECONDS;
@@ -81,6 +85,7 @@ export class IndexNotActive extends TokenExchangeError {
 
 /** The database answered with something the service cannot explain (a bug, not an outage). */
 export class DatabaseError extends TokenExchangeError {
+  override readonly name = "DatabaseError";
   static readonly code = "ERR_DATABASE";
   readonly code = DatabaseError.code;
   constructor(
@@ -97,6 +102,7 @@ export class DatabaseError extends TokenExchangeError {
  * and "the database is unavailable" once mapped (lib/core/fauna/failures.ts).
  */
 export class FaunaTimeoutError extends TokenExchangeError {
+  override readonly name = "FaunaTimeoutError";
   static readonly code = "ERR_FAUNA_TIMEOUT";
   readonly code = FaunaTimeoutError.code;
   readonly isTimeoutError = true;
@@ -111,6 +117,7 @@ export class FaunaTimeoutError extends TokenExchangeError {
  * or object names only, never values) and is for operators, not clients.
  */
 export class Misconfigured extends TokenExchangeError {
+  override readonly name: string = "Misconfigured";
   static readonly code: string = "ERR_MISCONFIGURED";
   readonly code: string = Misconfigured.code;
   constructor(readonly problems: readonly string[]) {
@@ -125,6 +132,7 @@ export class Misconfigured extends TokenExchangeError {
  * fix is a different key rather than a different setting.
  */
 export class FaunaSecretRefused extends Misconfigured {
+  override readonly name = "FaunaSecretRefused";
   static override readonly code = "ERR_FAUNA_SECRET_REFUSED";
   override readonly code = FaunaSecretRefused.code;
   constructor(
@@ -140,6 +148,7 @@ export class FaunaSecretRefused extends Misconfigured {
  * options given to `deleteExpiredTokens`): its own code, the configuration's class.
  */
 export class CleanupConfigError extends Misconfigured {
+  override readonly name = "CleanupConfigError";
   static override readonly code = "ERR_CLEANUP_CONFIG";
   override readonly code = CleanupConfigError.code;
   constructor(problems: string | readonly string[]) {
@@ -153,6 +162,7 @@ export class CleanupConfigError extends Misconfigured {
  * the file, the role and the field. The configuration's class: fix it and run again.
  */
 export class RolesFileInvalid extends Misconfigured {
+  override readonly name = "RolesFileInvalid";
   static override readonly code = "ERR_ROLES_FILE";
   override readonly code = RolesFileInvalid.code;
   constructor(
@@ -165,6 +175,7 @@ export class RolesFileInvalid extends Misconfigured {
 
 /** `deploy-schema` found an object with the expected name but another definition. */
 export class SchemaConflict extends TokenExchangeError {
+  override readonly name = "SchemaConflict";
   static readonly code = "ERR_SCHEMA_CONFLICT";
   readonly code = SchemaConflict.code;
   constructor(
@@ -181,6 +192,7 @@ export class SchemaConflict extends TokenExchangeError {
  * `--migrate` would do, one line each.
  */
 export class SchemaMigrationNeeded extends TokenExchangeError {
+  override readonly name = "SchemaMigrationNeeded";
   static readonly code = "ERR_SCHEMA_MIGRATION_NEEDED";
   readonly code = SchemaMigrationNeeded.code;
   constructor(readonly changes: readonly string[]) {
@@ -195,6 +207,7 @@ export class SchemaMigrationNeeded extends TokenExchangeError {
  * this error stops the loop instead.
  */
 export class LedgerStalledError extends TokenExchangeError {
+  override readonly name = "LedgerStalledError";
   static readonly code = "ERR_LEDGER_STALLED";
   readonly code = LedgerStalledError.code;
   constructor(what: string) {
@@ -204,6 +217,7 @@ export class LedgerStalledError extends TokenExchangeError {
 
 /** A failure of this service itself (a bug): the detail is logged, never sent. */
 export class InternalError extends TokenExchangeError {
+  override readonly name = "InternalError";
   static readonly code = "ERR_INTERNAL";
   readonly code = InternalError.code;
   constructor() {
