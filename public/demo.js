@@ -13,7 +13,7 @@
  * failedStep) in that server's own words, and the status line clears once it works again.
  *
  * Secrets and JWTs stay in variables of this module: never in the URL, storage or
- * the page's text (README, "Frontend").
+ * the page's text (docs/frontend.md, "Why memory only").
  */
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);

@@ -4,7 +4,7 @@
  * dist/netlify/functions/, which netlify.toml names as the functions directory. Netlify's
  * own bundler (nft) then has nothing left to resolve: it ships one file per function.
  *
- * Why prebundle (README, "Deploying"):
+ * Why prebundle (docs/deploying.md, "Why a prebuilt bundle"):
  * - Cold start: one file loads in about half the time of the ~280 files nft would ship
  *   (`npm run bench:cold` prints both).
  * - Module formats stop mattering at run time: AWS Lambda, where Netlify runs functions,

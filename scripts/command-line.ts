@@ -48,7 +48,7 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** The table every `--help` ends with; the README has the same one (test/readme-commands.test.ts compares them). */
+/** The table every `--help` ends with; docs/command-line.md has the same one (test/readme-commands.test.ts compares them). */
 export const EXIT_CODES_HELP = `Exit codes (the same for every command):
   0  done
   1  the job failed, or found a conflict

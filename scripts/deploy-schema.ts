@@ -35,7 +35,7 @@ with --with-user-role:
 with --roles FILE:
   role       each role FILE defines: members are the users whose secret's token
              carries a claim (TOKEN_CLAIMS) that contains or equals a value, with
-             the privileges listed (README, "Roles from claims"). A bad file exits 2
+             the privileges listed (docs/roles.md, "Roles from claims"). A bad file exits 2
              (ERR_ROLES_FILE), naming the role and the field.
 
 Then it waits until FaunaDB has built every index (an index over more than 128

@@ -22,7 +22,7 @@ Options:
   --metadata JSON   a JSON object stored in the ledger entry's meta
 
 Environment: as the endpoint (FAUNA_ENDPOINT, FAUNA_SECRET, AUTH0_DOMAIN or
-AUTH0_ISSUER, AUTH0_AUDIENCE, ...; see the README). A refused token or an
+AUTH0_ISSUER, AUTH0_AUDIENCE, ...; see docs/configuration.md). A refused token or an
 unknown user exits 1 with the token error's code (ERR_JWT_EXPIRED, ...), and
 the message says what the endpoint's log line would: the issuer or audience
 expected and received, the users index and CREATE_MISSING_USERS.`;

@@ -19,7 +19,7 @@ environment, exactly as a deployment reads it: your identity provider
 (FAUNA_ENDPOINT, FAUNA_SECRET). Nothing is started or deployed, and no variable is
 overridden: npm start is the one that brings its own emulator and issuer.
 
-Environment: every variable of the README's Configuration table, and PORT
+Environment: every variable of docs/configuration.md, and PORT
 (default 8888; 0 picks a free one). Log lines go to stdout/stderr as on Netlify.`;
 
 function port(): number {

@@ -19,7 +19,7 @@ test("vercel.json's maxDuration is the limit the budgets derive from", () => {
   assert.equal(vercel.functions["api/cron/delete-expired-tokens.ts"]!.maxDuration * 1000, PLATFORM_LIMITS_MS.vercelCron);
 });
 
-test("the budgets, derived from the tightest limits: the figures the README states", () => {
+test("the budgets, derived from the tightest limits: the figures the docs state", () => {
   assert.equal(REQUEST_LIMIT_MS, 10_000);
   assert.equal(SCHEDULED_RUN_LIMIT_MS, 30_000);
   assert.deepEqual(requestBudgets(), { exchangeMs: 8_000, revokeMs: 6_000, revokeSlackMs: 2_000, jwksFetchMs: 5_000, bodyMs: 2_000 });

@@ -397,7 +397,7 @@ describe("CORS", () => {
       const res = await call(wildcard.url, { headers: { origin: "https://any.example", authorization: "Bearer x" } });
       assert.equal(res.headers.get("access-control-allow-origin"), "*");
       assert.equal(res.headers.get("access-control-expose-headers"), "WWW-Authenticate, Retry-After");
-      // As the README says: Vary: Origin on every answer, with * too, and without an Origin.
+      // As docs/endpoint.md says: Vary: Origin on every answer, with * too, and without an Origin.
       assert.equal(res.headers.get("vary"), "Origin");
       assert.equal((await call(wildcard.url, bearer("x"))).headers.get("vary"), "Origin");
     } finally {

@@ -5,13 +5,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { loadConfig, MAX_OIDC_ISSUERS_BYTES } from "../lib/core/config/load.ts";
 import { Misconfigured } from "../lib/core/errors/index.ts";
 
 const fauna = { FAUNA_ENDPOINT: "http://127.0.0.1:8443", FAUNA_SECRET: "fnAE-server-key-secret-value" };
 const auth0 = { AUTH0_DOMAIN: "tenant.eu.auth0.com", AUTH0_AUDIENCE: "https://api.example.com" };
 
-/** The README's three-issuer example (Auth0 stays in AUTH0_*): measured below. */
+/** The three-issuer example of docs/identity-providers.md (Auth0 stays in AUTH0_*): measured below. */
 const THREE_ISSUERS = JSON.stringify([
   {
     issuer: "https://sso.example.com/realms/app",
@@ -51,10 +52,15 @@ test("AUTH0_* and OIDC_ISSUERS together: the AUTH0_* issuer first, then the list
   assert.deepEqual(c.issuers[1]!.audiences, ["app-api"]);
   assert.deepEqual(c.issuers[1]!.algorithms, ["RS256"], "RS256 by default");
   assert.deepEqual(c.issuers[3]!.algorithms, ["ES256"]);
-  // What the example costs of Netlify's 4 KB (name, "=", value), printed for the README.
+  // What the example costs of Netlify's 4 KB (name, "=", value): the figure the page states.
   const bytes = Buffer.byteLength(`OIDC_ISSUERS=${THREE_ISSUERS}`);
   t.diagnostic(`OIDC_ISSUERS with three issuers: ${bytes} bytes`);
   assert.ok(bytes < 1024, String(bytes));
+  const page = readFileSync(new URL("../docs/identity-providers.md", import.meta.url), "utf8");
+  const shown = /^OIDC_ISSUERS='(\[[\s\S]*?\])'$/m.exec(page);
+  assert.ok(shown, "the page shows the example");
+  assert.deepEqual(JSON.parse(shown[1]!), JSON.parse(THREE_ISSUERS), "the page's example is the one measured here");
+  assert.match(page, new RegExp(`\\(${bytes} bytes of Netlify's 4 KB`), "the page states what it costs");
 });
 
 test("OIDC_ISSUERS alone: AUTH0_* left unset configure nothing; the first entry is the first issuer", () => {

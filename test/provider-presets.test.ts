@@ -1,5 +1,5 @@
 /**
- * The README's presets ("Several identity providers"), all trusted by one deployment:
+ * The presets of docs/identity-providers.md ("Presets"), all trusted by one deployment:
  * Auth0 through AUTH0_*, Clerk, Okta, Keycloak, Firebase, Google and Supabase through
  * OIDC_ISSUERS, each with the issuer form, audience, algorithm and JWKS path the provider
  * uses, and a token shaped like the provider's (its sub, kid and claims), verified against
@@ -8,6 +8,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
@@ -219,3 +220,12 @@ for (const [n, p] of PRESETS.entries()) {
     assert.equal(user, n === 0 ? p.token.sub : `${p.issuer}#${p.token.sub}`);
   });
 }
+
+test("docs/identity-providers.md's presets table has a row for each provider tested here, in this order", () => {
+  const page = readFileSync(new URL("../docs/identity-providers.md", import.meta.url), "utf8");
+  const table = /^\| provider \| `issuer` \|.*\n\|[-|]+\|\n((?:\|.*\|\n)+)/m.exec(page);
+  assert.ok(table, "the page has the presets table");
+  const rows = table[1]!.trim().split("\n").map((row) => row.split("|")[1]!.trim());
+  assert.equal(rows.length, PRESETS.length);
+  for (const [n, p] of PRESETS.entries()) assert.ok(rows[n]!.startsWith(p.name), `row ${n + 1}: ${rows[n]} is ${p.name}`);
+});

@@ -1,14 +1,16 @@
 /**
- * The README's commands, run as written, so the README cannot drift from what the code
- * does (issue 9, "README matches behaviour").
+ * The manual's commands, run as written, so the manual cannot drift from what the code
+ * does (issue 9, "README matches behaviour"). The manual is README.md and every page of
+ * docs/ (test/support/manual.ts): the README first, then the pages by name.
  *
- * - Every ```sh block runs, in README order, in bash (`set -e -o pipefail`) against
+ * - Every ```sh block runs, in that order, in bash (`set -e -o pipefail`) against
  *   `npm start` on free ports, unless the line before it says why it cannot run here:
  *       <!-- not run by test/readme-commands.test.ts: <reason> -->
  *   (a deployed site, a FaunaDB of one's own, a server that runs until Ctrl-C). The
- *   marker is in the README itself, so skipping a block is a reviewed change of the
- *   README, and this test prints every skipped block with its reason.
- * - A block runs with what the README says it assumes: the variables `npm start` printed
+ *   marker is in the page itself, so skipping a block is a reviewed change of the
+ *   page, and this test prints every skipped block with its reason. A marker before
+ *   anything but a ```sh block is an error: it would skip nothing, silently.
+ * - A block runs with what the manual says it assumes: the variables `npm start` printed
  *   (as a reader who exported them), `$JWT` a freshly minted JWT, the default ports and
  *   `https://example.netlify.app` standing for the running stack, `.env.local` for the
  *   file it wrote.
@@ -16,8 +18,9 @@
  *   command (`# {"secret":…}`) or a ```json block after it in the same section. A JSON
  *   object must come out with the same keys; a text line must appear as it is. No JSON
  *   printed by a block may be an error.
- * - Every `--help` the README points to prints its usage and exits 0 without doing
- *   anything else, and the four commands' exit-code table is the README's.
+ * - Every `--help` the manual points to prints its usage and exits 0 without doing
+ *   anything else, and the five commands' exit-code table is the manual's
+ *   (docs/command-line.md).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -25,12 +28,15 @@ import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseEnv } from "node:util";
+import { manualPages } from "./support/manual.ts";
 import { startNpmStart, type NpmStart } from "./support/npm-start.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const MARKER = /^<!-- not run by test\/readme-commands\.test\.ts: (.+) -->$/;
 
 interface Block {
+  /** The page, from the repository's root. */
+  page: string;
   /** 1-based line of the opening fence. */
   line: number;
   section: string;
@@ -40,11 +46,7 @@ interface Block {
   shownJson?: string;
 }
 
-async function readme(): Promise<string> {
-  return readFile(resolve(ROOT, "README.md"), "utf8");
-}
-
-function shellBlocks(text: string): Block[] {
+function shellBlocks(page: string, text: string): Block[] {
   const lines = text.split("\n");
   const blocks: Block[] = [];
   let section = "";
@@ -59,13 +61,13 @@ function shellBlocks(text: string): Block[] {
     const fence = /^```(\w*)\s*$/.exec(l);
     if (!fence) continue;
     const end = lines.indexOf("```", i + 1);
-    assert.ok(end > i, `README.md:${i + 1}: unclosed code block`);
+    assert.ok(end > i, `${page}:${i + 1}: unclosed code block`);
     const code = lines.slice(i + 1, end).join("\n");
     if (fence[1] === "sh") {
       let p = i - 1;
       while (p >= 0 && lines[p]!.trim() === "") p--;
       const marker = MARKER.exec(lines[p] ?? "");
-      last = { line: i + 1, section, code, ...(marker ? { skip: marker[1]! } : {}) };
+      last = { page, line: i + 1, section, code, ...(marker ? { skip: marker[1]! } : {}) };
       blocks.push(last);
     } else if (fence[1] === "json" && last && last.shownJson === undefined) {
       last.shownJson = code;
@@ -76,6 +78,20 @@ function shellBlocks(text: string): Block[] {
     i = end;
   }
   return blocks;
+}
+
+/** Markers that do not stand right before a ```sh block: each would skip nothing. */
+function strayMarkers(page: string, text: string): string[] {
+  const lines = text.split("\n");
+  const stray: string[] = [];
+  lines.forEach((l, i) => {
+    if (!l.includes("not run by test/readme-commands.test.ts")) return;
+    if (!MARKER.test(l)) return void stray.push(`${page}:${i + 1}: not a marker line: ${l}`);
+    let n = i + 1;
+    while (n < lines.length && lines[n]!.trim() === "") n++;
+    if (lines[n] !== "```sh") stray.push(`${page}:${i + 1}: the marker is not followed by a sh block`);
+  });
+  return stray;
 }
 
 /** The output a block documents: comment lines right after a command line, and its ```json block. */
@@ -173,17 +189,21 @@ after(async () => {
   await app?.stop();
 });
 
-describe("README.md's shell blocks", () => {
+describe("the manual's shell blocks (README.md and docs/)", () => {
   test("each one runs as written against npm start, or says why it cannot", async (t) => {
-    const blocks = shellBlocks(await readme());
-    assert.ok(blocks.length >= 10, `found ${blocks.length} shell blocks`);
+    const pages = manualPages();
+    assert.ok(pages.length >= 10, `the manual has ${pages.length} pages`);
+    assert.deepEqual(pages.flatMap((p) => strayMarkers(p.path, p.text)), [], "every not-run marker skips a sh block");
+    const blocks = pages.flatMap((p) => shellBlocks(p.path, p.text));
+    assert.ok(blocks.length >= 20, `found ${blocks.length} shell blocks`);
     const server = new URL(app.urls.tokenEndpoint).origin;
     const issuer = new URL(app.urls.mint).origin;
     const emulator = new URL(app.urls.emulator).origin;
+    const ranIn = new Map<string, number>();
     let ran = 0;
     let signedOut = false;
     for (const block of blocks) {
-      const where = `README.md:${block.line} (${block.section})`;
+      const where = `${block.page}:${block.line} (${block.section})`;
       if (block.skip) {
         t.diagnostic(`not run: ${where}: ${block.skip}`);
         continue;
@@ -212,14 +232,16 @@ describe("README.md's shell blocks", () => {
       }
       for (const line of shown.text) assert.ok(r.stdout.includes(line), `${where} shows "${line}", but printed:\n${r.stdout}`);
       ran++;
+      ranIn.set(block.page, (ranIn.get(block.page) ?? 0) + 1);
     }
-    t.diagnostic(`ran ${ran} of ${blocks.length} shell blocks`);
-    assert.ok(ran >= 6, `only ${ran} blocks ran`);
+    t.diagnostic(`ran ${ran} of ${blocks.length} shell blocks (${[...ranIn].map(([page, n]) => `${page}: ${n}`).join(", ")})`);
+    // As many as ran before the manual moved to docs/ (9): none may silently stop running.
+    assert.ok(ran >= 9, `only ${ran} blocks ran`);
   });
 });
 
-describe("every --help the README points to", () => {
-  /** Scripts that take --help, and the line their help starts with; those the README names are run. */
+describe("every --help the manual points to", () => {
+  /** Scripts that take --help, and the line their help starts with; those the manual names are run. */
   const HELPS: Record<string, RegExp> = {
     exchange: /^Usage: npm run exchange/,
     "deploy-schema": /^Usage: npm run deploy-schema/,
@@ -237,27 +259,30 @@ describe("every --help the README points to", () => {
     "bench:cluster": /^Usage: npm run bench:cluster/,
     doctor: /^Usage: npm run doctor/,
   };
-  /** What the README must keep naming: the four commands and the other entry points of this issue. */
+  /** What the manual must keep naming: the commands and the other entry points of this issue. */
   const MUST_NAME = ["exchange", "deploy-schema", "delete-expired-tokens", "revoke", "doctor", "serve", "emulator", "bench", "bench:cleanup"];
 
-  async function namedInReadme(): Promise<Set<string>> {
-    return new Set([...(await readme()).matchAll(/npm run ([a-z][a-z:-]*)/g)].map((m) => m[1]!));
+  function namedInManual(): Set<string> {
+    return new Set(manualPages().flatMap((p) => [...p.text.matchAll(/npm run ([a-z][a-z:-]*)/g)].map((m) => m[1]!)));
   }
 
-  test("each npm run script the README names exists", async () => {
+  test("each npm run script the manual names exists", async () => {
     const scripts = (JSON.parse(await readFile(resolve(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    const named = await namedInReadme();
-    for (const name of named) assert.ok(name in scripts, `README names npm run ${name}, which package.json does not have`);
-    for (const name of MUST_NAME) assert.ok(named.has(name), `the README does not mention npm run ${name}`);
+    const named = namedInManual();
+    for (const name of named) assert.ok(name in scripts, `the manual names npm run ${name}, which package.json does not have`);
+    for (const name of MUST_NAME) assert.ok(named.has(name), `the manual does not mention npm run ${name}`);
   });
 
-  test("prints its usage and exits 0, doing nothing else; the five commands end with the README's exit-code table", async () => {
-    const text = await readme();
-    const table = /\| exit \| meaning \|\n\|---\|---\|\n((?:\| \d \| .+ \|\n)+)/.exec(text);
-    assert.ok(table, "the README has the exit-code table");
+  test("prints its usage and exits 0, doing nothing else; the five commands end with the manual's exit-code table", async () => {
+    const tables = manualPages().flatMap((p) => {
+      const m = /\| exit \| meaning \|\n\|---\|---\|\n((?:\| \d \| .+ \|\n)+)/.exec(p.text);
+      return m ? [{ page: p.path, table: m }] : [];
+    });
+    assert.deepEqual(tables.map((x) => x.page), ["docs/command-line.md"], "one page has the exit-code table");
+    const table = tables[0]!.table;
     const rows = table[1]!.trim().split("\n").map((row) => /^\| (\d) \| (.+) \|$/.exec(row)!.slice(1) as [string, string]);
     assert.deepEqual(rows.map(([code]) => code), ["0", "1", "2", "3", "4", "5"]);
-    const named = await namedInReadme();
+    const named = namedInManual();
     for (const [name, usage] of Object.entries(HELPS)) {
       if (!named.has(name)) continue;
       // A help that starts the benchmark instead would run for minutes: killed after 30 s.

@@ -1,29 +1,20 @@
 /**
- * The README's example of a role of one's own ("notes that belong to their
- * author", in the Frontend section), run as written next to the user role,
+ * The manual's example of a role of one's own ("notes that belong to their
+ * author", docs/roles.md, "The user role"), run as written next to the user role,
  * and then tried with secrets from the exchange: the author can do everything
  * with their notes and nothing with anyone else's.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
 import { bearer, call } from "./support/http-client.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
+import { markedBlock } from "./support/manual.ts";
 
 const q = faunadb.query;
 const MARKER = "<!-- This block is run by test/readme-examples.test.ts: keep it self-contained. -->";
 const denied = (e: Error) => e.message === "permission denied";
-
-async function readmeBlock(): Promise<string> {
-  const readme = await readFile(resolve(import.meta.dirname, "../README.md"), "utf8");
-  const at = readme.indexOf(MARKER);
-  assert.ok(at >= 0, "the README still has the tested block");
-  const block = /```js\n([\s\S]*?)```/.exec(readme.slice(at));
-  return block![1]!;
-}
 
 let s: Stack;
 let alice: faunadb.Client;
@@ -42,8 +33,8 @@ before(async () => {
 });
 after(() => s.close());
 
-test("the notes_owner role of the README, as written", async () => {
-  const code = await readmeBlock();
+test("the notes_owner role of the manual, as written", async () => {
+  const { code } = markedBlock(MARKER, "js");
   // The block's own lines that build its client from the environment are replaced by the test's admin client.
   assert.match(code, /^import faunadb from "faunadb";$/m);
   assert.match(code, /^const admin = new faunadb\.Client\(.*\);$/m);

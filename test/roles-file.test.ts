@@ -7,7 +7,7 @@
  */
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import faunadb from "faunadb";
@@ -15,6 +15,7 @@ import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
 import { runScript } from "./support/processes.ts";
 import { parseRolesFile } from "../lib/core/schema/roles-file.ts";
 import { RolesFileInvalid } from "../lib/core/errors/index.ts";
+import { markedBlock } from "./support/manual.ts";
 
 const q = faunadb.query;
 const run = (args: string[], env: Record<string, string>) => runScript("scripts/deploy-schema.ts", args, env);
@@ -130,20 +131,17 @@ describe("the roles file format", () => {
   };
   const ok = { name: "r", members: { claim: "permissions", contains: "x" }, privileges: [{ resource: { collection: "c" }, actions: { read: true } }] };
 
-  test("the README's example is a valid roles file (three roles: contains, equals, a path; a collection, an index, a function)", async () => {
-    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
-    const at = readme.indexOf("<!-- This roles file is read by test/roles-file.test.ts: keep it valid. -->");
-    assert.ok(at >= 0, "the README still has the example");
-    const block = /```json\n([\s\S]*?)```/.exec(readme.slice(at))![1]!;
-    const roles = parseRolesFile(block, "README.md", "users");
+  test("the manual's example is a valid roles file (three roles: contains, equals, a path; a collection, an index, a function)", () => {
+    const { page, code } = markedBlock("<!-- This roles file is read by test/roles-file.test.ts: keep it valid. -->", "json");
+    const roles = parseRolesFile(code, page, "users");
     assert.deepEqual(roles.map((r) => r.name), ["orders_reader", "acme_member", "realm_auditor"]);
     assert.deepEqual(roles.map((r) => r.privileges.map((p) => p.resource)), [[{ collection: "orders" }, { index: "orders_by_owner" }], [{ collection: "acme_documents" }], [{ function: "audit_report" }]]);
   });
 
   test("the file: JSON, {\"roles\": […]}, not empty, each name once", () => {
     assert.match(problems("{").join(), /^r\.json: not JSON/);
-    assert.deepEqual(problems([ok]), ['r.json: must be {"roles": [ … ]} (see the README, "Roles from claims")']);
-    assert.deepEqual(problems({ roles: [], extra: 1 }), ['r.json: must be {"roles": [ … ]} (see the README, "Roles from claims")']);
+    assert.deepEqual(problems([ok]), ['r.json: must be {"roles": [ … ]} (see docs/roles.md, "Roles from claims")']);
+    assert.deepEqual(problems({ roles: [], extra: 1 }), ['r.json: must be {"roles": [ … ]} (see docs/roles.md, "Roles from claims")']);
     assert.deepEqual(problems({ roles: [] }), ["r.json: roles is empty: nothing to deploy"]);
     assert.deepEqual(problems({ roles: [ok, ok] }), ['r.json: role "r": name is given to two roles']);
   });

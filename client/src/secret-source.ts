@@ -1,7 +1,7 @@
 /**
  * The secret a browser app uses against FaunaDB: exchanged from the app's access
- * token on first use, kept in memory (never in storage or the URL: README,
- * "Frontend"), renewed shortly before it expires with one exchange at a time
+ * token on first use, kept in memory (never in storage or the URL: docs/frontend.md,
+ * "Why memory only"), renewed shortly before it expires with one exchange at a time
  * however many callers ask at once, and the previous secret logged out once the
  * renewed one has taken over, so that a tab holds one live secret, not two.
  */

@@ -1,6 +1,6 @@
 /**
- * The token endpoint as the browser sees it (README, "The endpoint: POST
- * /api/token"): one authenticated call within its deadline, and the mapping of
+ * The token endpoint as the browser sees it (docs/endpoint.md, "The endpoint: `POST
+ * /api/token`"): one authenticated call within its deadline, and the mapping of
  * its answer to a JSON body or to the typed error the caller acts on.
  */
 import { AccessDenied, ExchangeFailed, SignInRequired, TemporarilyUnavailable, type ExchangeError } from "./errors.ts";

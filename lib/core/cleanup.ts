@@ -40,8 +40,7 @@ import { log } from "./log.ts";
 
 
 /**
- * Measured with `npm run bench:cleanup -- --page-sizes …` (README.md, "Expired tokens and
- * revocation" → "Benchmark", the "Page size" table): the
+ * Measured with `npm run bench:cleanup -- --page-sizes …` (docs/benchmarks.md, "Page size"): the
  * throughput gain flattens out past a few hundred entries per page, while a bigger page
  * makes each transaction (and so the overrun past the time budget, and the window for
  * contention with an overlapping run) longer.

@@ -6,6 +6,6 @@ export default netlifyTokenFunction(process.env);
 
 export const config: Config = {
   path: "/api/token",
-  // Per client IP, a sliding window: see README, Deploying → Netlify → "Rate limit".
+  // Per client IP, a sliding window: see docs/deploying.md, "Rate limit".
   rateLimit: { windowLimit: 60, windowSize: 60, aggregateBy: ["ip", "domain"] },
 };

@@ -77,7 +77,7 @@ export async function installInto(dir: string, name: string, npmArgs: string[]):
   const app = join(dir, name);
   await mkdir(app);
   await writeFile(join(app, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
-  // --ignore-scripts: faunadb's postinstall needs the internet (README, "Installing offline").
+  // --ignore-scripts: faunadb's postinstall needs the internet (docs/local.md, "Installing offline").
   await exec("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", ...npmArgs], { cwd: app, timeout: 120_000 });
   return app;
 }

@@ -71,6 +71,6 @@ export async function installOffline(app: string, packed: PackedPackage[], extra
     packages: { "": { name: manifest.name, version: manifest.version, dependencies, devDependencies }, ...entries },
   };
   await writeFile(join(app, "package-lock.json"), `${JSON.stringify(lock, null, 2)}\n`);
-  // --ignore-scripts: faunadb's postinstall needs the internet (README, "Installing offline").
+  // --ignore-scripts: faunadb's postinstall needs the internet (docs/local.md, "Installing offline").
   await exec("npm", ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: app, timeout: 120_000 });
 }

@@ -12,7 +12,7 @@ import { isHttpUrl, type EnvReader } from "./reader.ts";
 /**
  * OIDC_ISSUERS at most this long: AWS Lambda, and so Netlify, gives all of a function's
  * variables 4 KB together, and FAUNA_SECRET and the rest need some of it. Three issuers
- * take about 550 bytes (the README's example).
+ * take about 550 bytes (the example in docs/identity-providers.md).
  */
 export const MAX_OIDC_ISSUERS_BYTES = 3072;
 

@@ -6,7 +6,7 @@
  *
  * Adding a variable: a field in the section it belongs to, one reader call below
  * (reader.ts has the kinds: numbers, names, lists, choices, booleans), its line in
- * .env.example and in the README's table.
+ * .env.example and in docs/configuration.md's table.
  */
 import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "../ledger/layout.ts";
 import { MAX_PAGE_SIZE, PAGE_SIZE_CAP_REASON } from "../ledger/limits.ts";

@@ -126,7 +126,7 @@ export function parseRolesFile(text: string, file: string, usersCollection: stri
     throw new RolesFileInvalid(file, [`not JSON (${(e as Error).message})`]);
   }
   if (!isObject(doc) || !Array.isArray(doc.roles) || Object.keys(doc).some((k) => k !== "roles")) {
-    throw new RolesFileInvalid(file, ['must be {"roles": [ … ]} (see the README, "Roles from claims")']);
+    throw new RolesFileInvalid(file, ['must be {"roles": [ … ]} (see docs/roles.md, "Roles from claims")']);
   }
   const read = doc.roles.map((r, n) => readRole(r, n, usersCollection));
   const problems = read.flatMap((r) => r.problems);
