@@ -108,6 +108,8 @@ async function revokeRoute(setup: Setup, call: Call): Promise<Response> {
       sub: verified.sub,
       revoked: result.revoked,
       complete,
+      // No user yet, and exchanges create users: the sign-out created it (lib/core/revoke.ts).
+      ...(result.userCreated === true ? { user_created: true } : {}),
       duration_ms: Date.now() - call.started,
     });
     return ok({ revoked: result.revoked, complete }, call.cors);

@@ -93,7 +93,7 @@ export interface TokenExchange {
    * would end after `deadline` (one started before may run budgets.ts's revoke slack past
    * it). Rejects with a `TokenExchangeError`; `workRemaining` when the time ran out first.
    */
-  signOut(sub: string, opts: { deadline: Deadline; revoke?: RevokeUserTokens }): Promise<RevokeResult & { workRemaining?: boolean }>;
+  signOut(sub: string, opts: { deadline: Deadline; revoke?: RevokeUserTokens }): Promise<RevokeResult & { workRemaining?: boolean; userCreated?: boolean }>;
 }
 
 export interface TokenExchangeDeps {
@@ -197,7 +197,9 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
     },
     async signOut(sub, { deadline, revoke = revokeUserTokens }) {
       try {
-        return await revoke(client, sub, { usersIndex: config.usersIndex, timeBudgetMs: deadline.remaining() });
+        // An exchange that may create the user may create it after this sign-out: then so does the sign-out.
+        const creating = config.createMissingUsers ? { createMissingUsers: true, usersCollection: config.usersCollection } : {};
+        return await revoke(client, sub, { usersIndex: config.usersIndex, ...creating, timeBudgetMs: deadline.remaining() });
       } catch (e) {
         throw mapFaunaError(e, errorContext);
       }
