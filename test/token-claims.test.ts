@@ -22,19 +22,19 @@ after(() => {
   logs.assertClean();
 });
 
-/** Three roles over `orders`: a permission (contains), an organisation (equals), a nested Keycloak-style role. */
-const ROLES = JSON.stringify({
+/** Three roles over `orders`, on the word of `issuer`: a permission (contains), an organisation (equals), a nested Keycloak-style role. */
+const roles = (issuer: string) => JSON.stringify({
   roles: [
     {
       name: "orders_reader",
-      members: { claim: "permissions", contains: "read:orders" },
+      members: { issuer, claim: "permissions", contains: "read:orders" },
       privileges: [
         { resource: { collection: "orders" }, actions: { read: true } },
         { resource: { index: "all_orders" }, actions: { read: true } },
       ],
     },
-    { name: "acme_member", members: { collection: "users", claim: "org_id", equals: "org_acme" }, privileges: [{ resource: { collection: "acme" }, actions: { read: true } }] },
-    { name: "realm_auditor", members: { claim: ["realm_access", "roles"], contains: "auditor" }, privileges: [{ resource: { collection: "audit" }, actions: { read: true } }] },
+    { name: "acme_member", members: { collection: "users", issuer: [issuer], claim: "org_id", equals: "org_acme" }, privileges: [{ resource: { collection: "acme" }, actions: { read: true } }] },
+    { name: "realm_auditor", members: { issuer, claim: ["realm_access", "roles"], contains: "auditor" }, privileges: [{ resource: { collection: "audit" }, actions: { read: true } }] },
   ],
 });
 
@@ -51,7 +51,7 @@ before(async () => {
   order = await s.admin.query(q.Select("ref", q.Create(q.Collection("orders"), { data: { item: "tea", qty: 2 } })));
   acme = await s.admin.query(q.Select("ref", q.Create(q.Collection("acme"), { data: { plan: "gold" } })));
   audit = await s.admin.query(q.Select("ref", q.Create(q.Collection("audit"), { data: { event: "login" } })));
-  await deploySchema(s.admin, { withUsers: true, roles: parseRolesFile(ROLES, "roles.json", "users") });
+  await deploySchema(s.admin, { withUsers: true, roles: parseRolesFile(roles(s.issuer.issuer), "roles.json", "users") });
 });
 after(() => s.close());
 
@@ -83,10 +83,10 @@ describe("TOKEN_CLAIMS on the issued token", () => {
       scope: "openid profile",
     });
     const token = await c.query<{ data?: { claims?: unknown } }>(q.Get(q.CurrentToken()));
-    assert.deepEqual(token.data, { claims: { permissions: ["read:orders", "write:orders"], org_id: "org_acme" } });
+    assert.deepEqual(token.data, { claims: { permissions: ["read:orders", "write:orders"], org_id: "org_acme" }, issuer: s.issuer.issuer });
   });
 
-  test("no listed claim in the JWT: the token has no data at all", async () => {
+  test("no listed claim in the JWT: the token has no data at all (no claims, no issuer to vouch for them)", async () => {
     const c = await secretFor("auth0|bare", { email: "bare@example.com" });
     const token = await c.query<Record<string, unknown>>(q.Get(q.CurrentToken()));
     assert.ok(!("data" in token), JSON.stringify(token));
