@@ -22,7 +22,7 @@
  */
 import { RolesFileInvalid } from "../errors/index.ts";
 import { claimRoleDefinition, type ClaimRole, type ClaimTest, type ClaimValue } from "./claim-roles.ts";
-import { USER_ROLE, type RoleDefinition, type RoleResource } from "./role.ts";
+import { resourceLabel, USER_ROLE, type RoleDefinition, type RoleResource } from "./role.ts";
 import { isHttpUrl } from "../config/reader.ts";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -127,6 +127,11 @@ function readRole(v: unknown, n: number, usersCollection: string): { role?: Clai
   const given = v.privileges;
   if (!Array.isArray(given) || given.length === 0) c.problem("privileges", "must be a non-empty array");
   const privileges = (Array.isArray(given) ? given : []).map((p, i) => readPrivilege(c, p, `privileges[${i}]`));
+  // FaunaDB would grant the union of two entries; deploy-schema counts a repeated resource as drift.
+  const labels = privileges.map((p) => (p ? resourceLabel(p.resource) : undefined));
+  labels.forEach((l, i) => {
+    if (l !== undefined && labels.indexOf(l) < i) c.problem(`privileges[${i}].resource`, `names ${l} again: list each resource once, with all its actions`);
+  });
   if (c.problems.length > 0 || !name || !members || privileges.some((p) => !p)) return { problems: c.problems };
   return { role: { name, ...members, privileges: privileges as ClaimRole["privileges"] }, problems: [] };
 }
