@@ -72,6 +72,12 @@ export interface RevokeUserOptions {
   createMissingUsers?: boolean;
   /** Where a missing user is created (FAUNA_USERS_COLLECTION). Default DEFAULT_USERS_COLLECTION. */
   usersCollection?: string;
+  /**
+   * The `iat` (seconds) of the JWT that asked to sign out (DELETE /api/token): the sign-out is
+   * recorded no earlier, so that JWT is refused afterwards even with an `iat` a little ahead
+   * of FaunaDB's clock (within the verification's tolerance). Default: `Now()` alone.
+   */
+  signedOutNotBefore?: number;
   /** Ledger entries per query. Default 250. */
   batchSize?: number;
   /**
@@ -216,7 +222,7 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
   const user = q.Var("user");
   const found = userBySubFql(options.usersIndex || DEFAULT_USERS_INDEX, sub);
   const missing = { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false, after: null, userMissing: true };
-  const firstBatch = q.Do(recordSignOutFql(user), deleteUserPageFql(user, batchSize, null));
+  const firstBatch = q.Do(recordSignOutFql(user, options.signedOutNotBefore), deleteUserPageFql(user, batchSize, null));
   const batch = (first: boolean, after: unknown) =>
     first && options.createMissingUsers
       ? q.Let(
