@@ -8,6 +8,7 @@
  */
 import faunadb from "faunadb";
 import { DEFAULT_USERS_COLLECTION } from "../ledger/layout.ts";
+import { stable } from "./stable.ts";
 
 const q = faunadb.query;
 
@@ -69,19 +70,6 @@ export function roleParams(r: RoleDefinition): Record<string, unknown> {
 export interface ExistingRole {
   membership?: unknown;
   privileges?: unknown;
-}
-
-/** JSON with sorted keys, so that two equal values always print alike. */
-function stable(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
-  if (v && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stable(o[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
 }
 
 /** Driver values and expressions in their wire form. */
