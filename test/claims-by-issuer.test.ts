@@ -9,7 +9,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startStack, type Stack } from "./support/stack.ts";
-import { bearer, call } from "./support/http-client.ts";
+import { exchangedClient, outcome } from "./support/exchanged.ts";
 import { captureLogs, closeThenCheck } from "./support/log-capture.ts";
 import { startDevIssuer, type DevIssuer } from "../lib/dev/issuer.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
@@ -49,21 +49,13 @@ before(async () => {
   await deploySchema(s.admin, { withUsers: true, roles: parseRolesFile(JSON.stringify(roles), "roles.json", "users") });
 });
 
-async function secretFrom(issuer: DevIssuer, sub: string, permissions: string[]): Promise<faunadb.Client> {
-  const jwt = issuer.mint({ sub, claims: { permissions } });
-  logs.forbid(jwt);
-  const res = await call(s.url, bearer(jwt));
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  logs.forbid(res.body.secret as string);
-  return s.target.client(res.body.secret as string);
-}
+const secretFrom = (issuer: DevIssuer, sub: string, permissions: string[]): Promise<faunadb.Client> =>
+  exchangedClient(s, logs, issuer.mint({ sub, claims: { permissions } }));
 
-async function outcome(c: faunadb.Client, expr: faunadb.ExprArg): Promise<unknown> {
-  try {
-    return ((await c.query<{ data: unknown }>(expr)) as { data: unknown }).data;
-  } catch (e) {
-    return (e as Error).name;
-  }
+/** A document's data, or the driver's error name. */
+async function dataOf(c: faunadb.Client, expr: faunadb.ExprArg): Promise<unknown> {
+  const v = await outcome(c, expr);
+  return typeof v === "string" ? v : (v as { data: unknown }).data;
 }
 
 describe("claims are kept apart by issuer", () => {
@@ -75,20 +67,20 @@ describe("claims are kept apart by issuer", () => {
 
   test("the role's issuer's token is granted; the same claim from the other issuer is denied", async () => {
     const first = await secretFrom(s.issuer, "user|2", ["read:orders"]);
-    assert.deepEqual(await outcome(first, q.Get(order)), { item: "tea" });
+    assert.deepEqual(await dataOf(first, q.Get(order)), { item: "tea" });
     const other = await secretFrom(second, "user|2", ["read:orders"]);
-    assert.equal(await outcome(other, q.Get(order)), "PermissionDenied");
+    assert.equal(await dataOf(other, q.Get(order)), "PermissionDenied");
   });
 
   test("a role naming both issuers grants either's claim", async () => {
-    assert.deepEqual(await outcome(await secretFrom(s.issuer, "user|3", ["read:shared"]), q.Get(shared)), { note: "both" });
-    assert.deepEqual(await outcome(await secretFrom(second, "user|3", ["read:shared"]), q.Get(shared)), { note: "both" });
+    assert.deepEqual(await dataOf(await secretFrom(s.issuer, "user|3", ["read:shared"]), q.Get(shared)), { note: "both" });
+    assert.deepEqual(await dataOf(await secretFrom(second, "user|3", ["read:shared"]), q.Get(shared)), { note: "both" });
   });
 
   test("a token with claims but no recorded issuer (written some other way) is granted nothing", async () => {
     const user = await s.admin.query(q.Select("ref", q.Create(q.Collection("users"), { data: { auth0_id: "user|forged" } })));
     const forged = await s.admin.query<{ secret: string }>(q.Create(q.Tokens(), { instance: user, data: { claims: { permissions: ["read:orders"] } } }));
     logs.forbid(forged.secret);
-    assert.equal(await outcome(s.target.client(forged.secret), q.Get(order)), "PermissionDenied");
+    assert.equal(await dataOf(s.target.client(forged.secret), q.Get(order)), "PermissionDenied");
   });
 });

@@ -9,8 +9,9 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { emulatorOnly } from "fql4-emulator/testing";
+import type { EmulatorHandle } from "fql4-emulator";
 import { startStack, type Stack } from "./support/stack.ts";
-import { bearer, call } from "./support/http-client.ts";
+import { bearer, call, type Reply } from "./support/http-client.ts";
 import { captureLogs, closeThenCheck } from "./support/log-capture.ts";
 
 const logs = captureLogs();
@@ -26,36 +27,36 @@ const since = (from: number) =>
     .filter((l) => Date.parse(l.time as string) >= from)
     .map((l) => [l.level, l.outcome, l.fauna_cause]);
 
+/** A request with a valid JWT while FaunaDB refuses its first two queries with `status` (the query and its one retry). */
+async function refusedTwice(emulator: EmulatorHandle, status: number, method = "POST"): Promise<Reply> {
+  const jwt = s.issuer.mint({ sub: "auth0|faulted" });
+  logs.forbid(jwt);
+  emulator.faults.failQueries({ count: 2, status });
+  try {
+    return await call(s.url, { method, ...bearer(jwt) });
+  } finally {
+    emulator.faults.clear();
+  }
+}
+
 describe("contention", () => {
   test("contended after FaunaDB's retries and the exchange's own: 503, logged at warn with fauna_cause http_409", async (t) => {
     const emulator = emulatorOnly(t, s.target, "fault injection");
     if (!emulator) return;
-    const jwt = s.issuer.mint({ sub: "auth0|faulted" });
-    logs.forbid(jwt);
     const from = Date.now();
-    emulator.faults.failQueries({ count: 2, status: 409 });
-    const r = await call(s.url, bearer(jwt));
-    emulator.faults.clear();
+    const r = await refusedTwice(emulator, 409);
     assert.deepEqual([r.status, r.body.error], [503, "temporarily_unavailable"]);
     assert.deepEqual(since(from), [["warn", "ERR_DATABASE_UNAVAILABLE", "http_409:contended transaction"]]);
     // A DELETE contended twice (its first batch is sent once more) is the same.
-    emulator.faults.failQueries({ count: 2, status: 409 });
-    const del = await call(s.url, { method: "DELETE", ...bearer(jwt) });
-    emulator.faults.clear();
-    assert.equal(del.status, 503);
+    assert.equal((await refusedTwice(emulator, 409, "DELETE")).status, 503);
     assert.deepEqual(since(from).at(-1), ["warn", "ERR_DATABASE_UNAVAILABLE", "http_409:contended transaction"]);
   });
 
   test("an outage stays an error: FaunaDB answering 503 unavailable", async (t) => {
     const emulator = emulatorOnly(t, s.target, "fault injection");
     if (!emulator) return;
-    const jwt = s.issuer.mint({ sub: "auth0|faulted" });
-    logs.forbid(jwt);
     const from = Date.now();
-    emulator.faults.failQueries({ count: 2, status: 503 });
-    const r = await call(s.url, bearer(jwt));
-    emulator.faults.clear();
-    assert.equal(r.status, 503);
+    assert.equal((await refusedTwice(emulator, 503)).status, 503);
     assert.deepEqual(since(from), [["error", "ERR_DATABASE_UNAVAILABLE", "http_503:unavailable"]]);
   });
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { emulatorOnly } from "fql4-emulator/testing";
 import { startStack, type Stack } from "./support/stack.ts";
-import { bearer, call } from "./support/http-client.ts";
+import { exchangedClient, outcome } from "./support/exchanged.ts";
 import { captureLogs } from "./support/log-capture.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { parseRolesFile } from "../lib/core/schema/roles-file.ts";
@@ -56,23 +56,7 @@ before(async () => {
 after(() => s.close());
 
 /** A secret from the real exchange for a JWT with these claims. */
-async function secretFor(sub: string, claims: Record<string, unknown>): Promise<faunadb.Client> {
-  const jwt = s.issuer.mint({ sub, claims });
-  logs.forbid(jwt);
-  const res = await call(s.url, bearer(jwt));
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  logs.forbid(res.body.secret as string);
-  return s.target.client(res.body.secret as string);
-}
-
-/** What the secret gets for `expr`: the value, or the driver's error name. */
-async function outcome(c: faunadb.Client, expr: faunadb.ExprArg): Promise<unknown> {
-  try {
-    return await c.query(expr);
-  } catch (e) {
-    return (e as Error).name;
-  }
-}
+const secretFor = (sub: string, claims: Record<string, unknown>): Promise<faunadb.Client> => exchangedClient(s, logs, s.issuer.mint({ sub, claims }));
 
 describe("TOKEN_CLAIMS on the issued token", () => {
   test("exactly the listed claims present in the JWT, as data.claims of the token", async () => {
