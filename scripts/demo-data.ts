@@ -2,7 +2,7 @@
  * The demo's data for `npm start`: an `orders` collection with two orders and an index over
  * it (what an app would have), and the role scripts/demo-roles.json defines, which lets a
  * secret read them only when the JWT it came from carried the `read:orders` permission
- * (TOKEN_CLAIMS=permissions puts it on the secret's token). The role is deployed by the
+ * (TOKEN_CLAIMS=permissions puts it on the secret's token), on the dev issuer's word. The role is deployed by the
  * same code as `deploy-schema --roles scripts/demo-roles.json`.
  */
 import { readFileSync } from "node:fs";
@@ -30,7 +30,13 @@ export async function createDemoOrders(root: faunadb.Client): Promise<void> {
   );
 }
 
-/** The roles of scripts/demo-roles.json, over the users collection. */
-export function demoRoles(usersCollection: string): RoleDefinition[] {
-  return parseRolesFile(readFileSync(DEMO_ROLES_FILE, "utf8"), "scripts/demo-roles.json", usersCollection);
+/**
+ * The roles of scripts/demo-roles.json, over the users collection, on the word of the dev
+ * issuer that is running: the file names npm start's default one (`http://127.0.0.1:8890/`),
+ * and ISSUER_PORT may put it elsewhere, so its `members.issuer` is the running one's here.
+ */
+export function demoRoles(usersCollection: string, issuer: string): RoleDefinition[] {
+  const file = JSON.parse(readFileSync(DEMO_ROLES_FILE, "utf8")) as { roles: { members: Record<string, unknown> }[] };
+  for (const role of file.roles) role.members.issuer = issuer;
+  return parseRolesFile(JSON.stringify(file), "scripts/demo-roles.json", usersCollection);
 }

@@ -115,23 +115,24 @@ async function main(): Promise<void> {
 
   const root = new faunadb.Client({ secret: ROOT_SECRET, endpoint: emulator.url, checkNewVersion: false });
   closers.push(() => root.close());
+  const issuer = await listenOrExplain("Dev issuer", "ISSUER_PORT", () =>
+    startDevIssuer({ port: port("ISSUER_PORT", 8890), host: HOST, mintEndpoint: true }),
+  );
+  closers.push(() => issuer.close());
+
   // The production schema, role included: what a user secret can do here is what it can do there.
-  // And an app's data with a role from a roles file, as `deploy-schema --roles` deploys it.
+  // And an app's data with a role from a roles file, as `deploy-schema --roles` deploys it
+  // (on the word of the dev issuer just started: a role names the issuer it trusts).
   await createDemoOrders(root);
   await deploySchema(root, {
     withUsers: true,
     withUserRole: true,
     usersCollection: DEFAULT_USERS_COLLECTION,
     usersIndex: DEFAULT_USERS_INDEX,
-    roles: demoRoles(DEFAULT_USERS_COLLECTION),
+    roles: demoRoles(DEFAULT_USERS_COLLECTION, issuer.issuer),
   });
   // The function gets a server key, as in production; the root secret stays here.
   const { secret: serverSecret } = await root.query<{ secret: string }>(q.CreateKey({ role: "server" }));
-
-  const issuer = await listenOrExplain("Dev issuer", "ISSUER_PORT", () =>
-    startDevIssuer({ port: port("ISSUER_PORT", 8890), host: HOST, mintEndpoint: true }),
-  );
-  closers.push(() => issuer.close());
 
   // Everything that must match what was just deployed and started is set here, whatever
   // a developer's shell (or a production .env) holds: the users collection and index

@@ -68,4 +68,20 @@ describe("cleanup and revocation of secrets issued by the exchange", () => {
     assert.equal(state.entries.length, 1);
     assert.deepEqual(ledgerProblems(state), []);
   });
+
+  test("a token whose ttl someone extended is deleted once its ledger entry (its JWT) has expired: no secret outlives its JWT", async (t) => {
+    const emu = s.target.emulator;
+    if (!emu) return t.skip("needs the emulator's clock");
+    const server = s.target.client(s.target.serverSecret);
+    const now = await server.query<number>(q.ToMillis(q.Now()));
+    const res = await call(s.url, bearer(s.issuer.mint({ sub: "auth0|e2e-b", exp: Math.floor(now / 1000) + 300 })));
+    const secret = res.body.secret as string;
+    const token = await s.target.client(secret).query<faunadb.values.Ref>(q.CurrentToken());
+    await server.query(q.Update(token, { ttl: q.TimeAdd(q.Now(), 1, "day") }));
+    emu.clock.advance(10 * MIN);
+    assert.equal(await secretWorks(s.target.endpoint, secret), true, "the extended ttl holds until the cleanup runs");
+    const summary = await deleteExpiredTokens(server, { log: () => undefined });
+    assert.deepEqual([summary.ledgerEntriesDeleted, summary.tokensDeleted], [1, 1]);
+    assert.equal(await secretWorks(s.target.endpoint, secret), false);
+  });
 });

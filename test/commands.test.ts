@@ -157,6 +157,12 @@ describe("the four commands through each exit-code row", () => {
 
     const nobody = await run("revoke", ["--sub", "auth0|nobody", "--json"], env);
     assertFailed(nobody, "revoke", 1, "ERR_UNKNOWN_USER", /no user has the subject "auth0\|nobody" in the index users_by_auth0_id: nothing was revoked/);
+    // CREATE_MISSING_USERS on: an exchange could still create that user, so revoke creates it
+    // to hold the sign-out (done: nothing to revoke), and a JWT issued before is refused.
+    const creating = { ...env, CREATE_MISSING_USERS: "true" };
+    const signedOut = await run("revoke", ["--sub", "auth0|nobody", "--json"], creating);
+    assert.deepEqual(assertDone(signedOut, "revoke"), { revoked: 0, ledgerEntriesDeleted: 0, workRemaining: false, userCreated: true });
+    assertFailed(await run("exchange", ["-", "--json"], creating, s.issuer.mint({ sub: "auth0|nobody" })), "exchange", 1, "ERR_JWT_SIGNED_OUT");
     const unknown = await run("revoke", ["--secret", "-", "--json"], env, "fnEnobodyeverissuedthissecret00");
     const o = assertFailed(unknown, "revoke", 1, "ERR_TOKEN_NOT_FOUND");
     assert.equal(o.revoked, 0, "the counts beside the error");

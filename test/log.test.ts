@@ -2,9 +2,10 @@
  * The logger is where redaction is enforced, so it is tested on its own: values shaped
  * like a JWT or a Fauna secret are masked wherever they appear (messages, nested fields,
  * errors), fields named like credentials are dropped by whole word, and counts or refs
- * whose names merely contain such a word stay readable.
+ * whose names merely contain such a word stay readable. And every invisible or
+ * direction-changing character reaches a line only as a `\uXXXX` escape.
  */
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { log, redactString, setLogLevel, setLogSink } from "../lib/core/log.ts";
 import { loadLogLevel } from "../lib/core/config/load.ts";
@@ -12,7 +13,8 @@ import { loadLogLevel } from "../lib/core/config/load.ts";
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdXRoMHwxIn0.c2lnbmF0dXJl";
 const SECRET = "fnAEXAMPLEsecretVALUE0123456789";
 
-function capture(fn: () => void): Record<string, unknown>[] {
+/** The lines `fn` logs, as written. */
+function raw(fn: () => void): string[] {
   const lines: string[] = [];
   const restore = setLogSink((line) => lines.push(line));
   try {
@@ -20,7 +22,11 @@ function capture(fn: () => void): Record<string, unknown>[] {
   } finally {
     restore();
   }
-  return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  return lines;
+}
+
+function capture(fn: () => void): Record<string, unknown>[] {
+  return raw(fn).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 test("values shaped like a JWT or a Fauna secret are masked inside strings, nested fields and errors", () => {
@@ -74,4 +80,31 @@ test("a line carries level, event and time, and LOG_LEVEL filters below it", () 
   } finally {
     restore();
   }
+});
+
+/** Each must reach a line only as an escape. */
+const UNSAFE = ["\u202e", "\u200b", "\u2028", "\u2029", "\u2066", "\u200f", "\ufeff", "\u007f", "\u0085", "\u009b", "\u{e0001}"];
+const RAW = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+describe("invisible characters (the review of main, 5)", () => {
+  test("U+202E, U+200B, U+2028 (and the other format, control and separator characters) in a field: escaped in the raw line, the same once parsed", () => {
+    const value = `admin${UNSAFE.join("x")}txt.exe`;
+    const [line] = raw(() => log("info", "x", { iss: value, nested: { list: [value] }, [`key${"\u202e"}`]: 1 }));
+    assert.ok(!RAW.test(line!), JSON.stringify(line));
+    assert.match(line!, /\\u202e/);
+    assert.match(line!, /\\u200b/);
+    assert.match(line!, /\\u2028/);
+    assert.match(line!, /\\udb40\\udc01/, "a character beyond U+FFFF as its escaped pair");
+    const parsed = JSON.parse(line!) as { iss: string; nested: { list: string[] } };
+    assert.equal(parsed.iss, value);
+    assert.deepEqual(parsed.nested.list, [value]);
+    assert.equal((parsed as Record<string, unknown>)[`key${"\u202e"}`], 1);
+  });
+
+  test("ordinary text, other scripts and emoji stay as they are", () => {
+    const value = "Zoë · 東京 · مرحبا · 🙂 tab\tnewline\n";
+    const [line] = raw(() => log("info", "x", { value }));
+    assert.equal(line, JSON.stringify({ ...(JSON.parse(line!) as object), value }));
+    assert.ok(line!.includes("Zoë · 東京 · مرحبا · 🙂"));
+  });
 });

@@ -118,7 +118,7 @@ describe("revocation", () => {
 
     emu.stats.reset();
     const r = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 2 });
-    assert.deepEqual(r, { revoked: 5, ledgerEntriesDeleted: 6, userFound: true, workRemaining: false });
+    assert.deepEqual(r, { revoked: 5, ledgerEntriesDeleted: 6, userFound: true, userCreated: false, workRemaining: false });
     // 6 entries in batches of 2: three queries (the first also records the sign-out), the
     // last one learning nothing follows; then the pass from the start that completes it.
     assert.equal(emu.stats.snapshot().queries, 4);
@@ -130,8 +130,8 @@ describe("revocation", () => {
     assert.deepEqual(new Set(state.entries.map((e) => e.token)), new Set(bobTokens.map((i) => i.token.id)));
 
     // Nothing left to revoke; an unknown sub revokes nothing, and says it found no user.
-    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, workRemaining: false });
-    assert.deepEqual(await revokeUserTokens(client, "auth0|nobody", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, userFound: false, workRemaining: false });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, userCreated: false, workRemaining: false });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|nobody", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 0, ledgerEntriesDeleted: 0, userFound: false, userCreated: false, workRemaining: false });
     for (const i of bobTokens) assert.equal(await works(i), true);
   });
 
@@ -148,7 +148,7 @@ describe("revocation", () => {
     let fake = 0;
     emu.stats.reset();
     const first = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5, timeBudgetMs: 600, now: () => (fake += 100) });
-    assert.deepEqual(first, { revoked: 15, ledgerEntriesDeleted: 15, userFound: true, workRemaining: true });
+    assert.deepEqual(first, { revoked: 15, ledgerEntriesDeleted: 15, userFound: true, userCreated: false, workRemaining: true });
     assert.equal(emu.stats.snapshot().queries, 3);
 
     // A zero budget (the real clock) still makes progress: the first batch always runs.
@@ -157,7 +157,7 @@ describe("revocation", () => {
     assert.equal(tiny.workRemaining, true);
 
     const second = await revokeUserTokens(client, "auth0|alice", { usersIndex: DEFAULT_USERS_INDEX, batchSize: 5, timeBudgetMs: 60_000 });
-    assert.deepEqual(second, { revoked: 50 - 15 - tiny.revoked, ledgerEntriesDeleted: 50 - 15 - tiny.ledgerEntriesDeleted, userFound: true, workRemaining: false });
+    assert.deepEqual(second, { revoked: 50 - 15 - tiny.revoked, ledgerEntriesDeleted: 50 - 15 - tiny.ledgerEntriesDeleted, userFound: true, userCreated: false, workRemaining: false });
     await assertRevoked(all);
     for (const i of bobTokens) assert.equal(await works(i), true);
     const state = await readLedgerState(client);
@@ -171,16 +171,16 @@ describe("revocation", () => {
     const opts = { usersIndex: DEFAULT_USERS_INDEX, batchSize: 2, timeBudgetMs: 5000 };
     // The first batch contended once: sent again, and the run completes.
     emu.faults.failQueries({ count: 1, status: 409 });
-    assert.deepEqual(await revokeUserTokens(client, "auth0|bob", opts), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, workRemaining: false });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|bob", opts), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, userCreated: false, workRemaining: false });
     // Contended twice before anything committed: the failure itself (no sign-out was recorded).
     emu.faults.failQueries({ count: 2, status: 409 });
     await assert.rejects(revokeUserTokens(client, "auth0|alice", opts), (e: Error) => e.name === "UnknownError" || e.message === "contended transaction");
     // The first batch committed (sign-out recorded, 2 revoked), then the next one contended twice: not complete, said so.
     emu.faults.failQueries({ skip: 1, count: 2, status: 409 });
     const partly = await revokeUserTokens(client, "auth0|alice", opts);
-    assert.deepEqual(partly, { revoked: 2, ledgerEntriesDeleted: 2, userFound: true, workRemaining: true });
+    assert.deepEqual(partly, { revoked: 2, ledgerEntriesDeleted: 2, userFound: true, userCreated: false, workRemaining: true });
     // Calling again carries on.
-    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", opts), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, workRemaining: false });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|alice", opts), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, userCreated: false, workRemaining: false });
   });
 
   test("revokeUserTokens finds the user through the users index alone", async (t) => {
@@ -190,7 +190,7 @@ describe("revocation", () => {
     // document to guard and delete it, and nothing else: not the user document; the pass
     // that completes it finds nothing, and reads nothing.
     emu.stats.reset();
-    assert.deepEqual(await revokeUserTokens(client, "auth0|bob", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, workRemaining: false });
+    assert.deepEqual(await revokeUserTokens(client, "auth0|bob", { usersIndex: DEFAULT_USERS_INDEX }), { revoked: 3, ledgerEntriesDeleted: 3, userFound: true, userCreated: false, workRemaining: false });
     const stats = emu.stats.snapshot();
     assert.equal(stats.queries, 2);
     assert.equal(stats.documentsRead, 3 * 4);
@@ -201,6 +201,7 @@ describe("revocation", () => {
       revoked: 0,
       ledgerEntriesDeleted: 0,
       userFound: false,
+      userCreated: false,
       workRemaining: false,
     });
     for (const i of [...aliceTokens, ...bobTokens]) assert.equal(await works(i), true);

@@ -19,13 +19,14 @@ import { markedBlock } from "./support/manual.ts";
 
 const q = faunadb.query;
 const run = (args: string[], env: Record<string, string>) => runScript("scripts/deploy-schema.ts", args, env);
+const ISSUER = "https://example.eu.auth0.com/";
 
 const rolesFile = (contains: string) =>
   JSON.stringify({
     roles: [
       {
         name: "orders_reader",
-        members: { collection: "users", claim: "permissions", contains },
+        members: { collection: "users", issuer: ISSUER, claim: "permissions", contains },
         privileges: [
           { resource: { collection: "orders" }, actions: { read: true } },
           { resource: { index: "orders_by_owner" }, actions: { read: true } },
@@ -87,7 +88,7 @@ describe("npm run deploy-schema -- --roles FILE", () => {
       file,
       JSON.stringify({
         roles: [
-          { name: "admin", members: { claim: "permissions" }, privileges: [{ resource: { collection: "orders" }, actions: { read: "yes" } }] },
+          { name: "admin", members: { issuer: ISSUER, claim: "permissions" }, privileges: [{ resource: { collection: "orders" }, actions: { read: "yes" } }] },
           { name: "reports", members: { claim: "permissions", contains: ["a"] }, privileges: [{ resource: { index: "x" }, actions: { write: true } }] },
         ],
       }),
@@ -100,6 +101,7 @@ describe("npm run deploy-schema -- --roles FILE", () => {
       `${file}: role "admin": name is reserved (admin, server, server-readonly, client, user_self)`,
       `${file}: role "admin": members needs exactly one of "contains" and "equals"`,
       `${file}: role "admin": privileges[0].actions.read must be true or false (a predicate belongs in a role written in FQL)`,
+      `${file}: role "reports": members.issuer is required: the issuer whose tokens' claims this role trusts, exactly as in its tokens' iss (e.g. "https://example.eu.auth0.com/"), or an array of them`,
       `${file}: role "reports": members.contains must be a string, a number or a boolean`,
       `${file}: role "reports": privileges[0].actions.write is not an action on a index (read, unrestricted_read, history_read)`,
     ]);
@@ -110,7 +112,7 @@ describe("npm run deploy-schema -- --roles FILE", () => {
 
   test("a role over a collection that does not exist exits 2 naming it, and creates nothing", async () => {
     const file = join(dir, "ahead.json");
-    await writeFile(file, JSON.stringify({ roles: [{ name: "invoices_reader", members: { claim: "permissions", contains: "read:invoices" }, privileges: [{ resource: { collection: "invoices" }, actions: { read: true } }] }] }));
+    await writeFile(file, JSON.stringify({ roles: [{ name: "invoices_reader", members: { issuer: ISSUER, claim: "permissions", contains: "read:invoices" }, privileges: [{ resource: { collection: "invoices" }, actions: { read: true } }] }] }));
     const r = await run(["--roles", file], env);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /role invoices_reader grants on the collection invoices, which does not exist: create it before the role/);
@@ -129,7 +131,7 @@ describe("the roles file format", () => {
     }
     return assert.fail("expected RolesFileInvalid");
   };
-  const ok = { name: "r", members: { claim: "permissions", contains: "x" }, privileges: [{ resource: { collection: "c" }, actions: { read: true } }] };
+  const ok = { name: "r", members: { issuer: ISSUER, claim: "permissions", contains: "x" }, privileges: [{ resource: { collection: "c" }, actions: { read: true } }] };
 
   test("the manual's example is a valid roles file (three roles: contains, equals, a path; a collection, an index, a function)", () => {
     const { page, code } = markedBlock("<!-- This roles file is read by test/roles-file.test.ts: keep it valid. -->", "json");
@@ -149,13 +151,18 @@ describe("the roles file format", () => {
   test("a role: its fields, typos named; members default to the users collection; a claim may be a path", () => {
     assert.deepEqual(problems({ roles: [{ ...ok, nmae: "x" }] }), ['r.json: role "r": nmae is not a field (the fields are name, members, privileges)']);
     assert.deepEqual(problems({ roles: [{ ...ok, name: "9lives" }] }), ['r.json: role "9lives": name must be the name of the role (letters, digits and _, not starting with a digit)']);
-    assert.deepEqual(problems({ roles: [{ ...ok, members: { claim: "p", contains: "x", equals: "y", colection: "u" } }] }), [
-      'r.json: role "r": members.colection is not a field (the fields are collection, claim, contains, equals)',
+    assert.deepEqual(problems({ roles: [{ ...ok, members: { issuer: ISSUER, claim: "p", contains: "x", equals: "y", colection: "u" } }] }), [
+      'r.json: role "r": members.colection is not a field (the fields are collection, issuer, claim, contains, equals)',
       'r.json: role "r": members needs exactly one of "contains" and "equals"',
     ]);
-    assert.deepEqual(problems({ roles: [{ ...ok, members: { claim: [], equals: 1 } }] }), [
+    assert.deepEqual(problems({ roles: [{ ...ok, members: { issuer: ISSUER, claim: [], equals: 1 } }] }), [
       'r.json: role "r": members.claim must be a TOKEN_CLAIMS name, or a path into one such as ["realm_access", "roles"]',
     ]);
+    // The issuer is required (deploy-schema cannot know which issuers the exchange trusts): a URL, or a non-empty array of them.
+    for (const issuer of [undefined, "", "example.auth0.com", [], [ISSUER, 7], "https://a.example/ x"]) {
+      const expected = `members.issuer ${issuer === undefined ? "is required: " : "must be "}the issuer whose tokens' claims this role trusts`;
+      assert.match(problems({ roles: [{ ...ok, members: { issuer, claim: "p", contains: "x" } }] }).join(), new RegExp(expected), JSON.stringify(issuer));
+    }
     assert.deepEqual(problems({ roles: [{ ...ok, privileges: [] }] }), ['r.json: role "r": privileges must be a non-empty array']);
     assert.deepEqual(problems({ roles: [{ ...ok, privileges: [{ resource: { collection: "c", index: "i" }, actions: { read: true } }] }] }), [
       'r.json: role "r": privileges[0].resource must name one collection, index or function: {"collection": "orders"}',
@@ -165,8 +172,10 @@ describe("the roles file format", () => {
     ]);
     assert.deepEqual(problems({ roles: ["r"] }), ['r.json: roles[0]: must be an object: {"name", "members", "privileges"}']);
 
-    const [role] = parseRolesFile(JSON.stringify({ roles: [{ ...ok, members: { claim: ["realm_access", "roles"], equals: true } }] }), "r.json", "members");
+    const [role] = parseRolesFile(JSON.stringify({ roles: [{ ...ok, members: { issuer: [ISSUER, "https://b.example/"], claim: ["realm_access", "roles"], equals: true } }] }), "r.json", "members");
     assert.deepEqual(role!.membership, ["members"]);
+    assert.match(JSON.stringify(role!.membershipPredicate), /"select":\["data","issuer"\]/);
+    assert.match(JSON.stringify(role!.membershipPredicate), /\["https:\/\/example\.eu\.auth0\.com\/","https:\/\/b\.example\/"\]/);
     assert.match(JSON.stringify(role!.membershipPredicate), /"select":\["data","claims","realm_access","roles"\]/);
     assert.match(JSON.stringify(role!.membershipPredicate), /"has_current_token"/);
   });

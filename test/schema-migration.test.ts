@@ -118,7 +118,7 @@ describe("deploy-schema on a deployment of the earlier layout", () => {
   test("the new version's sign out everywhere ends the secrets issued before the migration", async () => {
     const server = target.client(target.serverSecret);
     const result = await revokeUserTokens(server, "auth0|bob", { usersIndex: DEFAULT_USERS_INDEX });
-    assert.deepEqual(result, { revoked: 50, ledgerEntriesDeleted: 50, userFound: true, workRemaining: false });
+    assert.deepEqual(result, { revoked: 50, ledgerEntriesDeleted: 50, userFound: true, userCreated: false, workRemaining: false });
     const state = await readLedgerState(admin);
     assert.equal(state.entries.length, 100);
     assert.deepEqual(ledgerProblems(state), []);

@@ -3,7 +3,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { startTarget, type FaunaTarget } from "fql4-emulator/testing";
-import { deploySchema, schemaDefinition } from "../lib/core/schema/deploy.ts";
+import { deploySchema, indexDifferences, schemaDefinition } from "../lib/core/schema/deploy.ts";
 import {
   FIELD,
   LEDGER_BY_EXPIRATION_INDEX,
@@ -80,6 +80,30 @@ describe("deploySchema", () => {
     } finally {
       await t2.close();
     }
+  });
+
+  test("a term with a transform (or any key the definition has not) is a conflict: a casefolded users index finds other users", async () => {
+    const t2 = await startTarget();
+    try {
+      const admin = t2.client();
+      await admin.query(q.CreateCollection({ name: "users" }));
+      // FaunaDB's `transform: "casefold"`: "auth0|Ab" and "auth0|ab" would be one user.
+      await admin.query(q.CreateIndex({ name: "users_by_auth0_id", source: q.Collection("users"), terms: [{ field: ["data", "auth0_id"], transform: "casefold" }], unique: true }));
+      await assert.rejects(deploySchema(admin, { withUsers: true }), (e: unknown) => {
+        assert.ok(e instanceof SchemaConflict, String(e));
+        assert.deepEqual(e.differences, [
+          'users_by_auth0_id: terms are [{"field":["data","auth0_id"],"reverse":false,"transform":"casefold"}], expected [{"field":["data","auth0_id"],"reverse":false}]',
+        ]);
+        return true;
+      });
+    } finally {
+      await t2.close();
+    }
+    // A binding (computed from `source.fields`) in place of a field: the same.
+    const def = schemaDefinition({ withUsers: true }).indexes.at(-1)!;
+    const source = new faunadb.values.Ref("users", faunadb.values.Native.COLLECTIONS);
+    assert.deepEqual(indexDifferences(def, { source, terms: [{ field: ["data", "auth0_id"] }], unique: true }), []);
+    assert.match(indexDifferences(def, { source, terms: [{ binding: "auth0_id" }], unique: true }).join(), /terms are \[\{"binding":"auth0_id","reverse":false\}\]/);
   });
 
   test("the ledger's positions come from its index definitions", () => {

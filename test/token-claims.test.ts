@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import faunadb from "faunadb";
 import { emulatorOnly } from "fql4-emulator/testing";
 import { startStack, type Stack } from "./support/stack.ts";
-import { bearer, call } from "./support/http-client.ts";
+import { exchangedClient, outcome } from "./support/exchanged.ts";
 import { captureLogs } from "./support/log-capture.ts";
 import { deploySchema } from "../lib/core/schema/deploy.ts";
 import { parseRolesFile } from "../lib/core/schema/roles-file.ts";
@@ -22,19 +22,19 @@ after(() => {
   logs.assertClean();
 });
 
-/** Three roles over `orders`: a permission (contains), an organisation (equals), a nested Keycloak-style role. */
-const ROLES = JSON.stringify({
+/** Three roles over `orders`, on the word of `issuer`: a permission (contains), an organisation (equals), a nested Keycloak-style role. */
+const roles = (issuer: string) => JSON.stringify({
   roles: [
     {
       name: "orders_reader",
-      members: { claim: "permissions", contains: "read:orders" },
+      members: { issuer, claim: "permissions", contains: "read:orders" },
       privileges: [
         { resource: { collection: "orders" }, actions: { read: true } },
         { resource: { index: "all_orders" }, actions: { read: true } },
       ],
     },
-    { name: "acme_member", members: { collection: "users", claim: "org_id", equals: "org_acme" }, privileges: [{ resource: { collection: "acme" }, actions: { read: true } }] },
-    { name: "realm_auditor", members: { claim: ["realm_access", "roles"], contains: "auditor" }, privileges: [{ resource: { collection: "audit" }, actions: { read: true } }] },
+    { name: "acme_member", members: { collection: "users", issuer: [issuer], claim: "org_id", equals: "org_acme" }, privileges: [{ resource: { collection: "acme" }, actions: { read: true } }] },
+    { name: "realm_auditor", members: { issuer, claim: ["realm_access", "roles"], contains: "auditor" }, privileges: [{ resource: { collection: "audit" }, actions: { read: true } }] },
   ],
 });
 
@@ -51,28 +51,12 @@ before(async () => {
   order = await s.admin.query(q.Select("ref", q.Create(q.Collection("orders"), { data: { item: "tea", qty: 2 } })));
   acme = await s.admin.query(q.Select("ref", q.Create(q.Collection("acme"), { data: { plan: "gold" } })));
   audit = await s.admin.query(q.Select("ref", q.Create(q.Collection("audit"), { data: { event: "login" } })));
-  await deploySchema(s.admin, { withUsers: true, roles: parseRolesFile(ROLES, "roles.json", "users") });
+  await deploySchema(s.admin, { withUsers: true, roles: parseRolesFile(roles(s.issuer.issuer), "roles.json", "users") });
 });
 after(() => s.close());
 
 /** A secret from the real exchange for a JWT with these claims. */
-async function secretFor(sub: string, claims: Record<string, unknown>): Promise<faunadb.Client> {
-  const jwt = s.issuer.mint({ sub, claims });
-  logs.forbid(jwt);
-  const res = await call(s.url, bearer(jwt));
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  logs.forbid(res.body.secret as string);
-  return s.target.client(res.body.secret as string);
-}
-
-/** What the secret gets for `expr`: the value, or the driver's error name. */
-async function outcome(c: faunadb.Client, expr: faunadb.ExprArg): Promise<unknown> {
-  try {
-    return await c.query(expr);
-  } catch (e) {
-    return (e as Error).name;
-  }
-}
+const secretFor = (sub: string, claims: Record<string, unknown>): Promise<faunadb.Client> => exchangedClient(s, logs, s.issuer.mint({ sub, claims }));
 
 describe("TOKEN_CLAIMS on the issued token", () => {
   test("exactly the listed claims present in the JWT, as data.claims of the token", async () => {
@@ -83,10 +67,10 @@ describe("TOKEN_CLAIMS on the issued token", () => {
       scope: "openid profile",
     });
     const token = await c.query<{ data?: { claims?: unknown } }>(q.Get(q.CurrentToken()));
-    assert.deepEqual(token.data, { claims: { permissions: ["read:orders", "write:orders"], org_id: "org_acme" } });
+    assert.deepEqual(token.data, { claims: { permissions: ["read:orders", "write:orders"], org_id: "org_acme" }, issuer: s.issuer.issuer });
   });
 
-  test("no listed claim in the JWT: the token has no data at all", async () => {
+  test("no listed claim in the JWT: the token has no data at all (no claims, no issuer to vouch for them)", async () => {
     const c = await secretFor("auth0|bare", { email: "bare@example.com" });
     const token = await c.query<Record<string, unknown>>(q.Get(q.CurrentToken()));
     assert.ok(!("data" in token), JSON.stringify(token));

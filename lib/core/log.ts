@@ -2,6 +2,8 @@
  * One JSON line per event. Redaction is enforced here rather than trusted to
  * callers: fields named like credentials are dropped and any string that looks
  * like a JWT or a Fauna secret is masked, so a careless call cannot leak one.
+ * And every line is plain to read: a character that is invisible or changes how the
+ * text around it is shown is written as a `\uXXXX` escape (the parsed value is the same).
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -77,8 +79,22 @@ export function setLogLevel(level: LogThreshold): () => void {
   };
 }
 
+/**
+ * Controls JSON leaves as they are (DEL, C1: U+0085 is a line break to some viewers), format
+ * characters (bidi overrides and isolates, zero-width ones, U+FEFF, …) and the line and
+ * paragraph separators: unverified text (an unlisted `iss`, a header, a claim) must not
+ * reorder, hide or break a log line. JSON.stringify already escapes C0 and lone surrogates.
+ */
+const UNSAFE_IN_LINE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/** The serialized line with each such character as `\uXXXX` (a pair for one beyond U+FFFF): only inside strings, where JSON allows it. */
+function escapeInvisible(line: string): string {
+  const unit = (c: string, i: number) => `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  return line.replace(UNSAFE_IN_LINE, (c) => (c.length === 1 ? unit(c, 0) : unit(c, 0) + unit(c, 1)));
+}
+
 export function log(level: LogLevel, event: string, fields: LogFields = {}): void {
   if (ORDER[level] < threshold) return;
   const record = { level, event, time: new Date().toISOString(), ...(redact(fields, 0) as LogFields) };
-  sink(JSON.stringify(record), level);
+  sink(escapeInvisible(JSON.stringify(record)), level);
 }

@@ -15,11 +15,17 @@
  * committed before that transaction is revoked by a pass over the user's entries that
  * starts after it committed; the entries of sign-ins that saw the sign-out (new JWTs) are
  * spared, so revocation completes while the user keeps signing in.
+ *
+ * A user with no user document yet, when exchanges create missing users: the first batch
+ * creates it and records the sign-out in the same transaction, so a first sign-in racing
+ * the sign-out either committed before it (and is revoked) or sees it (and is refused). The
+ * users index is unique: of the two transactions creating the user, one fails as a whole
+ * (or is retried by a cluster) and is sent again, and then finds the other's user.
  */
 import faunadb from "faunadb";
-import { DEFAULT_USERS_INDEX } from "./ledger/layout.ts";
+import { DEFAULT_USERS_COLLECTION, DEFAULT_USERS_INDEX } from "./ledger/layout.ts";
 import { MAX_PAGE_SIZE, PAGE_SIZE_CAP_REASON } from "./ledger/limits.ts";
-import { asPageDeleteCounts, deleteTokenEntriesFql, deleteUserPageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
+import { asPageDeleteCounts, createUserFql, deleteTokenEntriesFql, deleteUserPageFql, tokenLiveFql, userBySubFql } from "./ledger/fql.ts";
 import { latestSignOutFql, recordSignOutFql, sparedBySignOutFql } from "./ledger/sign-outs.ts";
 import { DatabaseError, IndexNotActive, InvalidArgument, InvalidTokenIdError, NotATokenSecretError } from "./errors/index.ts";
 import { TimeBox } from "./time-box.ts";
@@ -38,8 +44,14 @@ export interface RevokeResult {
 }
 
 export interface RevokeUserResult extends RevokeResult {
-  /** False when no user has this `sub` in the users index (nothing could be revoked). */
+  /** False when no user had this `sub` in the users index (nothing could be revoked). */
   userFound: boolean;
+  /**
+   * True when there was no user and this call created it (`createMissingUsers`), to record
+   * the sign-out: no JWT issued at or before it is exchanged, even for a first sign-in.
+   * `userFound` and `userCreated` both false: no user, none created, no sign-out recorded.
+   */
+  userCreated: boolean;
   /**
    * True when the time budget ran out before the revocation was complete (a pass over the
    * user's entries that began after the sign-out was recorded found nothing more to
@@ -52,6 +64,20 @@ export interface RevokeUserResult extends RevokeResult {
 export interface RevokeUserOptions {
   /** Index from `sub` to the user document (terms `[data.auth0_id]`). */
   usersIndex: string;
+  /**
+   * Whether exchanges create missing users (CREATE_MISSING_USERS): then a `sub` with no
+   * user document gets one, in `usersCollection`, holding the sign-out, since a later
+   * exchange could otherwise create the user and issue for a JWT this sign-out covers.
+   */
+  createMissingUsers?: boolean;
+  /** Where a missing user is created (FAUNA_USERS_COLLECTION). Default DEFAULT_USERS_COLLECTION. */
+  usersCollection?: string;
+  /**
+   * The `iat` (seconds) of the JWT that asked to sign out (DELETE /api/token): the sign-out is
+   * recorded no earlier, so that JWT is refused afterwards even with an `iat` a little ahead
+   * of FaunaDB's clock (within the verification's tolerance). Default: `Now()` alone.
+   */
+  signedOutNotBefore?: number;
   /** Ledger entries per query. Default 250. */
   batchSize?: number;
   /**
@@ -77,7 +103,7 @@ export type RevokeUserTokens = (
   client: faunadb.Client,
   sub: string,
   options: RevokeUserOptions,
-) => Promise<RevokeResult & { workRemaining?: boolean }>;
+) => Promise<RevokeResult & { workRemaining?: boolean; userCreated?: boolean }>;
 
 /** With a time budget: how long past it a batch started inside it may still run (budgets.ts). */
 export const DEFAULT_REVOKE_SLACK_MS = requestBudgets().revokeSlackMs;
@@ -179,7 +205,8 @@ export async function revokeSecret(client: faunadb.Client, secret: string): Prom
  *    committed after the first batch's snapshot); when it reaches the end, it is complete.
  * With `timeBudgetMs` it stops starting batches once the budget is spent: then
  * `workRemaining` is true and a second call carries on. An unknown `sub` revokes nothing,
- * and says so (`userFound: false`).
+ * and says so (`userFound: false`); with `createMissingUsers` the first batch creates the
+ * user and records its sign-out (`userCreated: true`), as an exchange would have created it.
  */
 export async function revokeUserTokens(client: faunadb.Client, sub: string, options: RevokeUserOptions): Promise<RevokeUserResult> {
   const batchSize = options.batchSize ?? DEFAULT_REVOKE_BATCH_SIZE;
@@ -193,18 +220,26 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
   const now = options.now ?? Date.now;
 
   const user = q.Var("user");
+  const found = userBySubFql(options.usersIndex || DEFAULT_USERS_INDEX, sub);
+  const missing = { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false, after: null, userMissing: true };
+  const firstBatch = q.Do(recordSignOutFql(user, options.signedOutNotBefore), deleteUserPageFql(user, batchSize, null));
   const batch = (first: boolean, after: unknown) =>
-    q.Let(
-      { user: userBySubFql(options.usersIndex || DEFAULT_USERS_INDEX, sub) },
-      q.If(
-        q.IsNull(user),
-        { entries: 0, tokensDeleted: 0, ledgerEntriesDeleted: 0, tokensAlreadyGone: 0, more: false, after: null, userMissing: true },
-        first
-          ? q.Do(recordSignOutFql(user), deleteUserPageFql(user, batchSize, null))
-          : q.Let({ signedOut: latestSignOutFql(user) }, deleteUserPageFql(user, batchSize, after, (doc) => sparedBySignOutFql(doc, q.Var("signedOut")))),
-      ),
-    );
-  const total: RevokeUserResult = { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, workRemaining: false };
+    first && options.createMissingUsers
+      ? q.Let(
+          { found, user: q.If(q.IsNull(q.Var("found")), createUserFql(options.usersCollection || DEFAULT_USERS_COLLECTION, sub), q.Var("found")) },
+          q.Merge(firstBatch, { userCreated: q.IsNull(q.Var("found")) }),
+        )
+      : q.Let(
+          { user: found },
+          q.If(
+            q.IsNull(user),
+            missing,
+            first
+              ? firstBatch
+              : q.Let({ signedOut: latestSignOutFql(user) }, deleteUserPageFql(user, batchSize, after, (doc) => sparedBySignOutFql(doc, q.Var("signedOut")))),
+          ),
+        );
+  const total: RevokeUserResult = { revoked: 0, ledgerEntriesDeleted: 0, userFound: true, userCreated: false, workRemaining: false };
   // Without a budget no clock is read and no deadline is set: the client's timeout applies.
   const box = budgeted ? new TimeBox({ budgetMs: timeBudgetMs, slackMs, queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS }, now()) : undefined;
   let after: unknown = null;
@@ -224,8 +259,9 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
     try {
       raw = await send(batchStart);
     } catch (e) {
-      // Contention (409: FaunaDB retried it internally, the user's sign-ins kept winning):
-      // nothing of the batch committed, and its deletes are guarded, so once more if it fits.
+      // Contention (409: FaunaDB retried it internally, the user's sign-ins kept winning), or
+      // a first exchange created the user this batch was creating (the unique index refused
+      // ours): nothing of the batch committed, and its deletes are guarded, so once more if it fits.
       if (!contended(e)) throw e;
       const at = box ? now() : 0;
       try {
@@ -243,6 +279,10 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
       total.userFound = batches > 0;
       return total;
     }
+    if ((raw as { userCreated?: unknown }).userCreated === true) {
+      total.userFound = false;
+      total.userCreated = true;
+    }
     total.revoked += page.tokensDeleted;
     total.ledgerEntriesDeleted += page.ledgerEntriesDeleted;
     after = page.after ?? null;
@@ -254,8 +294,10 @@ export async function revokeUserTokens(client: faunadb.Client, sub: string, opti
   }
 }
 
+/** A failure after which the batch certainly did not commit: contention, or the users index's uniqueness. */
 function contended(e: unknown): boolean {
-  return faunaFailure(e)?.status === 409;
+  const f = faunaFailure(e);
+  return f !== null && (f.status === 409 || f.code === FAUNA_ERROR.instanceNotUnique);
 }
 
 function asRevokeResult(value: unknown): RevokeResult {

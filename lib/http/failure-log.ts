@@ -58,13 +58,23 @@ export function failureDetail(err: TokenExchangeError, config: Config): LogField
   return detail;
 }
 
+/**
+ * FaunaDB's 409 after its own retries and ours: transactions on the same data (one user's
+ * concurrent sign-ins) kept colliding. That is load, not an outage, and anyone holding one
+ * valid JWT can cause it by firing it in parallel, so it must not raise error alerts.
+ */
+function contended(err: TokenExchangeError): boolean {
+  return err instanceof DatabaseUnavailable && (err.failure.cause ?? "").startsWith("http_409");
+}
+
 /** Logs a failed request as `event`; `cause` is what was thrown, logged only for a bug (ERR_INTERNAL). */
 export function logFailure(event: string, err: TokenExchangeError, status: number, started: number, config: Config, cause?: unknown): void {
   const detail: LogFields = { outcome: err.code, status, duration_ms: Date.now() - started, ...failureDetail(err, config) };
   if (err instanceof InternalError && cause !== undefined) detail.cause = cause;
-  // Nobody can raise error alerts without credentials: a client that went away is not a
-  // server failure, and a made-up kid once the refetch budget is spent (503) is a warning.
+  // Nobody can raise error alerts without credentials or with one valid JWT: a client that
+  // went away is not a server failure; a made-up kid once the refetch budget is spent (503)
+  // and contention (503) are warnings. Errors are kept for outages, misconfiguration and bugs.
   const level =
-    err instanceof RequestAborted ? "info" : err instanceof JwksRefetchDeferred ? "warn" : status >= 500 ? "error" : "info";
+    err instanceof RequestAborted ? "info" : err instanceof JwksRefetchDeferred || contended(err) ? "warn" : status >= 500 ? "error" : "info";
   log(level, event, detail);
 }

@@ -36,6 +36,7 @@ export const INVALID_TOKEN_CODES: readonly string[] = [
   E.JwtClaimMissing.code,
   E.JwtSignedOut.code,
   E.JwtSubInvalid.code,
+  E.JwtIatInvalid.code,
 ];
 
 const STATUS_BY_CODE: ReadonlyMap<string, Row> = new Map<string, Row>([

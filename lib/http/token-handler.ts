@@ -100,7 +100,9 @@ async function revokeRoute(setup: Setup, call: Call): Promise<Response> {
     const deadline = Deadline.after(setup.budgets.revokeMs, call.started);
     const { jwt } = await parseTokenRequest(call.req, { allowForm: false, deadline, bodyMs: setup.budgets.bodyMs });
     const verified = await setup.exchange.verify(jwt, { deadline });
-    const result = await setup.exchange.signOut(verified.userKey, { deadline, ...(setup.revoke ? { revoke: setup.revoke } : {}) });
+    // The JWT's iat (checked: not later than now + the clock tolerance) bounds the sign-out from below: this JWT is refused afterwards.
+    const iat = typeof verified.claims.iat === "number" ? { issuedAt: verified.claims.iat } : {};
+    const result = await setup.exchange.signOut(verified.userKey, { deadline, ...iat, ...(setup.revoke ? { revoke: setup.revoke } : {}) });
     const complete = result.workRemaining !== true;
     log("info", "token_revoke", {
       outcome: complete ? "revoked" : "revoked_partly",
@@ -108,6 +110,8 @@ async function revokeRoute(setup: Setup, call: Call): Promise<Response> {
       sub: verified.sub,
       revoked: result.revoked,
       complete,
+      // No user yet, and exchanges create users: the sign-out created it (lib/core/revoke.ts).
+      ...(result.userCreated === true ? { user_created: true } : {}),
       duration_ms: Date.now() - call.started,
     });
     return ok({ revoked: result.revoked, complete }, call.cors);

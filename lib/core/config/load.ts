@@ -93,6 +93,10 @@ function readUsers(r: EnvReader): UsersSchemaNames {
   };
 }
 
+function readCreateMissingUsers(r: EnvReader): boolean {
+  return r.boolean("CREATE_MISSING_USERS", false);
+}
+
 function readOrigins(r: EnvReader): string[] {
   const origins = r.list("ALLOWED_ORIGINS");
   const isOrigin = (o: string): boolean => {
@@ -167,7 +171,7 @@ export function loadConfig(env: Env): Config {
     jwt,
     issuers,
     ...readUsers(r),
-    createMissingUsers: r.boolean("CREATE_MISSING_USERS", false),
+    createMissingUsers: readCreateMissingUsers(r),
     tokenMaxTtlSeconds:
       r.wholeNumber(
         "TOKEN_MAX_TTL_SECONDS",
@@ -193,10 +197,14 @@ export function loadFaunaConfig(env: Env): FaunaConfig {
   return r.done(readFauna(r));
 }
 
-/** FAUNA_USERS_COLLECTION / FAUNA_USERS_INDEX with their defaults (revoke by `sub`). */
-export function loadUsersSchemaNames(env: Env): UsersSchemaNames {
+/**
+ * What revoke by `sub` needs besides FaunaDB: FAUNA_USERS_COLLECTION / FAUNA_USERS_INDEX with
+ * their defaults, and CREATE_MISSING_USERS (then an unknown `sub` gets its user created to
+ * hold the sign-out, as the exchange would create it: lib/core/revoke.ts).
+ */
+export function loadRevokeConfig(env: Env): UsersSchemaNames & { createMissingUsers: boolean } {
   const r = new EnvReader(env);
-  return r.done(readUsers(r));
+  return r.done({ ...readUsers(r), createMissingUsers: readCreateMissingUsers(r) });
 }
 
 /** What deploy-schema needs: FaunaDB, and the users collection and index names. */

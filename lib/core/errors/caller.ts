@@ -196,6 +196,24 @@ export class JwtClaimMissing extends tokenFailure("ERR_JWT_CLAIM_MISSING", "malf
 
 type SubProblem = "too_long" | "invisible_character" | "another_issuers_key";
 
+type IatProblem = "future" | "not_a_time";
+
+/**
+ * An `iat` that cannot be when the token was issued: later than now (beyond the clock
+ * tolerance), or not a time at all (not a finite number, negative, or outside what a date
+ * can hold). Sign out everywhere refuses a JWT issued at or before it; one that claims to be
+ * issued in the future would never be, so it is refused here, before anything is looked up.
+ * jsonwebtoken checks `iat` only with `maxAge`.
+ */
+export class JwtIatInvalid extends tokenFailure("ERR_JWT_IAT_INVALID", "malformed", (problem: IatProblem) =>
+  problem === "future" ? 'The token\'s "iat" claim says it was issued in the future.' : 'The token\'s "iat" claim is not a time.',
+) {
+  override readonly name = "JwtIatInvalid";
+  constructor(readonly problem: IatProblem) {
+    super(problem);
+  }
+}
+
 /**
  * The user signed out everywhere at or after the token's `iat` (or the token has no `iat`
  * and the user signed out once): it stays refused until it expires, whoever holds it.

@@ -201,6 +201,23 @@ export class SchemaMigrationNeeded extends TokenExchangeError {
 }
 
 /**
+ * `deploy-schema` lost the race to create an object ("instance already exists") more often
+ * than there are objects in its plan: each lost race means another deploy created at least
+ * one of them, so this many can only mean objects also disappear meanwhile (someone deleting
+ * them while deploys run). Nothing it created is undone; running it again carries on.
+ */
+export class SchemaDeployNotConverging extends TokenExchangeError {
+  override readonly name = "SchemaDeployNotConverging";
+  static readonly code = "ERR_SCHEMA_DEPLOY_NOT_CONVERGING";
+  readonly code = SchemaDeployNotConverging.code;
+  constructor(readonly attempts: number) {
+    super(
+      `another deploy-schema kept creating the objects this one was creating (${attempts} attempts, each finding one already there): run it again once the other deploys are done, and check that nothing deletes schema objects meanwhile`,
+    );
+  }
+}
+
+/**
  * A non-empty page of ledger entries deleted no ledger document: the set and the documents
  * disagree (each page reads and deletes at one snapshot, so this cannot happen on a
  * consistent database). Looping "from the start" would spin on the same entries forever;

@@ -12,7 +12,7 @@ import { createFaunaClient, queryBefore } from "../fauna/client.ts";
 import { log } from "../log.ts";
 import { requestBudgets } from "../budgets.ts";
 import { Deadline } from "../deadline.ts";
-import type { JwtVerifier, JwtVerifierOptions, VerifiedJwt } from "../identity/jwt.ts";
+import { checkIssuedAt, type JwtVerifier, type JwtVerifierOptions, type VerifiedJwt } from "../identity/jwt.ts";
 import { createIdentityVerifier, type IdentifiedJwt, type IdentityVerifier, type IssuedIdentity } from "../identity/issuers.ts";
 import { revokeUserTokens, type RevokeResult, type RevokeUserTokens } from "../revoke.ts";
 import { computeExpiry, secondsUntil } from "./expiry.ts";
@@ -93,7 +93,10 @@ export interface TokenExchange {
    * would end after `deadline` (one started before may run budgets.ts's revoke slack past
    * it). Rejects with a `TokenExchangeError`; `workRemaining` when the time ran out first.
    */
-  signOut(sub: string, opts: { deadline: Deadline; revoke?: RevokeUserTokens }): Promise<RevokeResult & { workRemaining?: boolean }>;
+  signOut(
+    sub: string,
+    opts: { deadline: Deadline; revoke?: RevokeUserTokens; issuedAt?: number },
+  ): Promise<RevokeResult & { workRemaining?: boolean; userCreated?: boolean }>;
 }
 
 export interface TokenExchangeDeps {
@@ -148,11 +151,13 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
     const nowMs = now();
     const expiresAt = computeExpiry({ jwtExpSeconds: verified.exp, maxTtlSeconds: config.tokenMaxTtlSeconds, nowMs });
     if (!expiresAt) throw new JwtExpired();
+    // Verified already when it came through `verify`; a token verified elsewhere is held to the same.
     const iat = verified.claims.iat;
+    checkIssuedAt(iat, Math.floor(nowMs / 1000));
     const query = exchangeQuery({
       sub: userKey,
       expiresAt,
-      ...(typeof iat === "number" && Number.isFinite(iat) ? { issuedAt: iat } : {}),
+      ...(typeof iat === "number" ? { issuedAt: iat } : {}),
       usersCollection: config.usersCollection,
       usersIndex: config.usersIndex,
       createMissingUsers: config.createMissingUsers,
@@ -195,9 +200,12 @@ export function createTokenExchange(config: Config, deps: TokenExchangeDeps = {}
       const deadline = deadlineOf(opts);
       return issue(await verify(jwt, { deadline }), { ...opts, deadline });
     },
-    async signOut(sub, { deadline, revoke = revokeUserTokens }) {
+    async signOut(sub, { deadline, revoke = revokeUserTokens, issuedAt }) {
       try {
-        return await revoke(client, sub, { usersIndex: config.usersIndex, timeBudgetMs: deadline.remaining() });
+        // An exchange that may create the user may create it after this sign-out: then so does the sign-out.
+        const creating = config.createMissingUsers ? { createMissingUsers: true, usersCollection: config.usersCollection } : {};
+        const notBefore = issuedAt !== undefined ? { signedOutNotBefore: issuedAt } : {};
+        return await revoke(client, sub, { usersIndex: config.usersIndex, ...creating, ...notBefore, timeBudgetMs: deadline.remaining() });
       } catch (e) {
         throw mapFaunaError(e, errorContext);
       }

@@ -28,7 +28,7 @@ export interface ExchangeQueryInput {
   /** At most this many live secrets per user once this one is issued; 0 = no bound. */
   maxLiveSecrets: number;
   meta?: Record<string, unknown>;
-  /** The verified `iss`, recorded in the ledger entry. */
+  /** The verified `iss`, recorded in the ledger entry, and on the token next to its claims. */
   issuer?: string;
   /** Verified claims for the token's `data.claims` (TOKEN_CLAIMS), already size-bounded. */
   claims?: Record<string, unknown>;
@@ -64,7 +64,7 @@ export function exchangeQuery(i: ExchangeQueryInput): faunadb.Expr {
       signedOut: latestSignOutFql(q.Var("user")),
       refused: q.If(signedOutFql(q.Var("signedOut"), i.issuedAt), q.Abort(ABORT_REASONS.signedOut), false),
       evicted: i.maxLiveSecrets > 0 ? revokeOverBoundFql(q.Var("user"), i.maxLiveSecrets) : 0,
-      token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt, ...tokenDataParams(i.claims) }),
+      token: q.Create(q.Tokens(), { instance: q.Var("user"), ttl: expiresAt, ...tokenDataParams(i.claims, i.issuer) }),
       entry: writeEntryFql({
         token_ref: q.Select("ref", q.Var("token")),
         user_ref: q.Var("user"),

@@ -11,7 +11,7 @@
 import { createPublicKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { JwtConfig } from "../config/load.ts";
-import { InvalidToken, JwksNoMatchingKey, JwtAlgorithmNotAllowed, JwtAudienceInvalid, JwtClaimMissing, JwtCritUnsupported, JwtExpired, JwtIssuerInvalid, JwtMalformed, JwtNotSigned, JwtNotYetValid, JwtSignatureInvalid, JwtSubInvalid, Misconfigured } from "../errors/index.ts";
+import { InvalidToken, JwksNoMatchingKey, JwtAlgorithmNotAllowed, JwtAudienceInvalid, JwtClaimMissing, JwtCritUnsupported, JwtExpired, JwtIssuerInvalid, JwtMalformed, JwtNotSigned, JwtNotYetValid, JwtSignatureInvalid, JwtSubInvalid, JwtIatInvalid, Misconfigured } from "../errors/index.ts";
 import { jwksKeyLookup, type JwksOptions, type KeyLookup } from "./jwks.ts";
 import { Deadline } from "../deadline.ts";
 
@@ -119,10 +119,22 @@ const INVISIBLE_IN_SUB = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 /** The longest `sub` accepted (Auth0's are well under 100 characters). */
 const MAX_SUB_LENGTH = 255;
 
-function checkClaims(payload: unknown): VerifiedJwt {
+/**
+ * `iat`, when present, must be a time no later than now + the clock tolerance: a number of
+ * seconds, finite, not negative (and so within what a date can hold, since it is not later
+ * than now). A JWT issued in the future would never be "issued at or before" a sign-out.
+ */
+export function checkIssuedAt(iat: unknown, nowSeconds: number): void {
+  if (iat === undefined) return;
+  if (typeof iat !== "number" || !Number.isFinite(iat) || iat < 0) throw new JwtIatInvalid("not_a_time");
+  if (iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) throw new JwtIatInvalid("future");
+}
+
+function checkClaims(payload: unknown, nowSeconds: number): VerifiedJwt {
   if (typeof payload !== "object" || payload === null) throw new JwtMalformed();
   const claims = payload as Record<string, unknown>;
   if (typeof claims.exp !== "number" || !Number.isFinite(claims.exp)) throw new JwtClaimMissing("exp");
+  checkIssuedAt(claims.iat, nowSeconds);
   const sub = claims.sub;
   if (typeof sub !== "string" || sub.length === 0) throw new JwtClaimMissing("sub");
   if (sub.length > MAX_SUB_LENGTH) throw new JwtSubInvalid("too_long");
@@ -171,7 +183,7 @@ export function createJwtVerifier(config: JwtConfig, opts: JwtVerifierOptions = 
         throw fromJsonWebTokenError(e);
       }
       checkAudienceAndIssuer(payload, config);
-      return checkClaims(payload);
+      return checkClaims(payload, v.nowSeconds ?? Math.floor(Date.now() / 1000));
     },
   };
 }

@@ -26,15 +26,19 @@ export function latestSignOutFql(user: faunadb.ExprArg): faunadb.Expr {
 
 /**
  * FQL: record that the user signed out now (`Now()`), replacing the earlier record(s): one
- * document per user stays. Evaluates to the instant recorded.
+ * document per user stays. Evaluates to the instant recorded. With `notBefore` (the `iat` of
+ * the JWT that asked, seconds), no earlier than it: a JWT's `iat` may be ahead of FaunaDB's
+ * clock by up to the verification's clock tolerance, and the JWT that signed out must be
+ * refused afterwards all the same.
  */
-export function recordSignOutFql(user: faunadb.ExprArg): faunadb.Expr {
+export function recordSignOutFql(user: faunadb.ExprArg, notBefore?: number): faunadb.Expr {
   const [data, userField] = FIELD.userRef;
   const [, atField] = FIELD.signedOutAt;
+  const at = notBefore === undefined ? q.Now() : q.Let({ iat: q.Epoch(Math.ceil(notBefore * 1000), "millisecond") }, q.If(q.GT(q.Var("iat"), q.Now()), q.Var("iat"), q.Now()));
   return q.Do(
     // Normally one; several only when two sign-outs of one user raced.
     q.Foreach(q.Select("data", q.Paginate(signOutsOf(user), { size: 100 })), q.Lambda("s", q.Delete(q.Select(REF, q.Var("s"))))),
-    q.Select([data, atField], q.Create(q.Collection(SIGN_OUTS_COLLECTION), { [data]: { [userField]: user, [atField]: q.Now() } })),
+    q.Select([data, atField], q.Create(q.Collection(SIGN_OUTS_COLLECTION), { [data]: { [userField]: user, [atField]: at } })),
   );
 }
 

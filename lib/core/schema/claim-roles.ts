@@ -8,9 +8,14 @@
  * considered for the users' roles, but has no token to read (`CurrentToken()` fails).
  * Conditions only grant on what is there (an array that contains a value, a value that
  * equals one): a claim that is missing, or was left out for size, grants nothing.
+ *
+ * And only on the word of an issuer the role names: the token's `data.issuer` (the verified
+ * `iss` the exchange wrote next to the claims) must be one of them. With several identity
+ * providers a claim's name means what its issuer means by it; another issuer's
+ * `permissions: ["read:orders"]` is not this one's.
  */
 import faunadb from "faunadb";
-import { TOKEN_CLAIMS_FIELD } from "../ledger/token-data.ts";
+import { TOKEN_CLAIMS_FIELD, TOKEN_ISSUER_FIELD } from "../ledger/token-data.ts";
 import type { RoleDefinition, RoleResource, RoleAction } from "./role.ts";
 
 const q = faunadb.query;
@@ -25,18 +30,36 @@ export interface ClaimRole {
   name: string;
   /** The collection whose documents may be members (the users collection). */
   collection: string;
+  /** The issuers whose tokens' claims the role trusts (a token's `data.issuer` must be one). */
+  issuers: string[];
   /** The claim's path under `data.claims`: a TOKEN_CLAIMS name, then keys inside it if it is an object. */
   claim: string[];
   test: ClaimTest;
   privileges: { resource: RoleResource; actions: Record<string, boolean> }[];
 }
 
-/** `Query(Lambda("ref", …))`: whether the secret's token carries the claim as `test` wants it. */
-export function claimMembershipPredicate(claim: readonly string[], test: ClaimTest): faunadb.Expr {
-  const value = q.Select([...TOKEN_CLAIMS_FIELD, ...claim], q.Get(q.CurrentToken()), null);
+/**
+ * `Query(Lambda("ref", …))`: whether the secret's token was issued on the word of one of
+ * `issuers` and carries the claim as `test` wants it. The token is read once.
+ */
+export function claimMembershipPredicate(issuers: readonly string[], claim: readonly string[], test: ClaimTest): faunadb.Expr {
+  const token = q.Var("token");
   const holds =
     "contains" in test ? q.If(q.IsArray(q.Var("claim")), q.ContainsValue(test.contains, q.Var("claim")), false) : q.Equals(q.Var("claim"), test.equals);
-  return q.Query(q.Lambda("ref", q.If(q.HasCurrentToken(), q.Let({ claim: value }, holds), false)));
+  const trusted = q.If(q.IsString(q.Var("issuer")), q.ContainsValue(q.Var("issuer"), [...issuers]), false);
+  return q.Query(
+    q.Lambda(
+      "ref",
+      q.If(
+        q.HasCurrentToken(),
+        q.Let(
+          { token: q.Get(q.CurrentToken()), issuer: q.Select([...TOKEN_ISSUER_FIELD], token, null) },
+          q.If(trusted, q.Let({ claim: q.Select([...TOKEN_CLAIMS_FIELD, ...claim], token, null) }, holds), false),
+        ),
+        false,
+      ),
+    ),
+  );
 }
 
 /** The role as deploy-schema creates and drift-checks it (role.ts). */
@@ -44,7 +67,7 @@ export function claimRoleDefinition(r: ClaimRole): RoleDefinition {
   return {
     name: r.name,
     membership: [r.collection],
-    membershipPredicate: claimMembershipPredicate(r.claim, r.test),
+    membershipPredicate: claimMembershipPredicate(r.issuers, r.claim, r.test),
     privileges: r.privileges.map((p) => ({ resource: p.resource, actions: p.actions as Record<string, RoleAction> })),
   };
 }

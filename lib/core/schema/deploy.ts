@@ -14,7 +14,7 @@ import {
   usersIndexDefinition,
   type IndexDefinition,
 } from "../ledger/layout.ts";
-import { FaunaSecretRefused, Misconfigured, SchemaConflict, SchemaMigrationNeeded } from "../errors/index.ts";
+import { FaunaSecretRefused, Misconfigured, SchemaConflict, SchemaDeployNotConverging, SchemaMigrationNeeded } from "../errors/index.ts";
 import { FAUNA_ERROR, faunaFailure } from "../fauna/failures.ts";
 import { queryBefore } from "../fauna/client.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
@@ -196,7 +196,9 @@ function migrationLines(def: SchemaDefinition, state: State, p: Plan): string[] 
  * Collections, indexes and roles are created in separate queries because Fauna does not let
  * an index be built on a collection created in the same transaction (roles, which name
  * collections, follow for the same reason). A concurrent deploy that wins a race is
- * detected ("instance already exists") and the state is read again.
+ * detected ("instance already exists") and the state is read again, as often as it happens:
+ * each time at least one object of the plan was created by another deploy, so it converges
+ * within as many attempts as the plan has objects (`SchemaDeployNotConverging` otherwise).
  */
 export async function deploySchema(client: faunadb.Client, opts: SchemaOptions = {}): Promise<DeployReport> {
   const def = schemaDefinition(opts);
@@ -204,6 +206,7 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
   const created: string[] = [];
   const migrated: string[] = [];
   const send = (expr: faunadb.ExprArg) => queryBefore(client, expr, Deadline.after(DEFAULT_QUERY_TIMEOUT_MS));
+  const objects = def.collections.length + def.indexes.length + def.roles.length;
   for (let attempt = 0; ; attempt++) {
     const state = await readState(client, def);
     const p = plan(def, state);
@@ -237,8 +240,9 @@ export async function deploySchema(client: faunadb.Client, opts: SchemaOptions =
         created.push(...p.missingRoles.map((r) => `role ${r.name}`));
       }
     } catch (e) {
-      if (attempt === 0 && isAlreadyExists(e)) continue;
-      throw e;
+      if (!isAlreadyExists(e)) throw e;
+      if (attempt < objects) continue;
+      throw new SchemaDeployNotConverging(attempt + 1);
     }
     const building = await waitForIndexes(
       client,

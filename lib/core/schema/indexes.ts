@@ -10,6 +10,7 @@ import { TOKENS_SOURCE, type IndexDefinition } from "../ledger/layout.ts";
 import { queryBefore } from "../fauna/client.ts";
 import { DEFAULT_QUERY_TIMEOUT_MS } from "../budgets.ts";
 import { Deadline } from "../deadline.ts";
+import { stable } from "./stable.ts";
 
 const q = faunadb.query;
 
@@ -42,14 +43,23 @@ export function indexParams(i: IndexDefinition): Record<string, unknown> {
   };
 }
 
+/**
+ * Terms or values as one comparable text: every key of every entry (`field`, `reverse`,
+ * `transform`, `binding`, and any other), only FaunaDB's own defaults made explicit (a
+ * `field` path given as one string, `reverse` false when absent): a `transform` such as
+ * `casefold` or a binding changes what the index holds as surely as another field does.
+ */
 function normalizeFields(fields: unknown): string {
-  if (!Array.isArray(fields)) return "[]";
-  return JSON.stringify(
-    fields.map((f: { field?: unknown; reverse?: unknown }) => ({
-      field: Array.isArray(f.field) ? f.field : [f.field],
-      reverse: f.reverse === true,
-    })),
-  );
+  const list = fields == null ? [] : Array.isArray(fields) ? fields : [fields];
+  return `[${list
+    .map((f) => {
+      // Driver values (a stored entry may hold any) in their wire form.
+      const e = (f && typeof f === "object" ? JSON.parse(JSON.stringify(f)) : { field: f }) as Record<string, unknown>;
+      if (e.field !== undefined && !Array.isArray(e.field)) e.field = [e.field];
+      e.reverse = e.reverse === true;
+      return stable(e);
+    })
+    .join(",")}]`;
 }
 
 function sourceName(source: unknown): string {

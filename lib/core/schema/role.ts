@@ -8,6 +8,7 @@
  */
 import faunadb from "faunadb";
 import { DEFAULT_USERS_COLLECTION } from "../ledger/layout.ts";
+import { stable } from "./stable.ts";
 
 const q = faunadb.query;
 
@@ -71,19 +72,6 @@ export interface ExistingRole {
   privileges?: unknown;
 }
 
-/** JSON with sorted keys, so that two equal values always print alike. */
-function stable(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
-  if (v && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stable(o[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
-}
-
 /** Driver values and expressions in their wire form. */
 function wire(v: unknown): unknown {
   return v === undefined ? undefined : asServerRenders(JSON.parse(JSON.stringify(v)));
@@ -143,10 +131,30 @@ function actionsText(actions: unknown): string {
 const list = (v: unknown): Record<string, unknown>[] =>
   (v == null ? [] : Array.isArray(v) ? v : [v]) as Record<string, unknown>[];
 
-/** Human-readable differences between a deployed role and its definition (empty when equal). */
+/** What a stored membership entry and a stored privilege may hold: anything else is drift, never ignored. */
+const MEMBERSHIP_KEYS = ["resource", "predicate"];
+const PRIVILEGE_KEYS = ["resource", "actions"];
+
+/** Keys of stored entries that the definition cannot have written, said once per entry. */
+function unexpectedKeys(entries: Record<string, unknown>[], allowed: readonly string[], what: string): string[] {
+  return entries.flatMap((e) => {
+    const extra = Object.keys(e).filter((k) => !allowed.includes(k));
+    return extra.length === 0 ? [] : [`${what} on ${resourceName(e.resource)} has ${extra.map((k) => `${k}: ${stable(wire(e[k]))}`).join(", ")}, which the definition has not`];
+  });
+}
+
+/**
+ * Human-readable differences between a deployed role and its definition (empty when equal).
+ * Strict: every key of every stored membership entry and privilege is compared, and a
+ * resource that appears in more than one stored privilege is drift in itself (FaunaDB grants
+ * the union of their actions, so a second entry can widen a role whose first entry matches).
+ */
 export function roleDifferences(def: RoleDefinition, existing: ExistingRole): string[] {
   const diffs: string[] = [];
-  const haveMembers = list(existing.membership)
+  const members = list(existing.membership);
+  const privileges = list(existing.privileges);
+  diffs.push(...unexpectedKeys(members, MEMBERSHIP_KEYS, "membership"), ...unexpectedKeys(privileges, PRIVILEGE_KEYS, "the privilege"));
+  const haveMembers = members
     .map((m) => resourceName(m.resource) + (m.predicate == null ? "" : ` when ${actionText(m.predicate)}`))
     .sort();
   const when = def.membershipPredicate ? ` when ${actionText(def.membershipPredicate)}` : "";
@@ -154,7 +162,17 @@ export function roleDifferences(def: RoleDefinition, existing: ExistingRole): st
   if (stable(haveMembers) !== stable(wantMembers)) {
     diffs.push(`membership is [${haveMembers.join(", ")}], expected [${wantMembers.join(", ")}]`);
   }
-  const have = new Map(list(existing.privileges).map((p) => [resourceName(p.resource), actionsText(p.actions)]));
+  const have = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
+  for (const p of privileges) {
+    const resource = resourceName(p.resource);
+    const actions = actionsText(p.actions);
+    repeated.set(resource, [...(repeated.get(resource) ?? []), actions]);
+    if (!have.has(resource)) have.set(resource, actions);
+  }
+  for (const [resource, all] of repeated) {
+    if (all.length > 1) diffs.push(`privileges on ${resource} are listed ${all.length} times (${all.join(", ")}): FaunaDB grants the union of their actions`);
+  }
   for (const p of def.privileges) {
     const resource = resourceLabel(p.resource);
     const want = actionsText(p.actions);

@@ -5,20 +5,25 @@
  *
  *   {"roles": [
  *     {"name": "orders_reader",
- *      "members": {"collection": "users", "claim": "permissions", "contains": "read:orders"},
+ *      "members": {"issuer": "https://example.eu.auth0.com/", "claim": "permissions", "contains": "read:orders"},
  *      "privileges": [{"resource": {"collection": "orders"}, "actions": {"read": true}},
  *                     {"resource": {"index": "orders_by_owner"}, "actions": {"read": true}}]}
  *   ]}
  *
- * `members.collection` defaults to the users collection; `members.claim` is a TOKEN_CLAIMS
- * name, or a path whose first element is one (`["realm_access", "roles"]`); exactly one of
- * `contains` (the claim is an array holding the value) and `equals`. Privileges name a
+ * `members.issuer` is required: the issuer (an `iss`, exactly) or issuers whose tokens' claims
+ * the role trusts. deploy-schema cannot know for certain which issuers the exchange trusts
+ * (it reads no identity configuration, and may run elsewhere), and a claim means what its
+ * issuer means by it, so the file says it. `members.collection` defaults to the users
+ * collection; `members.claim` is a TOKEN_CLAIMS name, or a path whose first element is one
+ * (`["realm_access", "roles"]`); exactly one of `contains` (the claim is an array holding the
+ * value) and `equals`. Privileges name a
  * collection, an index or a function, with boolean actions only: a predicate belongs in a
  * role written in FQL (roles add up).
  */
 import { RolesFileInvalid } from "../errors/index.ts";
 import { claimRoleDefinition, type ClaimRole, type ClaimTest, type ClaimValue } from "./claim-roles.ts";
-import { USER_ROLE, type RoleDefinition, type RoleResource } from "./role.ts";
+import { resourceLabel, USER_ROLE, type RoleDefinition, type RoleResource } from "./role.ts";
+import { isHttpUrl } from "../config/reader.ts";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** FaunaDB reserves admin and server; the other two are the built-in key roles; user_self is deploy-schema's own. */
@@ -68,13 +73,26 @@ function readClaim(c: Checker, v: unknown): string[] | undefined {
   return void c.problem("members.claim", 'must be a TOKEN_CLAIMS name, or a path into one such as ["realm_access", "roles"]');
 }
 
-function readMembers(c: Checker, v: unknown, usersCollection: string): Pick<ClaimRole, "collection" | "claim" | "test"> | undefined {
-  if (!isObject(v)) return void c.problem("members", 'must be an object: {"claim", and "contains" or "equals"; "collection" (default the users collection)}');
-  c.onlyFields(v, "members", ["collection", "claim", "contains", "equals"]);
+/** An issuer as the exchange compares it: the whole `iss`, an http(s) URL (Auth0's ends with "/"). */
+function readIssuers(c: Checker, v: unknown): string[] | undefined {
+  const issuers = typeof v === "string" ? [v] : v;
+  const ok = (i: unknown) => typeof i === "string" && i.length <= 2048 && isHttpUrl(i) && !/\s/.test(i);
+  if (Array.isArray(issuers) && issuers.length > 0 && issuers.every(ok)) return [...new Set(issuers as string[])];
+  const given = v === undefined ? "is required: " : "must be ";
+  return void c.problem(
+    "members.issuer",
+    `${given}the issuer whose tokens' claims this role trusts, exactly as in its tokens' iss (e.g. "https://example.eu.auth0.com/"), or an array of them`,
+  );
+}
+
+function readMembers(c: Checker, v: unknown, usersCollection: string): Pick<ClaimRole, "collection" | "issuers" | "claim" | "test"> | undefined {
+  if (!isObject(v)) return void c.problem("members", 'must be an object: {"issuer", "claim", and "contains" or "equals"; "collection" (default the users collection)}');
+  c.onlyFields(v, "members", ["collection", "issuer", "claim", "contains", "equals"]);
   const collection = v.collection === undefined ? usersCollection : c.name(v.collection, "members.collection", "a collection");
+  const issuers = readIssuers(c, v.issuer);
   const claim = readClaim(c, v.claim);
   const test = readTest(c, v);
-  return collection && claim && test ? { collection, claim, test } : undefined;
+  return collection && issuers && claim && test ? { collection, issuers, claim, test } : undefined;
 }
 
 function readPrivilege(c: Checker, v: unknown, at: string): ClaimRole["privileges"][number] | undefined {
@@ -109,6 +127,11 @@ function readRole(v: unknown, n: number, usersCollection: string): { role?: Clai
   const given = v.privileges;
   if (!Array.isArray(given) || given.length === 0) c.problem("privileges", "must be a non-empty array");
   const privileges = (Array.isArray(given) ? given : []).map((p, i) => readPrivilege(c, p, `privileges[${i}]`));
+  // FaunaDB would grant the union of two entries; deploy-schema counts a repeated resource as drift.
+  const labels = privileges.map((p) => (p ? resourceLabel(p.resource) : undefined));
+  labels.forEach((l, i) => {
+    if (l !== undefined && labels.indexOf(l) < i) c.problem(`privileges[${i}].resource`, `names ${l} again: list each resource once, with all its actions`);
+  });
   if (c.problems.length > 0 || !name || !members || privileges.some((p) => !p)) return { problems: c.problems };
   return { role: { name, ...members, privileges: privileges as ClaimRole["privileges"] }, problems: [] };
 }
