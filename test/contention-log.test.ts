@@ -2,7 +2,8 @@
  * Contention is logged as load, not as a fault (the review of main, 8): one valid JWT fired
  * concurrently makes one user's transactions collide on a cluster, and what is still
  * contended after FaunaDB's retries and ours is answered 503 (ERR_DATABASE_UNAVAILABLE,
- * `http_409`). A token holder must not be able to raise error-level alerts that way: such a
+ * `http_409`). FaunaDB's 429 (an ops rate limit, off unless the operator turns it on) is
+ * load of the same kind. A token holder must not be able to raise error-level alerts that way: such a
  * line is a warning; a real outage stays an error. Real HTTP into the handler, the real
  * driver, the emulator's cluster profile.
  */
@@ -50,6 +51,18 @@ describe("contention", () => {
     // A DELETE contended twice (its first batch is sent once more) is the same.
     assert.equal((await refusedTwice(emulator, 409, "DELETE")).status, 503);
     assert.deepEqual(since(from).at(-1), ["warn", "ERR_DATABASE_UNAVAILABLE", "http_409:contended transaction"]);
+  });
+
+  test("throttled (429: an ops rate limit the operator turned on) after the retry: 503, logged at warn", async (t) => {
+    const emulator = emulatorOnly(t, s.target, "fault injection");
+    if (!emulator) return;
+    const from = Date.now();
+    const r = await refusedTwice(emulator, 429);
+    assert.deepEqual([r.status, r.body.error], [503, "temporarily_unavailable"]);
+    assert.deepEqual(
+      since(from).map(([level, outcome, cause]) => [level, outcome, String(cause).slice(0, 8)]),
+      [["warn", "ERR_DATABASE_UNAVAILABLE", "http_429"]],
+    );
   });
 
   test("an outage stays an error: FaunaDB answering 503 unavailable", async (t) => {

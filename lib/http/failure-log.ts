@@ -59,12 +59,14 @@ export function failureDetail(err: TokenExchangeError, config: Config): LogField
 }
 
 /**
- * FaunaDB's 409 after its own retries and ours: transactions on the same data (one user's
- * concurrent sign-ins) kept colliding. That is load, not an outage, and anyone holding one
- * valid JWT can cause it by firing it in parallel, so it must not raise error alerts.
+ * Load, not an outage: FaunaDB's 409 after its own retries and ours (transactions on the
+ * same data, one user's concurrent sign-ins, kept colliding) and its 429 (an ops rate limit
+ * the operator turned on was reached). Anyone holding one valid JWT can cause either by
+ * firing it in parallel, so neither may raise error alerts.
  */
-function contended(err: TokenExchangeError): boolean {
-  return err instanceof DatabaseUnavailable && (err.failure.cause ?? "").startsWith("http_409");
+function underLoad(err: TokenExchangeError): boolean {
+  const cause = err instanceof DatabaseUnavailable ? (err.failure.cause ?? "") : "";
+  return cause.startsWith("http_409") || cause.startsWith("http_429");
 }
 
 /** Logs a failed request as `event`; `cause` is what was thrown, logged only for a bug (ERR_INTERNAL). */
@@ -73,8 +75,8 @@ export function logFailure(event: string, err: TokenExchangeError, status: numbe
   if (err instanceof InternalError && cause !== undefined) detail.cause = cause;
   // Nobody can raise error alerts without credentials or with one valid JWT: a client that
   // went away is not a server failure; a made-up kid once the refetch budget is spent (503)
-  // and contention (503) are warnings. Errors are kept for outages, misconfiguration and bugs.
+  // and contention or throttling (503) are warnings. Errors are kept for outages, misconfiguration and bugs.
   const level =
-    err instanceof RequestAborted ? "info" : err instanceof JwksRefetchDeferred || contended(err) ? "warn" : status >= 500 ? "error" : "info";
+    err instanceof RequestAborted ? "info" : err instanceof JwksRefetchDeferred || underLoad(err) ? "warn" : status >= 500 ? "error" : "info";
   log(level, event, detail);
 }
