@@ -29,7 +29,7 @@ import {
   SchemaMigrationNeeded,
   TokenExchangeError,
 } from "../lib/core/errors/index.ts";
-import { redactString, setLogLevel } from "../lib/core/log.ts";
+import { escapeInvisible, redactString, setLogLevel } from "../lib/core/log.ts";
 import { loadLogLevel } from "../lib/core/config/load.ts";
 
 export const EXIT = {
@@ -226,8 +226,10 @@ export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv: 
 function report(name: string, err: CommandError, json: boolean, emptyResult?: Record<string, unknown>): void {
   const lines = [`${name}: ${err.code}: ${err.message}`, ...(err.extra.notes ?? [])];
   if (err.exit === EXIT.usage && err.code === "ERR_USAGE") lines.push(`Run \`npm run ${name} -- --help\` for usage.`);
-  console.error(lines.join("\n"));
-  if (json) console.log(JSON.stringify({ ...(err.extra.result ?? emptyResult), error: { ...err.extra.details, code: err.code, message: err.message } }));
+  // A message can quote what the JWT said (an audience, an issuer) before anything verified
+  // it: a terminal must show it as it is, not let it reorder or hide the line.
+  console.error(lines.join("\n").split("\n").map(escapeInvisible).join("\n"));
+  if (json) console.log(escapeInvisible(JSON.stringify({ ...(err.extra.result ?? emptyResult), error: { ...err.extra.details, code: err.code, message: err.message } })));
 }
 
 /** The whole of standard input as one trimmed string (a JWT or a secret: never echoed). */

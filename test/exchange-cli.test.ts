@@ -93,3 +93,17 @@ test("the message says what the endpoint logs: an unknown user, its index and CR
   assert.equal(unknown.error.create_missing_users, false);
   assert.equal((await s.counts()).ledger, 2, "nothing written by the refusals");
 });
+
+test("what the JWT said is quoted as it is: an invisible or bidi character in its aud is escaped on stderr and in --json", async () => {
+  // U+202E reverses what follows on a terminal; U+200B hides; U+2028 breaks the line in some viewers.
+  const aud = "https://evil.example.com/\u202Emoc.elpmaxe\u200B\u2028x";
+  const r = await run(["-", "--json"], s.issuer.mint({ sub: "auth0|cli", aud }));
+  assert.equal(r.code, 1, r.stderr);
+  for (const out of [r.stderr, r.stdout]) {
+    assert.doesNotMatch(out, /[\u202E\u200B\u2028]/u, "no raw invisible character reaches the terminal");
+    assert.match(out, /\\u202e/);
+  }
+  assert.match(r.stderr.trim(), /^exchange: ERR_JWT_AUDIENCE_INVALID: .*received "https:\/\/evil\.example\.com\/\\u202emoc\.elpmaxe\\u200b\\u2028x"$/);
+  // The --json object parses back to exactly what the token said.
+  assert.equal((JSON.parse(r.stdout) as { error: { received: string } }).error.received, aud);
+});

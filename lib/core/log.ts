@@ -87,8 +87,12 @@ export function setLogLevel(level: LogThreshold): () => void {
  */
 const UNSAFE_IN_LINE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
-/** The serialized line with each such character as `\uXXXX` (a pair for one beyond U+FFFF): only inside strings, where JSON allows it. */
-function escapeInvisible(line: string): string {
+/**
+ * The text with each such character as `\uXXXX` (a pair for one beyond U+FFFF). In a
+ * serialized JSON line they occur only inside strings, where JSON allows the escape; the
+ * commands' plain error lines use it too, for the same unverified text.
+ */
+export function escapeInvisible(line: string): string {
   const unit = (c: string, i: number) => `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`;
   return line.replace(UNSAFE_IN_LINE, (c) => (c.length === 1 ? unit(c, 0) : unit(c, 0) + unit(c, 1)));
 }
