@@ -69,13 +69,17 @@ describe("npm run doctor", () => {
     assert.match(check(out, "schema")!.detail, /role user_self as deployed by --with-user-role/);
   });
 
-  test("a throw-away collection an earlier run left behind (killed outright) is deleted once older than any run", async (t) => {
+  test("a throw-away collection an earlier run left behind (killed outright) is deleted once older than any run, past the first 1,000 collections", async (t) => {
     const other = await startTarget();
     try {
       const emu = emulatorOnly(t, other, "the clock");
       if (!emu) return;
       await deploySchema(other.client(), { withUsers: true });
       const admin = other.client();
+      // An app with many collections: 1,000 made earlier and named before the leftover, so it is
+      // past the first page whichever order FaunaDB lists them in.
+      const names = Array.from({ length: 1000 }, (_, i) => `app_${String(i).padStart(4, "0")}`);
+      await admin.query(q.Foreach(names, q.Lambda("n", q.CreateCollection({ name: q.Var("n") }))));
       const before = await contents(admin);
       await admin.query(q.CreateCollection({ name: "fte_doctor_0123456789ab", history_days: 0 }));
       const vars = { FAUNA_ENDPOINT: other.endpoint, FAUNA_SECRET: other.serverSecret };
@@ -88,6 +92,7 @@ describe("npm run doctor", () => {
       assert.ok(out.clock_offset_ms! >= 13 * 60_000 - 1_000, String(out.clock_offset_ms));
       assert.match(check(out, "clock")!.detail, /FaunaDB's clock is 7\d\d,?\d* ms ahead of this machine's .*more than the 5 s JWT verification tolerates/);
       assert.match(check(out, "cleanup")!.detail, /, and 1 left by earlier runs \(fte_doctor_0123456789ab\)$/);
+      assert.equal(await admin.query(q.Exists(q.Collection("fte_doctor_0123456789ab"))), false);
       assert.deepEqual(await contents(admin), before);
     } finally {
       await other.close();

@@ -96,10 +96,10 @@ export function assertNoSecrets(r: Ran, secrets: readonly string[]): void {
 /** What the doctor must leave untouched. */
 export async function contents(admin: faunadb.Client): Promise<unknown> {
   return admin.query({
-    collections: q.Map(q.Select("data", q.Paginate(q.Collections(), { size: 1000 })), q.Lambda("c", q.Select("id", q.Var("c")))),
+    collections: q.Map(q.Select("data", q.Paginate(q.Collections(), { size: 100_000 })), q.Lambda("c", q.Select("id", q.Var("c")))),
     tokens: q.Count(q.Documents(q.Tokens())),
     documents: q.Map(
-      q.Select("data", q.Paginate(q.Collections(), { size: 1000 })),
+      q.Select("data", q.Paginate(q.Collections(), { size: 100_000 })),
       q.Lambda("c", [q.Select("id", q.Var("c")), q.Count(q.Documents(q.Var("c")))]),
     ),
   });

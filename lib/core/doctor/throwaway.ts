@@ -93,20 +93,39 @@ export async function remove(client: faunadb.Client, t: Throwaway): Promise<void
  * Deletes the throw-away collections of earlier runs that never cleaned up after themselves
  * (killed outright), once they are older than `olderThanSeconds` (longer than any run, so
  * a run going on elsewhere is never disturbed); returns their names. Their documents and
- * tokens have expired by then.
+ * tokens have expired by then. Every page of the database's collections is looked at: an
+ * app with many collections must not keep a leftover for good.
  */
 export async function sweep(client: faunadb.Client, olderThanSeconds: number): Promise<string[]> {
-  return send<string[]>(
-    client,
-    q.Let(
-      {
-        cutoff: q.ToMicros(q.TimeSubtract(q.Now(), olderThanSeconds, "seconds")),
-        old: q.Filter(
-          q.Select("data", q.Paginate(q.Collections(), { size: 1000 })),
-          q.Lambda("c", q.And(q.StartsWith(q.Select("id", q.Var("c")), THROWAWAY_PREFIX), q.LT(q.Select("ts", q.Get(q.Var("c"))), q.Var("cutoff")))),
+  const swept: string[] = [];
+  let after: faunadb.ExprArg | undefined;
+  do {
+    const page = await send<{ deleted: string[]; after?: faunadb.ExprArg }>(
+      client,
+      q.Let(
+        {
+          cutoff: q.ToMicros(q.TimeSubtract(q.Now(), olderThanSeconds, "seconds")),
+          page: q.Paginate(q.Collections(), after === undefined ? { size: SWEEP_PAGE } : { size: SWEEP_PAGE, after }),
+          old: q.Filter(
+            q.Select("data", q.Var("page")),
+            q.Lambda("c", q.And(q.StartsWith(q.Select("id", q.Var("c")), THROWAWAY_PREFIX), q.LT(q.Select("ts", q.Get(q.Var("c"))), q.Var("cutoff")))),
+          ),
+        },
+        q.Do(
+          q.Foreach(q.Var("old"), q.Lambda("c", q.Delete(q.Var("c")))),
+          q.If(
+            q.ContainsField("after", q.Var("page")),
+            { deleted: q.Map(q.Var("old"), q.Lambda("c", q.Select("id", q.Var("c")))), after: q.Select("after", q.Var("page")) },
+            { deleted: q.Map(q.Var("old"), q.Lambda("c", q.Select("id", q.Var("c")))) },
+          ),
         ),
-      },
-      q.Do(q.Foreach(q.Var("old"), q.Lambda("c", q.Delete(q.Var("c")))), q.Map(q.Var("old"), q.Lambda("c", q.Select("id", q.Var("c"))))),
-    ),
-  );
+      ),
+    );
+    swept.push(...page.deleted);
+    after = page.after;
+  } while (after !== undefined);
+  return swept;
 }
+
+/** Collections looked at per query of the sweep: a read of each (its `ts`) fits FaunaDB's limits many times over. */
+const SWEEP_PAGE = 1000;
