@@ -100,7 +100,7 @@ export async function sweep(client: faunadb.Client, olderThanSeconds: number): P
   const swept: string[] = [];
   let after: faunadb.ExprArg | undefined;
   do {
-    const page = await send<{ deleted: string[]; after?: faunadb.ExprArg }>(
+    const page = await send<{ deleted: string[]; after: faunadb.ExprArg | null }>(
       client,
       q.Let(
         {
@@ -113,16 +113,12 @@ export async function sweep(client: faunadb.Client, olderThanSeconds: number): P
         },
         q.Do(
           q.Foreach(q.Var("old"), q.Lambda("c", q.Delete(q.Var("c")))),
-          q.If(
-            q.ContainsField("after", q.Var("page")),
-            { deleted: q.Map(q.Var("old"), q.Lambda("c", q.Select("id", q.Var("c")))), after: q.Select("after", q.Var("page")) },
-            { deleted: q.Map(q.Var("old"), q.Lambda("c", q.Select("id", q.Var("c")))) },
-          ),
+          { deleted: q.Map(q.Var("old"), q.Lambda("c", q.Select("id", q.Var("c")))), after: q.Select("after", q.Var("page"), null) },
         ),
       ),
     );
     swept.push(...page.deleted);
-    after = page.after;
+    after = page.after ?? undefined;
   } while (after !== undefined);
   return swept;
 }
